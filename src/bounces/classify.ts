@@ -1,0 +1,178 @@
+/**
+ * Classifies one failure by its reason, reading the enhanced status code and the server's words
+ * together. Suppressing a reader wrongly is the worst error, so only "this address or domain does
+ * not exist" kinds are hard; everything else, and anything in doubt, is soft.
+ */
+
+export type FailureClass = { type: "hard" | "soft"; reason: string };
+
+export interface ClassifyInput {
+  status?: string;
+  replyCode?: string | number;
+  diagnostic: string;
+  /** The SMTP command the answer replied to ("RCPT TO", "DATA"), when the caller knows it. */
+  command?: string;
+}
+
+type Rule = readonly [reason: string, pattern: RegExp];
+
+// Soft reasons strong enough to beat "unknown" wording in the same answer: a full mailbox exists.
+const FULL: RegExp =
+  /mailbox (?:is )?full|mailbox (?:size|storage) limit|over ?quota|quota (?:exceeded|exceed|full)|exceeded? (?:the |his |her |their )?(?:storage|quota|mailbox)|insufficient (?:disk |storage )?space|not enough (?:disk |storage )?space|disk (?:is )?full|storage (?:space )?(?:full|limit)|postfach voll|boîte (?:aux lettres )?pleine|buzón lleno|casella piena/i;
+
+// Rejections about *us* (our sender address, our host, our DNS): "unknown" there says nothing about
+// the reader's address, so such answers never count as hard.
+const ABOUT_US: RegExp =
+  /sender address rejected|sender (?:domain|address|verify|verification)|unknown sender|client host rejected|helo command rejected|(?:helo|ehlo)[^\n.]{0,40}(?:invalid|unknown|not found)|cannot find your (?:host|hostname|reverse)|(?:reverse|rdns|ptr)[^\n.]{0,40}(?:fail|not found|unknown|missing|lookup)|your (?:ip|host|hostname|domain|server|address)[^\n.]{0,60}(?:not found|unknown|invalid|does not exist)|from address[^\n.]{0,20}(?:invalid|unknown)|envelope sender|mail from[^\n.]{0,40}(?:rejected|unknown|invalid|not exist)/i;
+
+// The reader's mailbox does not exist. Several languages, because real traffic brings them.
+const USER_UNKNOWN: RegExp = new RegExp(
+  [
+    String.raw`\b(?:user|recipient|addressee|mailbox|account|address|e-?mail address|local[- ]?part|username|destination mailbox)s?\s+(?:is\s+)?(?:unknown|not known|not found|invalid)\b`,
+    String.raw`\b(?:unknown|invalid|non-?existent|nonexisting|unrouteable|no such)\s+(?:local\s+)?(?:user|recipient|mailbox|address|account|local[- ]?part|addressee|e-?mail address|person)`,
+    String.raw`\b(?:user|recipient|addressee|mailbox|account|address|e-?mail)\b[^\n.;]{0,60}?\b(?:does ?n[o']?t exist|doesn't exist|do not exist|not exist|no longer exists?|was not found|could ?n[o']?t be found|couldn't be found|is not valid|not a valid|is not a known|isn't valid)`,
+    String.raw`no mailbox (?:here )?by that name|mailbox unknown|bad destination mailbox|user doesn't have an? \S+ account|not our customer|not listed in (?:domino directory|public name & address book|the directory)`,
+    String.raw`recipnotfound|recipientnotfound|invalid[- ]?recipient|unknown[- ]?recipient|user[- ]?unknown|no[- ]such[- ]user|mailbox[- ]?not[- ]?found|user[- ]?not[- ]?found|recipient[- ]?not[- ]?found`,
+    String.raw`benutzer unbekannt|empfänger unbekannt|adresse unbekannt|unbekannte[rs]? (?:empfänger|benutzer|adresse)|existiert nicht|utilisateur inconnu|destinataire inconnu|adresse inconnue|n'existe pas|usuario desconocido|destinatario desconocido|no existe|utente sconosciuto|destinatario sconosciuto|non esiste|usuário desconhecido|não existe|gebruiker onbekend|bestaat niet|не существует|не найден|неизвестн|nie istnieje|nieznany (?:użytkownik|adres)`,
+  ].join("|"),
+  "i",
+);
+
+const HOST_UNKNOWN: RegExp =
+  /host (?:or domain name )?not found(?!, try again)|host \S+ not found|illegal host|couldn't find (?:a |any )?(?:mail exchanger|host)|could not find (?:a |any )?(?:mail exchanger|host)|host unknown|unknown host|domain (?:name )?not found|no such domain|domain (?:does ?n[o']?t|doesn't) exist|unrouteable (?:mail )?domain|nxdomain|no mx (?:record|host)|mx (?:record )?not found|dns error: domain|domain name (?:does not exist|not found)|domínio inexistente|dominio inexistente|domaine inexistant|domain existiert nicht/i;
+
+// Weaker domain wording ("Invalid domain"): hard only when a code or the RCPT command confirms it.
+const BAD_DOMAIN: RegExp = /invalid (?:recipient )?domain|unknown (?:recipient )?domain|domain (?:is )?(?:not valid|invalid)/i;
+
+const MOVED: RegExp = /\bhas moved\b|\bno longer (?:at this address|valid|with us)|\bmoved (?:permanently )?to\b/i;
+
+// RFC 7505 null MX and "this domain takes no mail": the address can never work.
+const NOT_ACCEPT: RegExp =
+  /does ?n[o']?t accept (?:any )?mail|not accepting (?:any |network )?(?:mail|messages)|null mx|accepts no mail|indicated no smtp service|no smtp service/i;
+
+const SOFT_RULES: readonly Rule[] = [
+  ["message_too_big", /message (?:size )?(?:is )?too (?:big|large)|exceeds? (?:the )?(?:maximum )?(?:message )?size|size limit|message length exceeds/i],
+  ["greylisted", /gr[ae]ylist/i],
+  ["rate_limit", /rate limit|too many (?:messages|connections|recipients|emails)|throttl|sending limit|exceeded the (?:rate|limit)|try (?:again )?later|speed/i],
+  ["virus", /virus|malware|infected/i],
+  ["spam_block", /spam|junk|unsolicited|bulk mail/i],
+  ["auth", /dmarc|\bspf\b|dkim|authenticat|\bptr\b|reverse dns|rdns/i],
+  ["blocked", /block|blacklist|black list|denylist|\brbl\b|dnsbl|spamhaus|reputation|listed (?:at|on|in)\b|banned|not allowed|refused|rejected by (?:policy|the recipient)/i],
+  ["relay_denied", /relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|prohibited)|not permitted to relay|do not relay|unable to relay|relay not permitted/i],
+  ["content", /content|attachment|prohibited|not compliant|rfc ?5322|rfc ?2822|syntax/i],
+  ["mailbox_disabled", /suspend|disabled|inactive|deactivated|locked|frozen|on hold|closed/i],
+  ["expired", /expired|timed? ?out|time-?out|retry (?:time|timeout)|too long|could not be delivered within|giving up|delivery time/i],
+  ["network", /connection (?:refused|reset|lost|closed)|network|no route|unreachable|tls|starttls|ssl/i],
+  ["policy", /policy|not authorized|unauthori[sz]ed|permission|access denied|denied|administrative/i],
+  ["system", /system (?:error|full)|internal error|local error|resources|out of memory|i\/o error|mailer error/i],
+];
+
+// RFC 3463 subjects that name a missing mailbox or system; every other code is soft.
+const HARD_CODES: Record<string, string> = {
+  "5.1.1": "user_unknown",
+  "5.1.2": "host_unknown",
+  "5.1.6": "has_moved",
+  "5.1.10": "not_accept",
+};
+
+// Codes that confirm "unknown user" wording is about the mailbox (RFC 3463 X.1.x address status).
+const ADDRESS_CODES = /^5\.1\.(?:0|1|2|3|6|10)$/;
+
+const CODE_REASONS: readonly [RegExp, string][] = [
+  [/^\d\.2\.2$/, "mailbox_full"],
+  [/^\d\.2\.3$/, "message_too_big"],
+  [/^\d\.3\.4$/, "message_too_big"],
+  [/^\d\.2\.1$/, "mailbox_disabled"],
+  [/^\d\.4\.7$/, "expired"],
+  [/^\d\.7\.(?:2[3-9]|1[3-9])$/, "auth"],
+  [/^\d\.7\.\d+$/, "policy"],
+  [/^\d\.4\.\d+$/, "network"],
+  [/^\d\.5\.\d+$/, "protocol"],
+  [/^\d\.6\.\d+$/, "content"],
+  [/^\d\.3\.\d+$/, "system"],
+];
+
+/** Every RFC 3463 enhanced status code in the text, in order. */
+export function enhancedCodes(text: string): string[] {
+  return [...text.matchAll(/(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)/g)].map(
+    (m) => `${m[1]}.${Number(m[2])}.${Number(m[3])}`,
+  );
+}
+
+/** The first SMTP reply code (e.g. "550") in the text. */
+export function replyCodeOf(text: string): string {
+  return /(?<![\d.])([245][0-5]\d)(?:[ -]|$)(?!\d)/m.exec(text)?.[1] ?? "";
+}
+
+export function classifyReason(input: ClassifyInput): FailureClass {
+  const text = input.diagnostic.replace(/\s+/g, " ");
+  const codes = [...(input.status ? enhancedCodes(input.status) : []), ...enhancedCodes(text)];
+  const reply = String(input.replyCode ?? "") || replyCodeOf(text);
+  const specific = codes.find((c) => !/\.0\.0$/.test(c)) ?? codes[0] ?? "";
+  // The DSN's own Status decides permanence; a 4xx reply alone only when no code says otherwise.
+  const lead = input.status ? (enhancedCodes(input.status)[0] ?? specific) : specific;
+  const transient = lead ? lead.startsWith("4") : reply.startsWith("4");
+
+  if (FULL.test(text) || /^\d\.2\.2$/.test(specific)) return { type: "soft", reason: "mailbox_full" };
+  // X.1.7 / X.1.8: our sender address or its domain is bad.
+  const aboutUs = ABOUT_US.test(text) || codes.some((c) => /^\d\.1\.[78]$/.test(c));
+  const hard = aboutUs ? undefined : hardByText(text);
+  if (hard && transient) return { type: "soft", reason: hard };
+  if (hard === "user_unknown" || hard === "bad_domain") {
+    // "User unknown" said to DATA, or with no command or address code to confirm it, is how
+    // content filters and appliances often refuse a message: the mailbox may well exist.
+    const command = (input.command ?? lastCommand(text)).toUpperCase();
+    const leadConfirms = ADDRESS_CODES.test(lead) || (hard === "bad_domain" && /^5\.4\.4$/.test(lead));
+    const confirmed = command.startsWith("DATA")
+      ? leadConfirms
+      : command.startsWith("RCPT") || leadConfirms || codes.some((c) => ADDRESS_CODES.test(c));
+    if (confirmed) return { type: "hard", reason: hard === "bad_domain" ? "host_unknown" : hard };
+  } else if (hard) return { type: "hard", reason: hard };
+  const soft = SOFT_RULES.find(([, pattern]) => pattern.test(text));
+  if (soft) return { type: "soft", reason: soft[0] };
+  if (hard) return { type: "soft", reason: "filtered" };
+  if (!aboutUs && !transient) {
+    const byCode = codes.map((c) => HARD_CODES[c]).find((r) => r !== undefined);
+    if (byCode) return { type: "hard", reason: byCode };
+  }
+  const byCode = CODE_REASONS.find(([pattern]) => pattern.test(specific));
+  if (byCode) return { type: "soft", reason: byCode[1] };
+  return { type: "soft", reason: transient ? "temporary" : "other" };
+}
+
+/** The last SMTP command the text says an answer replied to. */
+export function lastCommand(text: string): string {
+  const found = [
+    ...text.matchAll(/(?:in reply to|after|>>>)\s*(?:end of\s+)?(rcpt|data|mail|helo|ehlo|starttls|quit)\b/gi),
+  ];
+  return found.at(-1)?.[1] ?? "";
+}
+
+function hardByText(text: string): string | undefined {
+  if (USER_UNKNOWN.test(text)) return "user_unknown";
+  if (HOST_UNKNOWN.test(text)) return "host_unknown";
+  if (BAD_DOMAIN.test(text)) return "bad_domain";
+  if (MOVED.test(text)) return "has_moved";
+  if (NOT_ACCEPT.test(text)) return "not_accept";
+  return undefined;
+}
+
+export interface SmtpFailure extends FailureClass {
+  /** Retrying will not help (a 5xx answer). */
+  permanent: boolean;
+  /** A 5.7.x policy or authentication refusal: never suppresses, pauses the send when it repeats. */
+  policy: boolean;
+}
+
+/** Classifies a synchronous SMTP answer (nodemailer errors carry `responseCode` and `response`). */
+export function classifySmtpError(err: { responseCode?: number; response?: string }): SmtpFailure {
+  const code = err.responseCode;
+  const response = err.response ?? "";
+  if (code === undefined || code < 500 || code > 599) {
+    const reason = code === undefined ? "network" : classifyReason({ diagnostic: response }).reason;
+    return { type: "soft", reason, permanent: false, policy: false };
+  }
+  const result = classifyReason({ replyCode: code, diagnostic: response });
+  const policy = result.type === "soft" && enhancedCodes(response).some((c) => c.startsWith("5.7."));
+  return { ...result, permanent: true, policy };
+}

@@ -1,0 +1,240 @@
+/**
+ * The single entry point: any bounce, complaint or auto-reply message becomes one `Bounce`.
+ * Order of trust: a JSON notification, an ARF report, RFC 3464 delivery-status fields, then the
+ * human-readable text. Parsers only describe the report; policy runs elsewhere.
+ */
+import { type ParsedMail, simpleParser } from "mailparser";
+import type { Bounce, BounceRecipient } from "./bounce.js";
+import { classifyReason, type FailureClass } from "./classify.js";
+import { addressesOfHeader, inlineFeedbackReport, parseFeedbackReport } from "./complaint.js";
+import { dsnRecipients } from "./dsn.js";
+import { decodeText, normalizeRaw, oneLine } from "./fields.js";
+import { parseJsonNotification } from "./notification.js";
+import { diagnosticLine, reportText, textRecipients } from "./plaintext.js";
+import { mostSevere } from "./severity.js";
+
+const NOTHING: Bounce = { type: "none", recipients: [] };
+
+/** Parses a bounce or complaint. Never throws: garbage is `{ type: "none", recipients: [] }`. */
+export async function parseBounce(raw: Buffer | string): Promise<Bounce> {
+  try {
+    return await parse(normalizeRaw(raw));
+  } catch {
+    return { ...NOTHING, recipients: [] };
+  }
+}
+
+interface Message {
+  headers: Map<string, string>;
+  subject: string;
+  body: string;
+  /** Everything after the top-level header block, undecoded: the fallback for broken MIME. */
+  rawBody: string;
+  deliveryStatus: string[];
+  feedbackReports: string[];
+  /** Returned original message or its headers (message/rfc822, text/rfc822-headers). */
+  original: string;
+}
+
+async function parse(buf: Buffer, depth = 0): Promise<Bounce> {
+  const message = await read(buf);
+  const first = analyze(message);
+  if (first.recipients.length || first.type === "complaint") return first;
+  // A broken MIME structure (a boundary that never occurs) hides the report from the parser:
+  // read the raw body as text instead.
+  const raw = analyze({ ...message, body: message.rawBody, deliveryStatus: [], feedbackReports: [] });
+  if (raw.recipients.length) return raw;
+  // Some gateways wrap the real bounce as an attachment of their own notice.
+  if (depth < 2 && message.original && looksLikeBounceHeaders(message.original)) {
+    const inner = await parse(Buffer.from(message.original, "utf8"), depth + 1);
+    if (inner.recipients.length) return inner;
+  }
+  return first;
+}
+
+function analyze(message: Message): Bounce {
+  const { headers } = message;
+  const report = reportText(message.body);
+  const original = message.original || message.body.slice(report.length);
+  const idMatch = /^Message-ID[ \t]*:[ \t]*<?([^<>\s]+@[^<>\s]+)>?/im.exec(original);
+  const originalMessageId = idMatch ? `<${idMatch[1]}>` : undefined;
+  const originalTo = addressesOfHeader(headerIn(original, "to") ?? headerIn(message.body, "to"));
+  const withId = (bounce: Bounce): Bounce =>
+    originalMessageId && !bounce.originalMessageId ? { ...bounce, originalMessageId } : bounce;
+
+  const json = parseJsonNotification(message.body);
+  if (json) return withId(json);
+
+  const contentType = headers.get("content-type") ?? "";
+  const feedback = message.feedbackReports[0] ?? inlineFeedbackReport(report);
+  if (feedback || /report-type\s*=\s*"?feedback-report/i.test(contentType)) {
+    const complaint = parseFeedbackReport(feedback ?? "", originalTo);
+    return withId({ type: "complaint", ...complaint });
+  }
+
+  const exclude = new Set(
+    ["from", "to", "return-path", "reply-to", "delivered-to", "x-original-to", "sender"]
+      .flatMap((name) => addressesOfHeader(headers.get(name)))
+      .concat(["from", "sender", "return-path", "reply-to"].flatMap((n) => addressesOfHeader(headerIn(original, n))))
+      .map((a) => a.toLowerCase()),
+  );
+  const inText = textRecipients(report, exclude);
+  const windowOf = (address: string) =>
+    inText.find((r) => r.address.toLowerCase() === address.toLowerCase())?.diagnostic ?? "";
+
+  const dsn = firstPerAddress(dsnRecipients([...message.deliveryStatus, report].join("\n\n")));
+  if (dsn.length) {
+    const single = dsn.length === 1;
+    const recipients = dsn.map((r): BounceRecipient => {
+      if (/^(?:delayed|delivered|relayed|expanded)$/.test(r.action) || r.status.startsWith("2")) {
+        return { ...r, diagnostic: oneLine(r.diagnostic), type: "none", reason: r.action || "delivered" };
+      }
+      const window = windowOf(r.address);
+      const result = classifyWithContext(r.status, [r.diagnostic, window, single ? report : ""]);
+      return {
+        ...r,
+        action: r.action || "failed",
+        diagnostic: oneLine(r.diagnostic || diagnosticLine(window)),
+        ...result,
+      };
+    });
+    return withId({ type: mostSevere(recipients), recipients });
+  }
+
+  if (isAutoReply(message)) {
+    const from = addressesOfHeader(headers.get("from"))[0];
+    const recipients: BounceRecipient[] = from
+      ? [{ address: from, status: "", action: "", diagnostic: oneLine(message.subject), type: "none", reason: "auto_reply" }]
+      : [];
+    return withId({ type: "none", recipients });
+  }
+
+  if (!looksLikeBounce(message, report)) return withId({ ...NOTHING, recipients: [] });
+
+  const found = inText.length
+    ? inText
+    : originalTo.slice(0, 1).map((address) => ({ address, status: "", diagnostic: "" }));
+  const delayed = isDelayNotice(message.subject, report);
+  const recipients = found.map((r): BounceRecipient => {
+    const diagnostic = diagnosticLine(r.diagnostic || report);
+    if (delayed) return { address: r.address, status: r.status, action: "delayed", diagnostic, type: "none", reason: "delayed" };
+    const result = classifyWithContext(r.status, [r.diagnostic, found.length === 1 ? report : ""]);
+    return { address: r.address, status: r.status, action: "failed", diagnostic, ...result };
+  });
+  return withId({ type: mostSevere(recipients), recipients });
+}
+
+// mailparser may show a delivery-status part both inline and as a part: keep each address once.
+function firstPerAddress<T extends { address: string }>(rows: T[]): T[] {
+  const seen = new Set<string>();
+  return rows.filter((r) => !seen.has(r.address.toLowerCase()) && seen.add(r.address.toLowerCase()));
+}
+
+// Reads the closest words first; wider text only when those words name no reason.
+function classifyWithContext(status: string, texts: string[]): FailureClass {
+  let result: FailureClass = classifyReason({ status, diagnostic: "" });
+  let context = "";
+  for (const text of texts) {
+    if (!text.trim()) continue;
+    context = context ? `${context}\n${text}` : text;
+    result = classifyReason({ status, diagnostic: context });
+    if (!WEAK.has(result.reason)) return result;
+  }
+  return result;
+}
+
+const WEAK = new Set(["other", "temporary", "filtered"]);
+
+async function read(buf: Buffer): Promise<Message> {
+  let mail: ParsedMail | undefined;
+  try {
+    mail = await simpleParser(buf, { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+  } catch {
+    mail = undefined;
+  }
+  const rawText = decodeText(buf);
+  const headerBlock = rawText.split(/\n\n/, 1)[0] ?? "";
+  const headers = new Map<string, string>();
+  for (const name of ["content-type", "from", "to", "subject", "return-path", "reply-to", "delivered-to", "x-original-to", "sender", "auto-submitted", "x-autoreply", "x-autorespond", "precedence"]) {
+    const value = headerIn(headerBlock, name);
+    if (value !== undefined) headers.set(name, value);
+  }
+  const message: Message = {
+    headers,
+    subject: mail?.subject ?? headers.get("subject") ?? "",
+    body: mail ? (mail.text ?? "") : rawText.slice(headerBlock.length),
+    rawBody: rawText.slice(headerBlock.length),
+    deliveryStatus: [],
+    feedbackReports: [],
+    original: "",
+  };
+  for (const part of mail?.attachments ?? []) {
+    const type = part.contentType.toLowerCase();
+    const text = decodeText(part.content);
+    if (/delivery-status$/.test(type)) message.deliveryStatus.push(text);
+    else if (type === "message/feedback-report") message.feedbackReports.push(text);
+    else if (/^message\/(?:rfc822|global)$|rfc822-headers$/.test(type)) message.original ||= text;
+    else if (type.startsWith("text/")) message.body += `\n\n${text}`;
+  }
+  // mailparser shows an inline message/rfc822 part as text and drops most of its headers.
+  message.original ||= rawOriginal(rawText);
+  return message;
+}
+
+/** The returned original message as it stands in the raw MIME, after its part headers. */
+function rawOriginal(rawText: string): string {
+  const m =
+    /^Content-Type:[ \t]*(?:message\/(?:rfc822|global)|text\/rfc822-headers)\b.*(?:\n[ \t].*)*(?:\n[A-Za-z-]+:.*(?:\n[ \t].*)*)*\n\n/im.exec(
+      rawText,
+    );
+  return m ? rawText.slice(m.index + m[0].length) : "";
+}
+
+function looksLikeBounceHeaders(text: string): boolean {
+  const block = text.split(/\n\n/, 1)[0] ?? "";
+  return DAEMON.test(headerIn(block, "from") ?? "") || /report-type\s*=\s*"?delivery-status/i.test(block);
+}
+
+/** A header's unfolded value in a header block (first occurrence). */
+function headerIn(block: string, name: string): string | undefined {
+  const escaped = name.replace(/[-]/g, "\\-");
+  const m = new RegExp(`^${escaped}[ \\t]*:[ \\t]*(.*(?:\\n[ \\t]+.*)*)`, "im").exec(block);
+  return m?.[1]?.replace(/\n[ \t]+/g, " ").trim();
+}
+
+const DAEMON = /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailmaster|delivery subsystem/i;
+const BOUNCE_SUBJECT =
+  /undeliver|undelivered|delivery (?:status|fail|notification|report)|returned (?:mail|to sender)|failure notice|mail delivery|could not be delivered|not delivered|delivery has failed|rejected|bounce|nondeliverable|non-delivery|unzustellbar|non remis|no entregado|失敗|エラー|error/i;
+
+function looksLikeBounce(message: Message, report: string): boolean {
+  const from = message.headers.get("from") ?? "";
+  return (
+    DAEMON.test(from) ||
+    BOUNCE_SUBJECT.test(message.subject) ||
+    /report-type\s*=\s*"?delivery-status/i.test(message.headers.get("content-type") ?? "") ||
+    /\b[45]\d\d[ -]+[45]\.\d{1,3}\.\d{1,3}\b|\b(?:could not|couldn't|cannot|unable to) (?:be )?deliver/i.test(report)
+  );
+}
+
+function isAutoReply(message: Message): boolean {
+  const { headers, subject } = message;
+  if (DAEMON.test(headers.get("from") ?? "") || BOUNCE_SUBJECT.test(subject)) return false;
+  return (
+    /auto-replied|auto-generated/i.test(headers.get("auto-submitted") ?? "") ||
+    headers.has("x-autoreply") ||
+    headers.has("x-autorespond") ||
+    /auto_reply/i.test(headers.get("precedence") ?? "") ||
+    /out of (?:the )?office|auto(?:matic)?[ -]?(?:reply|response|answer)|vacation|away (?:from|until)|abwesen|absence|fuera de la oficina/i.test(
+      subject,
+    )
+  );
+}
+
+function isDelayNotice(subject: string, report: string): boolean {
+  return (
+    /\bdelay(?:ed)?\b|warning: could not send|still (?:trying|undelivered)|not yet been delivered/i.test(subject) ||
+    /warning message only|do not need to resend|will (?:continue to )?(?:re)?try|will be retried|has not yet been delivered/i.test(
+      report,
+    )
+  );
+}
