@@ -1,0 +1,31 @@
+import { defineConfig } from "vitest/config";
+
+// Fast tests (unit + integration against the shared Postgres/Redis) run in one project; suites that
+// spawn real processes or private servers live in their own project so they can be run alone
+// (`npm run test:faults`) and do not slow the edit-test loop.
+export default defineConfig({
+  test: {
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "main",
+          include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
+          exclude: ["test/faults/**", "node_modules/**"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "faults",
+          include: ["test/faults/**/*.test.ts"],
+          testTimeout: 240_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
