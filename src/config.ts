@@ -1,0 +1,118 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parse as parseDotenv } from "dotenv";
+import { z } from "zod";
+import { DigestError } from "./errors.js";
+
+/**
+ * The only reader of process.env. Each command asks for the settings it uses (`loadConfig([...])`),
+ * so `digest render` never fails over a bad SEND_RATE, and every problem with the asked-for settings
+ * is reported at once. Values come from the environment, then `.env` in the working directory.
+ */
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
+  .transform((u) => u.replace(/\/+$/, ""));
+
+const fields = {
+  databaseUrl: { env: "DATABASE_URL", schema: z.string().url().optional() },
+  redisUrl: { env: "REDIS_URL", schema: z.string().url().optional() },
+  queuePrefix: {
+    env: "QUEUE_PREFIX",
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]+$/, "letters, digits and _ . : - only")
+      .default("digest"),
+  },
+  smtpUrl: {
+    env: "SMTP_URL",
+    schema: z.string().regex(/^smtps?:\/\//, "must start with smtp:// or smtps://"),
+  },
+  port: { env: "PORT", schema: port.default(3000) },
+  publicUrl: { env: "PUBLIC_URL", schema: httpUrl.optional() },
+  mailFrom: { env: "MAIL_FROM", schema: z.string().min(3).optional() },
+  mailDomain: {
+    env: "MAIL_DOMAIN",
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+$/, "a domain name")
+      .transform((d) => d.toLowerCase())
+      .optional(),
+  },
+  adminToken: { env: "ADMIN_TOKEN", schema: z.string().min(16, "at least 16 characters").optional() },
+  secret: { env: "SECRET", schema: z.string().min(16, "at least 16 characters") },
+  sendRate: { env: "SEND_RATE", schema: positiveInt.default(50) },
+  smtpPool: { env: "SMTP_POOL", schema: positiveInt.default(5) },
+  softBounceLimit: { env: "SOFT_BOUNCE_LIMIT", schema: positiveInt.default(3) },
+  inboundSmtpPort: { env: "INBOUND_SMTP_PORT", schema: port.default(2525) },
+  dkimDomain: { env: "DKIM_DOMAIN", schema: z.string().optional() },
+  dkimSelector: { env: "DKIM_SELECTOR", schema: z.string().optional() },
+  dkimPrivateKeyFile: { env: "DKIM_PRIVATE_KEY_FILE", schema: z.string().optional() },
+  newsletterFile: { env: "NEWSLETTER_FILE", schema: z.string().default("newsletter.yaml") },
+  logLevel: {
+    env: "LOG_LEVEL",
+    schema: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  },
+} as const;
+
+type Fields = typeof fields;
+export type SettingName = keyof Fields;
+export type Config<K extends SettingName = SettingName> = { [P in K]: z.output<Fields[P]["schema"]> };
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends DigestError {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super("invalid", `configuration:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+/** The process environment over `.env` in the working directory (the environment wins). */
+export function environment(cwd = process.cwd()): Env {
+  const file = resolve(cwd, ".env");
+  const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+  return { ...fromFile, ...process.env };
+}
+
+export function loadConfig<K extends SettingName>(keys: readonly K[], env: Env = environment()): Config<K> {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const field = fields[key];
+    const raw = env[field.env];
+    const result = field.schema.safeParse(raw === "" ? undefined : raw);
+    if (result.success) out[key] = result.data;
+    else {
+      const why =
+        raw === undefined || raw === ""
+          ? "is required"
+          : result.error.issues.map((i) => i.message).join("; ");
+      problems.push(`${field.env} ${why}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as Config<K>;
+}
+
+/** Where the embedded database lives when DATABASE_URL is unset. */
+export const embeddedDataDir = (cwd = process.cwd()) => resolve(cwd, ".data", "pg");
+
+/**
+ * PUBLIC_URL defaults to http://localhost:$PORT. Plain http is allowed only on loopback; the
+ * returned warning is for the caller to log.
+ */
+export function resolvePublicUrl(cfg: Config<"publicUrl" | "port">): { url: string; warning?: string } {
+  const url = cfg.publicUrl ?? `http://localhost:${cfg.port}`;
+  const { protocol, hostname } = new URL(url);
+  const loopback = hostname === "localhost" || hostname === "[::1]" || /^127\./.test(hostname);
+  if (protocol === "http:" && !loopback) {
+    throw new ConfigError([`PUBLIC_URL must use https:// unless it is a loopback address (got ${url})`]);
+  }
+  return protocol === "http:"
+    ? { url, warning: `PUBLIC_URL ${url} is plain http: fine on this machine, not for real readers` }
+    : { url };
+}

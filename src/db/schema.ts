@@ -1,0 +1,185 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+/**
+ * The whole product's data. Postgres is the source of truth: progress, counts and rates are derived
+ * from these rows by queries, never stored beside them. Status columns only move forward, enforced
+ * by conditional UPDATEs in the modules that own them.
+ */
+
+export const subscriberStatuses = ["pending", "active", "unsubscribed", "bounced", "complained"] as const;
+export type SubscriberStatus = (typeof subscriberStatuses)[number];
+export const consentSources = ["web", "email", "import", "admin"] as const;
+export type ConsentSource = (typeof consentSources)[number];
+
+export const sendStatuses = ["scheduled", "running", "paused", "cancelled", "done"] as const;
+export type SendStatus = (typeof sendStatuses)[number];
+
+export const deliveryStatuses = [
+  "queued",
+  "sending",
+  "sent",
+  "deferred",
+  "failed",
+  "bounced",
+  "skipped",
+] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+export const bounceTypes = ["hard", "soft", "complaint"] as const;
+export const suppressionReasons = ["bounced", "complained", "erased"] as const;
+export type SuppressionReason = (typeof suppressionReasons)[number];
+
+const inList = (column: string, values: readonly string[]) =>
+  sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(", ")})`);
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+
+export const subscribers = pgTable(
+  "subscribers",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    /** Normalised: local part as given, domain lower-cased and in punycode. */
+    email: text("email").notNull(),
+    name: text("name"),
+    status: text("status", { enum: subscriberStatuses }).notNull().default("pending"),
+    consentSource: text("consent_source", { enum: consentSources }).notNull(),
+    consentAt: timestamp("consent_at", { withTimezone: true }),
+    consentIp: text("consent_ip"),
+    confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
+    unsubscribedAt: timestamp("unsubscribed_at", { withTimezone: true }),
+    /** Soft bounces in a row; a successful delivery resets it. */
+    softBounces: integer("soft_bounces").notNull().default(0),
+    lastConfirmationAt: timestamp("last_confirmation_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("subscribers_email_key").on(sql`lower(${t.email})`),
+    index("subscribers_status_idx").on(t.status),
+    check("subscribers_status_check", inList("status", subscriberStatuses)),
+  ],
+);
+
+/** Addresses never to mail again, kept as a hash so an erased person leaves no address behind. */
+export const suppressions = pgTable(
+  "suppressions",
+  {
+    addressHash: text("address_hash").primaryKey(),
+    reason: text("reason", { enum: suppressionReasons }).notNull(),
+    detail: text("detail"),
+    createdAt: createdAt(),
+  },
+  () => [check("suppressions_reason_check", inList("reason", suppressionReasons))],
+);
+
+export const issues = pgTable("issues", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  slug: text("slug").notNull().unique(),
+  volume: text("volume").notNull(),
+  subject: text("subject").notNull(),
+  issueDate: text("issue_date").notNull(),
+  preheader: text("preheader"),
+  /** The Markdown source as staff wrote it. */
+  source: text("source").notNull(),
+  /** The rendition: rendered once, with placeholders for per-reader parts. */
+  html: text("html").notNull(),
+  text: text("text").notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const sends = pgTable(
+  "sends",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    issueId: uuid("issue_id")
+      .notNull()
+      .references(() => issues.id),
+    status: text("status", { enum: sendStatuses }).notNull().default("scheduled"),
+    /** A test send goes only to the given addresses and is not shown in the archive. */
+    isTest: boolean("is_test").notNull().default(false),
+    scheduledAt: timestamp("scheduled_at", { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /** Bumped on every re-enqueue so BullMQ job ids of a new round never collide with old ones. */
+    generation: integer("generation").notNull().default(0),
+    pausedReason: text("paused_reason"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("sends_issue_idx").on(t.issueId),
+    check("sends_status_check", inList("status", sendStatuses)),
+  ],
+);
+
+export const deliveries = pgTable(
+  "deliveries",
+  {
+    /** Dense and ordered, so a batch job can name a range of ids. */
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    sendId: uuid("send_id")
+      .notNull()
+      .references(() => sends.id, { onDelete: "cascade" }),
+    /** Null for test sends and after the reader was erased. */
+    subscriberId: uuid("subscriber_id").references(() => subscribers.id, { onDelete: "set null" }),
+    /** Only for test sends: the address typed by staff. Regular deliveries read the subscriber row. */
+    address: text("address"),
+    status: text("status", { enum: deliveryStatuses }).notNull().default("queued"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: timestamp("lease_until", { withTimezone: true }),
+    /** Times this row was re-sent after its worker died between the server's 250 and the commit. */
+    ambiguous: integer("ambiguous").notNull().default(0),
+    lastResponse: text("last_response"),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("deliveries_send_subscriber_key").on(t.sendId, t.subscriberId),
+    index("deliveries_send_status_idx").on(t.sendId, t.status),
+    check("deliveries_status_check", inList("status", deliveryStatuses)),
+  ],
+);
+
+export const bounces = pgTable(
+  "bounces",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    deliveryId: bigint("delivery_id", { mode: "number" }).references(() => deliveries.id, {
+      onDelete: "set null",
+    }),
+    subscriberId: uuid("subscriber_id").references(() => subscribers.id, { onDelete: "set null" }),
+    type: text("type", { enum: bounceTypes }).notNull(),
+    feedbackType: text("feedback_type"),
+    reason: text("reason"),
+    status: text("status"),
+    diagnostic: text("diagnostic"),
+    /** Where it came from: "smtp" (the server's answer while sending), "dsn", "arf", "cli". */
+    source: text("source").notNull(),
+    details: jsonb("details"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("bounces_subscriber_idx").on(t.subscriberId), index("bounces_delivery_idx").on(t.deliveryId)],
+);
+
+export type Subscriber = typeof subscribers.$inferSelect;
+export type Issue = typeof issues.$inferSelect;
+export type Send = typeof sends.$inferSelect;
+export type Delivery = typeof deliveries.$inferSelect;
+export type BounceRow = typeof bounces.$inferSelect;
