@@ -1,0 +1,121 @@
+import { Body, Container, Head, Hr, Html, Link, Preview, Section, Text } from "@react-email/components";
+import type { CSSProperties, ReactNode } from "react";
+import type { Masthead } from "./content.js";
+import { colors, darkModeCss, fontStack } from "./theme.js";
+
+const small: CSSProperties = {
+  fontSize: "13px",
+  lineHeight: "20px",
+  color: colors.muted,
+  margin: "0 0 10px",
+};
+const footerLink: CSSProperties = { color: colors.muted, textDecoration: "underline" };
+
+export interface FooterLinks {
+  unsubscribeUrl?: string;
+  manageUrl?: string;
+  viewUrl?: string;
+}
+
+/** The frame every mail shares: masthead band, white card, footer with the newsletter's details. */
+export function Layout(props: {
+  masthead: Masthead;
+  preview?: string;
+  kicker?: string;
+  links?: FooterLinks;
+  children: ReactNode;
+}) {
+  const { masthead, links = {} } = props;
+  return (
+    <Html lang="en">
+      <Head>
+        <meta name="color-scheme" content="light dark" />
+        <meta name="supported-color-schemes" content="light dark" />
+        <style>{darkModeCss}</style>
+      </Head>
+      {props.preview ? <Preview>{props.preview}</Preview> : null}
+      <Body
+        className="dg-page"
+        style={{ backgroundColor: colors.page, margin: 0, padding: "24px 0", fontFamily: fontStack }}
+      >
+        <Container style={{ maxWidth: "600px", width: "100%", margin: "0 auto" }}>
+          <Section style={{ backgroundColor: colors.band, padding: "22px 32px" }}>
+            <Text
+              style={{
+                color: colors.bandInk,
+                fontSize: "22px",
+                fontWeight: 700,
+                lineHeight: "28px",
+                margin: 0,
+              }}
+            >
+              {masthead.name}
+            </Text>
+            {props.kicker ? (
+              <Text style={{ color: "#c9d3dd", fontSize: "14px", lineHeight: "20px", margin: "4px 0 0" }}>
+                {props.kicker}
+              </Text>
+            ) : null}
+          </Section>
+          <Section className="dg-card" style={{ backgroundColor: colors.card, padding: "28px 32px 12px" }}>
+            {props.children}
+          </Section>
+          <Section className="dg-card" style={{ backgroundColor: colors.card, padding: "0 32px 28px" }}>
+            <Hr className="dg-rule" style={{ borderColor: colors.rule, margin: "8px 0 20px" }} />
+            <Text className="dg-muted" style={small}>
+              {masthead.footer}
+            </Text>
+            {masthead.social.length > 0 ? (
+              <Text className="dg-muted" style={small}>
+                {masthead.social.map((s, i) => (
+                  <span key={s.url}>
+                    {i > 0 ? " · " : ""}
+                    <Link href={s.url} style={footerLink} className="dg-muted">
+                      {s.label}
+                    </Link>
+                  </span>
+                ))}
+              </Text>
+            ) : null}
+            <Text className="dg-muted" style={small}>
+              {masthead.postalAddress}
+            </Text>
+            <FooterLinkRow links={links} />
+          </Section>
+        </Container>
+      </Body>
+    </Html>
+  );
+}
+
+function FooterLinkRow({ links }: { links: FooterLinks }) {
+  const items = [
+    links.viewUrl ? { href: links.viewUrl, label: "View in browser" } : undefined,
+    links.manageUrl ? { href: links.manageUrl, label: "Manage your subscription" } : undefined,
+    links.unsubscribeUrl ? { href: links.unsubscribeUrl, label: "Unsubscribe" } : undefined,
+  ].filter((x) => x !== undefined);
+  if (items.length === 0) return null;
+  return (
+    <Text className="dg-muted" style={small}>
+      {items.map((item, i) => (
+        <span key={item.label}>
+          {i > 0 ? " · " : ""}
+          <Link href={item.href} style={footerLink} className="dg-muted">
+            {item.label}
+          </Link>
+        </span>
+      ))}
+    </Text>
+  );
+}
+
+export const sampleMasthead: Masthead = {
+  name: "US-Japan Alliance Digest",
+  tagline: "A bi-weekly summary of bilateral and related developments",
+  publisher: "Sasakawa USA",
+  postalAddress: "Sasakawa USA, 1819 L Street NW, Suite 300, Washington, DC 20036, USA",
+  footer:
+    "“US-Japan Alliance Digest” is a bi-weekly summary of bilateral and related developments compiled by Sasakawa USA’s “US-Japan NEXT Alliance Initiative.”",
+  contact: "egulum@spfusa.org",
+  social: [{ label: "Twitter", url: "https://twitter.com/SasakawaUSA" }],
+};

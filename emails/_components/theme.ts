@@ -1,0 +1,35 @@
+/** Colours chosen to read well in light mode and to survive clients that invert them in dark mode. */
+export const colors = {
+  page: "#f3f4f6",
+  card: "#ffffff",
+  ink: "#1f2933",
+  muted: "#52606d",
+  rule: "#d9dee3",
+  accent: "#9b1c31",
+  accentInk: "#ffffff",
+  band: "#12263a",
+  bandInk: "#ffffff",
+};
+
+export const fontStack =
+  "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
+
+/**
+ * Dark-mode rules for clients that honour prefers-color-scheme (Apple Mail, iOS, some Outlooks).
+ * Inline styles carry the light theme; these override them only where the client asks for dark.
+ */
+export const darkModeCss = `
+:root { color-scheme: light dark; supported-color-schemes: light dark; }
+@media (prefers-color-scheme: dark) {
+  .dg-page { background-color: #0f1418 !important; }
+  .dg-card { background-color: #1a2128 !important; }
+  .dg-ink { color: #e4e7eb !important; }
+  .dg-muted { color: #9aa5b1 !important; }
+  .dg-link { color: #f08a9b !important; }
+  .dg-rule { border-color: #323f4b !important; }
+}
+@media only screen and (max-width: 620px) {
+  .dg-card { padding-left: 18px !important; padding-right: 18px !important; }
+  .dg-title { font-size: 19px !important; line-height: 25px !important; }
+}
+`;

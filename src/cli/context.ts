@@ -1,0 +1,20 @@
+import { embeddedDataDir, loadConfig } from "../config.js";
+import { openDatabase } from "../db/connect.js";
+import type { Database } from "../db/database.js";
+import { loadNewsletter, type Newsletter } from "../newsletter.js";
+
+/** The database the settings name: DATABASE_URL, else embedded PGlite in ./.data/pg. */
+export async function openConfiguredDatabase(): Promise<Database> {
+  const { databaseUrl } = loadConfig(["databaseUrl"]);
+  return openDatabase(databaseUrl ? { url: databaseUrl } : { dataDir: embeddedDataDir() });
+}
+
+/** `--newsletter FILE`, else $NEWSLETTER_FILE, else ./newsletter.yaml. */
+export function newsletterFor(option: string | undefined): Newsletter {
+  return loadNewsletter(option ?? loadConfig(["newsletterFile"]).newsletterFile);
+}
+
+export const newsletterOption = [
+  "--newsletter <file>",
+  "the newsletter settings file (default: $NEWSLETTER_FILE or ./newsletter.yaml)",
+] as const;

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import * as lint from "./commands/lint.js";
+import * as migrate from "./commands/migrate.js";
+import * as preview from "./commands/preview.js";
+import * as render from "./commands/render.js";
+
+/**
+ * `digest`: each command lives in its own file under commands/ and imports its implementation
+ * lazily, so `digest --help` is instant and `digest worker` never loads React.
+ */
+const program = new Command("digest")
+  .description("Digest: compose a newsletter issue in Markdown, and deliver it to every confirmed reader")
+  .showHelpAfterError()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+for (const command of [render, lint, preview, migrate]) command.register(program);
+
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? 0 : 2);
+});
+await program.parseAsync(process.argv);
