@@ -23,13 +23,13 @@ const FULL: RegExp =
 // Rejections about *us* (our sender address, our host, our DNS): "unknown" there says nothing about
 // the reader's address, so such answers never count as hard.
 const ABOUT_US: RegExp =
-  /sender address rejected|sender (?:domain|address|verify|verification)|unknown sender|client host rejected|helo command rejected|(?:helo|ehlo)[^\n.]{0,40}(?:invalid|unknown|not found)|cannot find your (?:host|hostname|reverse)|(?:reverse|rdns|ptr)[^\n.]{0,40}(?:fail|not found|unknown|missing|lookup)|your (?:ip|host|hostname|domain|server|address)[^\n.]{0,60}(?:not found|unknown|invalid|does not exist)|from address[^\n.]{0,20}(?:invalid|unknown)|envelope sender|mail from[^\n.]{0,40}(?:rejected|unknown|invalid|not exist)/i;
+  /sender address rejected|sender (?:domain|address) (?:is )?(?:rejected|unknown|invalid|not found|does not exist)|sender verif(?:y|ication) failed|unknown sender|client host rejected|helo command rejected|(?:helo|ehlo)[^\n.]{0,40}(?:invalid|unknown|not found)|cannot find your (?:host|hostname|reverse)|(?:reverse|rdns|ptr)[^\n.]{0,40}(?:fail|not found|unknown|missing|lookup)|your (?:ip|host|hostname|domain|server|address)[^\n.]{0,60}(?:not found|unknown|invalid|does not exist)|from address[^\n.]{0,20}(?:invalid|unknown)|envelope sender|mail from[^\n.]{0,40}(?:rejected|unknown|invalid|not exist)/i;
 
 // The reader's mailbox does not exist. Several languages, because real traffic brings them.
 const USER_UNKNOWN: RegExp = new RegExp(
   [
     String.raw`\b(?:user|recipient|addressee|mailbox|account|address|e-?mail address|local[- ]?part|username|destination mailbox)s?\s+(?:is\s+)?(?:unknown|not known|not found|invalid)\b`,
-    String.raw`\b(?:unknown|invalid|non-?existent|nonexisting|unrouteable|no such)\s+(?:local\s+)?(?:user|recipient|mailbox|address|account|local[- ]?part|addressee|e-?mail address|person)`,
+    String.raw`\b(?:unknown|invalid|non-?existent|nonexisting|no such)\s+(?:local\s+)?(?:user|recipient|mailbox|address|account|local[- ]?part|addressee|e-?mail address|person)`,
     String.raw`\b(?:user|recipient|addressee|mailbox|account|address|e-?mail)\b[^\n.;]{0,60}?\b(?:does ?n[o']?t exist|doesn't exist|do not exist|not exist|no longer exists?|was not found|could ?n[o']?t be found|couldn't be found|is not valid|not a valid|is not a known|isn't valid)`,
     String.raw`no mailbox (?:here )?by that name|mailbox unknown|bad destination mailbox|user doesn't have an? \S+ account|not our customer|not listed in (?:domino directory|public name & address book|the directory)`,
     String.raw`recipnotfound|recipientnotfound|invalid[- ]?recipient|unknown[- ]?recipient|user[- ]?unknown|no[- ]such[- ]user|mailbox[- ]?not[- ]?found|user[- ]?not[- ]?found|recipient[- ]?not[- ]?found`,
@@ -39,32 +39,56 @@ const USER_UNKNOWN: RegExp = new RegExp(
 );
 
 const HOST_UNKNOWN: RegExp =
-  /host (?:or domain name )?not found(?!, try again)|host \S+ not found|illegal host|couldn't find (?:a |any )?(?:mail exchanger|host)|could not find (?:a |any )?(?:mail exchanger|host)|host unknown|unknown host|domain (?:name )?not found|no such domain|domain (?:does ?n[o']?t|doesn't) exist|unrouteable (?:mail )?domain|nxdomain|no mx (?:record|host)|mx (?:record )?not found|dns error: domain|domain name (?:does not exist|not found)|domínio inexistente|dominio inexistente|domaine inexistant|domain existiert nicht/i;
+  /host (?:or domain name )?not found(?!, try again)|host \S+ not found|illegal host|couldn't find (?:a |any )?(?:mail exchanger|host)|could not find (?:a |any )?(?:mail exchanger|host)|host unknown|unknown host|domain (?:name )?not found|no such domain|domain (?:does ?n[o']?t|doesn't) exist|unrouteable (?:mail )?domain|unrouteable address|nxdomain|no mx (?:record|host)|mx (?:record )?not found|dns error: domain|domain name (?:does not exist|not found)|domínio inexistente|dominio inexistente|domaine inexistant|domain existiert nicht/i;
+
+// Directory answers that only a missing mailbox produces; they stand without a code or command.
+const USER_UNKNOWN_STRONG: RegExp =
+  /recipient (?:name|address) (?:is )?not recognized|not listed in (?:the )?(?:domino directory|public name & address book|directory)|address couldn't be found|address could not be found|(?:wasn't|was not) found at|invalid recipient|no mailbox (?:here )?by that name/i;
 
 // Weaker domain wording ("Invalid domain"): hard only when a code or the RCPT command confirms it.
-const BAD_DOMAIN: RegExp = /invalid (?:recipient )?domain|unknown (?:recipient )?domain|domain (?:is )?(?:not valid|invalid)/i;
+const BAD_DOMAIN: RegExp =
+  /invalid (?:recipient )?domain|unknown (?:recipient )?domain|domain (?:is )?(?:not valid|invalid)/i;
 
-const MOVED: RegExp = /\bhas moved\b|\bno longer (?:at this address|valid|with us)|\bmoved (?:permanently )?to\b/i;
+const MOVED: RegExp =
+  /\bhas moved\b|\bno longer (?:at this address|valid|with us)|\bmoved (?:permanently )?to\b/i;
 
 // RFC 7505 null MX and "this domain takes no mail": the address can never work.
 const NOT_ACCEPT: RegExp =
   /does ?n[o']?t accept (?:any )?mail|not accepting (?:any |network )?(?:mail|messages)|null mx|accepts no mail|indicated no smtp service|no smtp service/i;
 
 const SOFT_RULES: readonly Rule[] = [
-  ["message_too_big", /message (?:size )?(?:is )?too (?:big|large)|exceeds? (?:the )?(?:maximum )?(?:message )?size|size limit|message length exceeds/i],
+  [
+    "message_too_big",
+    /message (?:size )?(?:is )?too (?:big|large)|exceeds? (?:the )?(?:maximum )?(?:message )?size|size limit|message length exceeds/i,
+  ],
   ["greylisted", /gr[ae]ylist/i],
-  ["rate_limit", /rate limit|too many (?:messages|connections|recipients|emails)|throttl|sending limit|exceeded the (?:rate|limit)|try (?:again )?later|speed/i],
+  [
+    "rate_limit",
+    /rate limit|too many (?:messages|connections|recipients|emails)|throttl|sending limit|exceeded the (?:rate|limit)|try (?:again )?later|speed/i,
+  ],
   ["virus", /virus|malware|infected/i],
   ["spam_block", /spam|junk|unsolicited|bulk mail/i],
   ["auth", /dmarc|\bspf\b|dkim|authenticat|\bptr\b|reverse dns|rdns/i],
-  ["blocked", /block|blacklist|black list|denylist|\brbl\b|dnsbl|spamhaus|reputation|listed (?:at|on|in)\b|banned|not allowed|refused|rejected by (?:policy|the recipient)/i],
-  ["relay_denied", /relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|prohibited)|not permitted to relay|do not relay|unable to relay|relay not permitted/i],
+  [
+    "blocked",
+    /block|blacklist|black list|denylist|\brbl\b|dnsbl|spamhaus|reputation|listed (?:at|on|in)\b|banned|not allowed|refused|rejected by (?:policy|the recipient)/i,
+  ],
+  [
+    "relay_denied",
+    /relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|prohibited)|not permitted to relay|do not relay|unable to relay|relay not permitted/i,
+  ],
   ["content", /content|attachment|prohibited|not compliant|rfc ?5322|rfc ?2822|syntax/i],
   ["mailbox_disabled", /suspend|disabled|inactive|deactivated|locked|frozen|on hold|closed/i],
-  ["expired", /expired|timed? ?out|time-?out|retry (?:time|timeout)|too long|could not be delivered within|giving up|delivery time/i],
+  [
+    "expired",
+    /expired|timed? ?out|time-?out|retry (?:time|timeout)|too long|could not be delivered within|giving up|delivery time/i,
+  ],
   ["network", /connection (?:refused|reset|lost|closed)|network|no route|unreachable|tls|starttls|ssl/i],
   ["policy", /policy|not authorized|unauthori[sz]ed|permission|access denied|denied|administrative/i],
-  ["system", /system (?:error|full)|internal error|local error|resources|out of memory|i\/o error|mailer error/i],
+  [
+    "system",
+    /system (?:error|full)|internal error|local error|resources|out of memory|i\/o error|mailer error/i,
+  ],
 ];
 
 // RFC 3463 subjects that name a missing mailbox or system; every other code is soft.
@@ -101,7 +125,7 @@ export function enhancedCodes(text: string): string[] {
 
 /** The first SMTP reply code (e.g. "550") in the text. */
 export function replyCodeOf(text: string): string {
-  return /(?<![\d.])([245][0-5]\d)(?:[ -]|$)(?!\d)/m.exec(text)?.[1] ?? "";
+  return /(?<![\d.#-])([245][0-5]\d)(?=[ -]|$)/m.exec(text)?.[1] ?? "";
 }
 
 export function classifyReason(input: ClassifyInput): FailureClass {
@@ -125,12 +149,18 @@ export function classifyReason(input: ClassifyInput): FailureClass {
     const leadConfirms = ADDRESS_CODES.test(lead) || (hard === "bad_domain" && /^5\.4\.4$/.test(lead));
     const confirmed = command.startsWith("DATA")
       ? leadConfirms
-      : command.startsWith("RCPT") || leadConfirms || codes.some((c) => ADDRESS_CODES.test(c));
+      : command.startsWith("RCPT") ||
+        leadConfirms ||
+        codes.some((c) => ADDRESS_CODES.test(c)) ||
+        // 551 "user not local" and 553 "mailbox name not allowed" only answer an address.
+        /^55[13]$/.test(reply);
     if (confirmed) return { type: "hard", reason: hard === "bad_domain" ? "host_unknown" : hard };
+  } else if (hard === "mailbox_unknown") {
+    if (!(input.command ?? lastCommand(text)).toUpperCase().startsWith("DATA")) return { type: "hard", reason: "user_unknown" };
   } else if (hard) return { type: "hard", reason: hard };
   const soft = SOFT_RULES.find(([, pattern]) => pattern.test(text));
   if (soft) return { type: "soft", reason: soft[0] };
-  if (hard) return { type: "soft", reason: "filtered" };
+  if (hard === "user_unknown" || hard === "mailbox_unknown") return { type: "soft", reason: "filtered" };
   if (!aboutUs && !transient) {
     const byCode = codes.map((c) => HARD_CODES[c]).find((r) => r !== undefined);
     if (byCode) return { type: "hard", reason: byCode };
@@ -143,12 +173,16 @@ export function classifyReason(input: ClassifyInput): FailureClass {
 /** The last SMTP command the text says an answer replied to. */
 export function lastCommand(text: string): string {
   const found = [
-    ...text.matchAll(/(?:in reply to|after|>>>)\s*(?:end of\s+)?(rcpt|data|mail|helo|ehlo|starttls|quit)\b/gi),
+    ...text.matchAll(
+      /(?:in reply to|after|>>>)\s*(?:end of\s+)?(rcpt|data|mail|helo|ehlo|starttls|quit)\b|\b(rcpt)[ _]to\b/gi,
+    ),
   ];
-  return found.at(-1)?.[1] ?? "";
+  const last = found.at(-1);
+  return last?.[1] ?? last?.[2] ?? "";
 }
 
 function hardByText(text: string): string | undefined {
+  if (USER_UNKNOWN_STRONG.test(text)) return "mailbox_unknown";
   if (USER_UNKNOWN.test(text)) return "user_unknown";
   if (HOST_UNKNOWN.test(text)) return "host_unknown";
   if (BAD_DOMAIN.test(text)) return "bad_domain";

@@ -2,7 +2,7 @@
  * ARF complaints (RFC 5965) and authentication-failure reports (RFC 6591): who complained and why.
  */
 import type { BounceRecipient } from "./bounce.js";
-import { addressOf, addressesIn, type Fields, field, parseFields } from "./fields.js";
+import { addressesIn, addressOf, type Fields, field, parseFields } from "./fields.js";
 
 export interface Complaint {
   feedbackType: string;
@@ -12,7 +12,9 @@ export interface Complaint {
 /** Reads a feedback-report part. `originalTo` is the To of the returned message, the fallback. */
 export function parseFeedbackReport(report: string, originalTo: string[]): Complaint {
   const fields: Fields = parseFields(report);
-  const feedbackType = (field(fields, "feedback-type").toLowerCase().match(/[a-z-]+/) ?? ["abuse"])[0];
+  const feedbackType = (field(fields, "feedback-type")
+    .toLowerCase()
+    .match(/[a-z-]+/) ?? ["abuse"])[0];
   const named = [...(fields.get("original-rcpt-to") ?? []), ...(fields.get("removal-recipient") ?? [])]
     .map(addressOf)
     .filter((a) => a !== "");

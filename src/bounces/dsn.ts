@@ -27,7 +27,9 @@ export function dsnRecipients(text: string): DsnRecipient[] {
     found.push({
       address,
       status: status ? `${status[1]}.${Number(status[2])}.${Number(status[3])}` : "",
-      action: (field(fields, "action").toLowerCase().match(/[a-z]+/) ?? [""])[0],
+      action: (field(fields, "action")
+        .toLowerCase()
+        .match(/[a-z]+/) ?? [""])[0],
       diagnostic: stripTypePrefix(field(fields, "diagnostic-code")),
     });
   }

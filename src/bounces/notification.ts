@@ -92,7 +92,8 @@ function messageId(event: Json): { originalMessageId?: string } {
   const mail = isObject(event.mail) ? event.mail : undefined;
   const headers = mail && Array.isArray(mail.headers) ? mail.headers : [];
   for (const h of headers) {
-    if (isObject(h) && String(h.name).toLowerCase() === "message-id") return { originalMessageId: String(h.value) };
+    if (isObject(h) && String(h.name).toLowerCase() === "message-id")
+      return { originalMessageId: String(h.value) };
   }
   return {};
 }

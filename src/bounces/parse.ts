@@ -39,20 +39,23 @@ interface Message {
 async function parse(buf: Buffer, depth = 0): Promise<Bounce> {
   const message = await read(buf);
   const first = analyze(message);
-  if (first.recipients.length || first.type === "complaint") return first;
+  if (first.source !== "guess") return first.bounce;
   // A broken MIME structure (a boundary that never occurs) hides the report from the parser:
   // read the raw body as text instead.
   const raw = analyze({ ...message, body: message.rawBody, deliveryStatus: [], feedbackReports: [] });
-  if (raw.recipients.length) return raw;
+  if (raw.source !== "guess") return raw.bounce;
   // Some gateways wrap the real bounce as an attachment of their own notice.
   if (depth < 2 && message.original && looksLikeBounceHeaders(message.original)) {
     const inner = await parse(Buffer.from(message.original, "utf8"), depth + 1);
     if (inner.recipients.length) return inner;
   }
-  return first;
+  return first.bounce;
 }
 
-function analyze(message: Message): Bounce {
+/** How a result was found: "guess" when no report named a recipient (or nothing was found). */
+type Source = "report" | "guess";
+
+function analyze(message: Message): { bounce: Bounce; source: Source } {
   const { headers } = message;
   const report = reportText(message.body);
   const original = message.original || message.body.slice(report.length);
@@ -63,19 +66,23 @@ function analyze(message: Message): Bounce {
     originalMessageId && !bounce.originalMessageId ? { ...bounce, originalMessageId } : bounce;
 
   const json = parseJsonNotification(message.body);
-  if (json) return withId(json);
+  if (json) return { bounce: withId(json), source: "report" };
 
   const contentType = headers.get("content-type") ?? "";
   const feedback = message.feedbackReports[0] ?? inlineFeedbackReport(report);
   if (feedback || /report-type\s*=\s*"?feedback-report/i.test(contentType)) {
     const complaint = parseFeedbackReport(feedback ?? "", originalTo);
-    return withId({ type: "complaint", ...complaint });
+    return { bounce: withId({ type: "complaint", ...complaint }), source: "report" };
   }
 
   const exclude = new Set(
     ["from", "to", "return-path", "reply-to", "delivered-to", "x-original-to", "sender"]
       .flatMap((name) => addressesOfHeader(headers.get(name)))
-      .concat(["from", "sender", "return-path", "reply-to"].flatMap((n) => addressesOfHeader(headerIn(original, n))))
+      .concat(
+        ["from", "sender", "return-path", "reply-to"].flatMap((n) =>
+          addressesOfHeader(headerIn(original, n)),
+        ),
+      )
       .map((a) => a.toLowerCase()),
   );
   const inText = textRecipients(report, exclude);
@@ -98,18 +105,27 @@ function analyze(message: Message): Bounce {
         ...result,
       };
     });
-    return withId({ type: mostSevere(recipients), recipients });
+    return { bounce: withId({ type: mostSevere(recipients), recipients }), source: "report" };
   }
 
   if (isAutoReply(message)) {
     const from = addressesOfHeader(headers.get("from"))[0];
     const recipients: BounceRecipient[] = from
-      ? [{ address: from, status: "", action: "", diagnostic: oneLine(message.subject), type: "none", reason: "auto_reply" }]
+      ? [
+          {
+            address: from,
+            status: "",
+            action: "",
+            diagnostic: oneLine(message.subject),
+            type: "none",
+            reason: "auto_reply",
+          },
+        ]
       : [];
-    return withId({ type: "none", recipients });
+    return { bounce: withId({ type: "none", recipients }), source: "report" };
   }
 
-  if (!looksLikeBounce(message, report)) return withId({ ...NOTHING, recipients: [] });
+  if (!looksLikeBounce(message, report)) return { bounce: withId({ ...NOTHING, recipients: [] }), source: "guess" };
 
   const found = inText.length
     ? inText
@@ -117,11 +133,19 @@ function analyze(message: Message): Bounce {
   const delayed = isDelayNotice(message.subject, report);
   const recipients = found.map((r): BounceRecipient => {
     const diagnostic = diagnosticLine(r.diagnostic || report);
-    if (delayed) return { address: r.address, status: r.status, action: "delayed", diagnostic, type: "none", reason: "delayed" };
+    if (delayed)
+      return {
+        address: r.address,
+        status: r.status,
+        action: "delayed",
+        diagnostic,
+        type: "none",
+        reason: "delayed",
+      };
     const result = classifyWithContext(r.status, [r.diagnostic, found.length === 1 ? report : ""]);
     return { address: r.address, status: r.status, action: "failed", diagnostic, ...result };
   });
-  return withId({ type: mostSevere(recipients), recipients });
+  return { bounce: withId({ type: mostSevere(recipients), recipients }), source: inText.length ? "report" : "guess" };
 }
 
 // mailparser may show a delivery-status part both inline and as a part: keep each address once.
@@ -155,14 +179,28 @@ async function read(buf: Buffer): Promise<Message> {
   const rawText = decodeText(buf);
   const headerBlock = rawText.split(/\n\n/, 1)[0] ?? "";
   const headers = new Map<string, string>();
-  for (const name of ["content-type", "from", "to", "subject", "return-path", "reply-to", "delivered-to", "x-original-to", "sender", "auto-submitted", "x-autoreply", "x-autorespond", "precedence"]) {
+  for (const name of [
+    "content-type",
+    "from",
+    "to",
+    "subject",
+    "return-path",
+    "reply-to",
+    "delivered-to",
+    "x-original-to",
+    "sender",
+    "auto-submitted",
+    "x-autoreply",
+    "x-autorespond",
+    "precedence",
+  ]) {
     const value = headerIn(headerBlock, name);
     if (value !== undefined) headers.set(name, value);
   }
   const message: Message = {
     headers,
     subject: mail?.subject ?? headers.get("subject") ?? "",
-    body: mail ? (mail.text ?? "") : rawText.slice(headerBlock.length),
+    body: mail?.text?.trim() ? mail.text : rawText.slice(headerBlock.length),
     rawBody: rawText.slice(headerBlock.length),
     deliveryStatus: [],
     feedbackReports: [],
@@ -202,7 +240,8 @@ function headerIn(block: string, name: string): string | undefined {
   return m?.[1]?.replace(/\n[ \t]+/g, " ").trim();
 }
 
-const DAEMON = /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailmaster|delivery subsystem/i;
+const DAEMON =
+  /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailmaster|delivery subsystem/i;
 const BOUNCE_SUBJECT =
   /undeliver|undelivered|delivery (?:status|fail|notification|report)|returned (?:mail|to sender)|failure notice|mail delivery|could not be delivered|not delivered|delivery has failed|rejected|bounce|nondeliverable|non-delivery|unzustellbar|non remis|no entregado|失敗|エラー|error/i;
 
@@ -212,7 +251,9 @@ function looksLikeBounce(message: Message, report: string): boolean {
     DAEMON.test(from) ||
     BOUNCE_SUBJECT.test(message.subject) ||
     /report-type\s*=\s*"?delivery-status/i.test(message.headers.get("content-type") ?? "") ||
-    /\b[45]\d\d[ -]+[45]\.\d{1,3}\.\d{1,3}\b|\b(?:could not|couldn't|cannot|unable to) (?:be )?deliver/i.test(report)
+    /\b[45]\d\d[ -]+[45]\.\d{1,3}\.\d{1,3}\b|\b(?:could not|couldn't|cannot|unable to) (?:be )?deliver/i.test(
+      report,
+    )
   );
 }
 
@@ -232,7 +273,9 @@ function isAutoReply(message: Message): boolean {
 
 function isDelayNotice(subject: string, report: string): boolean {
   return (
-    /\bdelay(?:ed)?\b|warning: could not send|still (?:trying|undelivered)|not yet been delivered/i.test(subject) ||
+    /\bdelay(?:ed)?\b|warning: could not send|still (?:trying|undelivered)|not yet been delivered/i.test(
+      subject,
+    ) ||
     /warning message only|do not need to resend|will (?:continue to )?(?:re)?try|will be retried|has not yet been delivered/i.test(
       report,
     )

@@ -35,7 +35,8 @@ export function reportText(text: string): string {
 
 // Addresses that are never the failed recipient: the transcript's own sender, postmasters.
 const NOT_RECIPIENT = /^(?:mailer-daemon|postmaster|abuse|double-bounce)@/i;
-const SENDER_CONTEXT = /(?:mail from|envelope-from|sender|from|reply-to|return-path|message-id|references)[ \t]*[:=][ \t]*<?$/i;
+const SENDER_CONTEXT =
+  /(?:mail from|envelope-from|sender|from|reply-to|return-path|message-id|references)[ \t]*[:=][ \t]*<?$/i;
 
 /** Candidate failed recipients in the report text, with the words near each. */
 export function textRecipients(text: string, exclude: ReadonlySet<string>): TextRecipient[] {
@@ -43,7 +44,8 @@ export function textRecipients(text: string, exclude: ReadonlySet<string>): Text
   const found = new Map<string, number[]>();
   const names = new Map<string, string>();
   lines.forEach((line, i) => {
-    if (/^[ \t]*(?:message-id|in-reply-to|references|from|sender|return-path|reply-to)[ \t]*:/i.test(line)) return;
+    if (/^[ \t]*(?:message-id|in-reply-to|references|from|sender|return-path|reply-to)[ \t]*:/i.test(line))
+      return;
     for (const m of line.matchAll(/[^\s<>()"'[\]:;,]+@[^\s<>()"'[\]:;,]+/g)) {
       const address = addressesIn(m[0])[0];
       if (!address || NOT_RECIPIENT.test(address) || exclude.has(address.toLowerCase())) continue;
@@ -70,9 +72,15 @@ function around(lines: string[], index: number, others: string[]): string {
   const out: string[] = [];
   const mentionsOther = (line: string) => others.some((o) => line.toLowerCase().includes(o));
   let start = index;
-  while (start > 0 && start > index - 3 && lines[start - 1]?.trim() && !mentionsOther(lines[start - 1] ?? "")) {
+  while (
+    start > 0 &&
+    start > index - 3 &&
+    lines[start - 1]?.trim() &&
+    !mentionsOther(lines[start - 1] ?? "")
+  ) {
     // A line ending in ":" just above introduces this address's answer ("... said:").
-    if (!/:\s*$/.test(lines[start - 1] ?? "") && !/^\s*(?:<<<|>>>|\d{3}[ -])/.test(lines[start - 1] ?? "")) break;
+    if (!/:\s*$/.test(lines[start - 1] ?? "") && !/^\s*(?:<<<|>>>|\d{3}[ -])/.test(lines[start - 1] ?? ""))
+      break;
     start--;
   }
   let blanks = 0;
