@@ -1,0 +1,104 @@
+import { createServer } from "node:net";
+import { SMTPServer, type SMTPServerAddress } from "smtp-server";
+
+/** One message the capture server accepted. */
+export interface CapturedMessage {
+  from: string;
+  to: string[];
+  raw: Buffer;
+  receivedAt: number;
+}
+
+/**
+ * What the server answers for one recipient at RCPT, or for the whole message after DATA.
+ * `undefined` accepts. Codes are real SMTP answers, e.g. `{ code: 550, message: "5.1.1 No such user" }`.
+ */
+export type Answer = { code: number; message: string } | undefined;
+
+export interface CaptureOptions {
+  /** Called at RCPT TO for each recipient. */
+  onRcpt?: (address: string) => Answer;
+  /** Called after the final dot, with the recipients; an answer rejects the whole message. */
+  onData?: (recipients: string[], raw: Buffer) => Answer;
+  port?: number;
+}
+
+export interface SmtpCapture {
+  port: number;
+  url: string;
+  messages: CapturedMessage[];
+  /** Change the answers while the server runs. */
+  options: CaptureOptions;
+  /** Resolves when at least n messages were accepted (or rejects after timeoutMs). */
+  waitFor(n: number, timeoutMs?: number): Promise<CapturedMessage[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real SMTP server in this process that records every accepted message and answers 4xx/5xx on
+ * command. STARTTLS is off so nodemailer talks plain SMTP on loopback.
+ */
+export async function startSmtpCapture(options: CaptureOptions = {}): Promise<SmtpCapture> {
+  const messages: CapturedMessage[] = [];
+  const state: CaptureOptions = { ...options };
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    size: 50 * 1024 * 1024,
+    onRcptTo(address: SMTPServerAddress, _session, callback) {
+      const answer = state.onRcpt?.(address.address);
+      if (!answer) return callback();
+      const error = Object.assign(new Error(answer.message), { responseCode: answer.code });
+      callback(error);
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        const raw = Buffer.concat(chunks);
+        const to = session.envelope.rcptTo.map((r) => r.address);
+        const answer = state.onData?.(to, raw);
+        if (answer) return callback(Object.assign(new Error(answer.message), { responseCode: answer.code }));
+        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+        messages.push({ from, to, raw, receivedAt: Date.now() });
+        callback(null, "2.0.0 Ok: queued");
+      });
+    },
+  });
+  const port = options.port ?? (await freePort());
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  server.on("error", () => {});
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    messages,
+    options: state,
+    async waitFor(n, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (messages.length < n) {
+        if (Date.now() > deadline) throw new Error(`expected ${n} messages, got ${messages.length}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return messages;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A TCP port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
