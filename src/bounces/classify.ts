@@ -32,8 +32,8 @@ const USER_UNKNOWN: RegExp = new RegExp(
     String.raw`\b(?:unknown|invalid|non-?existent|nonexisting|no such)\s+(?:local\s+)?(?:user|recipient|mailbox|address|account|local[- ]?part|addressee|e-?mail address|person)`,
     String.raw`\b(?:user|recipient|addressee|mailbox|account|address|e-?mail)\b[^\n.;]{0,60}?\b(?:does ?n[o']?t exist|doesn't exist|do not exist|not exist|no longer exists?|was not found|could ?n[o']?t be found|couldn't be found|is not valid|not a valid|is not a known|isn't valid)`,
     String.raw`no mailbox (?:here )?by that name|mailbox unknown|bad destination mailbox|user doesn't have an? \S+ account|not our customer|not listed in (?:domino directory|public name & address book|the directory)`,
-    String.raw`recipnotfound|recipientnotfound|invalid[- ]?recipient|unknown[- ]?recipient|user[- ]?unknown|no[- ]such[- ]user|mailbox[- ]?not[- ]?found|user[- ]?not[- ]?found|recipient[- ]?not[- ]?found`,
-    String.raw`benutzer unbekannt|empfänger unbekannt|adresse unbekannt|unbekannte[rs]? (?:empfänger|benutzer|adresse)|existiert nicht|utilisateur inconnu|destinataire inconnu|adresse inconnue|n'existe pas|usuario desconocido|destinatario desconocido|no existe|utente sconosciuto|destinatario sconosciuto|non esiste|usuário desconhecido|não existe|gebruiker onbekend|bestaat niet|не существует|не найден|неизвестн|nie istnieje|nieznany (?:użytkownik|adres)`,
+    "recipnotfound|recipientnotfound|invalid[- ]?recipient|unknown[- ]?recipient|user[- ]?unknown|no[- ]such[- ]user|mailbox[- ]?not[- ]?found|user[- ]?not[- ]?found|recipient[- ]?not[- ]?found",
+    "benutzer unbekannt|empfänger unbekannt|adresse unbekannt|unbekannte[rs]? (?:empfänger|benutzer|adresse)|existiert nicht|utilisateur inconnu|destinataire inconnu|adresse inconnue|n'existe pas|usuario desconocido|destinatario desconocido|no existe|utente sconosciuto|destinatario sconosciuto|non esiste|usuário desconhecido|não existe|gebruiker onbekend|bestaat niet|не существует|не найден|неизвестн|nie istnieje|nieznany (?:użytkownik|adres)",
   ].join("|"),
   "i",
 );
@@ -156,7 +156,8 @@ export function classifyReason(input: ClassifyInput): FailureClass {
         /^55[13]$/.test(reply);
     if (confirmed) return { type: "hard", reason: hard === "bad_domain" ? "host_unknown" : hard };
   } else if (hard === "mailbox_unknown") {
-    if (!(input.command ?? lastCommand(text)).toUpperCase().startsWith("DATA")) return { type: "hard", reason: "user_unknown" };
+    if (!(input.command ?? lastCommand(text)).toUpperCase().startsWith("DATA"))
+      return { type: "hard", reason: "user_unknown" };
   } else if (hard) return { type: "hard", reason: hard };
   const soft = SOFT_RULES.find(([, pattern]) => pattern.test(text));
   if (soft) return { type: "soft", reason: soft[0] };
@@ -198,15 +199,24 @@ export interface SmtpFailure extends FailureClass {
   policy: boolean;
 }
 
-/** Classifies a synchronous SMTP answer (nodemailer errors carry `responseCode` and `response`). */
-export function classifySmtpError(err: { responseCode?: number; response?: string }): SmtpFailure {
+/**
+ * Classifies a synchronous SMTP answer (nodemailer errors carry `responseCode`, `response` and the
+ * `command` it answered, e.g. "RCPT TO"; an unknown-user answer counts as hard only at RCPT or with
+ * an X.1.x code).
+ */
+export function classifySmtpError(err: {
+  responseCode?: number;
+  response?: string;
+  command?: string;
+}): SmtpFailure {
   const code = err.responseCode;
   const response = err.response ?? "";
+  const command = err.command;
   if (code === undefined || code < 500 || code > 599) {
     const reason = code === undefined ? "network" : classifyReason({ diagnostic: response }).reason;
     return { type: "soft", reason, permanent: false, policy: false };
   }
-  const result = classifyReason({ replyCode: code, diagnostic: response });
+  const result = classifyReason({ replyCode: code, diagnostic: response, ...(command ? { command } : {}) });
   const policy = result.type === "soft" && enhancedCodes(response).some((c) => c.startsWith("5.7."));
   return { ...result, permanent: true, policy };
 }

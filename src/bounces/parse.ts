@@ -125,7 +125,8 @@ function analyze(message: Message): { bounce: Bounce; source: Source } {
     return { bounce: withId({ type: "none", recipients }), source: "report" };
   }
 
-  if (!looksLikeBounce(message, report)) return { bounce: withId({ ...NOTHING, recipients: [] }), source: "guess" };
+  if (!looksLikeBounce(message, report))
+    return { bounce: withId({ ...NOTHING, recipients: [] }), source: "guess" };
 
   const found = inText.length
     ? inText
@@ -145,7 +146,10 @@ function analyze(message: Message): { bounce: Bounce; source: Source } {
     const result = classifyWithContext(r.status, [r.diagnostic, found.length === 1 ? report : ""]);
     return { address: r.address, status: r.status, action: "failed", diagnostic, ...result };
   });
-  return { bounce: withId({ type: mostSevere(recipients), recipients }), source: inText.length ? "report" : "guess" };
+  return {
+    bounce: withId({ type: mostSevere(recipients), recipients }),
+    source: inText.length ? "report" : "guess",
+  };
 }
 
 // mailparser may show a delivery-status part both inline and as a part: keep each address once.

@@ -25,6 +25,8 @@ export interface FileResult {
   got: BounceType;
   rowsGot: BounceType[];
   recipients: number;
+  /** Every recipient's Action was "delayed": a delay notice, typed none by the spec. */
+  delayNotice: boolean;
   feedbackType?: string;
 }
 
@@ -41,6 +43,7 @@ export async function scoreCorpus(): Promise<FileResult[]> {
       got: bounce.type,
       rowsGot: label.rows.map((_, i) => bounce.recipients[i]?.type ?? "none"),
       recipients: bounce.recipients.length,
+      delayNotice: bounce.recipients.length > 0 && bounce.recipients.every((r) => r.action === "delayed"),
       ...(bounce.feedbackType ? { feedbackType: bounce.feedbackType } : {}),
     });
   }
@@ -80,7 +83,11 @@ export function figures(results: FileResult[]): Figures {
     });
   }
   const rate = (a: number, b: number) => (b === 0 ? 1 : a / b);
-  const withRates = (c: typeof row) => ({ ...c, precision: rate(c.tp, c.tp + c.fp), recall: rate(c.tp, c.tp + c.fn) });
+  const withRates = (c: typeof row) => ({
+    ...c,
+    precision: rate(c.tp, c.tp + c.fp),
+    recall: rate(c.tp, c.tp + c.fn),
+  });
   return {
     files: results.length,
     fileAccuracy: rate(results.filter((r) => r.expected === r.got).length, results.length),

@@ -1,0 +1,62 @@
+import type { Command } from "commander";
+import { DigestError } from "../../errors.js";
+import { action } from "../action.js";
+
+export interface BounceOutput {
+  type: string;
+  feedbackType?: string;
+  recipients: {
+    address: string;
+    status: string;
+    action: string;
+    diagnostic: string;
+    type: string;
+    reason: string;
+  }[];
+}
+
+/** What `digest bounce FILE` prints: parses the file, opens no database. */
+export async function bounceOutput(file: string): Promise<BounceOutput> {
+  const { readFile } = await import("node:fs/promises");
+  let raw: Buffer;
+  try {
+    raw = await readFile(file);
+  } catch (error) {
+    throw new DigestError(
+      "invalid",
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const { parseBounce } = await import("../../bounces/parse.js");
+  const bounce = await parseBounce(raw);
+  return {
+    type: bounce.type,
+    ...(bounce.feedbackType ? { feedbackType: bounce.feedbackType } : {}),
+    recipients: bounce.recipients,
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command("bounce")
+    .description(
+      "parse a bounce (DSN or plain text) or complaint (ARF) message and print one JSON object: " +
+        "type hard|soft|complaint|none, feedbackType, recipients",
+    )
+    .argument("<FILE.eml>", "the bounce or complaint message")
+    .option("--apply", "record the bounce against its delivery (needs the database)")
+    .action(
+      action(async (file: string, opts: { apply?: boolean }) => {
+        if (opts.apply) {
+          process.stderr.write("--apply needs the database layer (not wired yet)\n");
+          return 1;
+        }
+        const output = await bounceOutput(file);
+        process.stdout.write(`${JSON.stringify(output)}\n`);
+        return 0;
+      }),
+    );
+}

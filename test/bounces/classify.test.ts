@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { classifyReason, classifySmtpError } from "../../src/bounces/classify.js";
+
+describe("classifyReason", () => {
+  it("a full mailbox (5.2.2) is soft even though it is a 5xx", () => {
+    expect(
+      classifyReason({ status: "5.2.2", diagnostic: "550 5.2.2 <a@example.org>... Mailbox Full" }),
+    ).toEqual({
+      type: "soft",
+      reason: "mailbox_full",
+    });
+  });
+
+  it("a full mailbox stays soft when the code says 5.1.1", () => {
+    expect(classifyReason({ status: "5.1.1", diagnostic: "550 5.1.1 mailbox is full" }).type).toBe("soft");
+  });
+
+  it("550 5.1.1 user unknown is hard", () => {
+    expect(
+      classifyReason({ status: "5.1.1", diagnostic: "550 5.1.1 <a@example.org>: User unknown" }),
+    ).toEqual({
+      type: "hard",
+      reason: "user_unknown",
+    });
+  });
+
+  it("550 5.7.1 with 'user unknown' text said to RCPT is hard", () => {
+    const r = classifyReason({
+      diagnostic: "550 5.7.1 <a@example.org>: User unknown (in reply to RCPT TO command)",
+    });
+    expect(r.type).toBe("hard");
+  });
+
+  it("'user unknown' said after DATA is soft (a content filter's words)", () => {
+    const r = classifyReason({
+      status: "5.0.0",
+      diagnostic: "550 Unknown user a@example.org (in reply to end of DATA command)",
+    });
+    expect(r).toEqual({ type: "soft", reason: "filtered" });
+  });
+
+  it("a DMARC rejection 5.7.26 is soft", () => {
+    const r = classifyReason({
+      diagnostic: "550 5.7.26 Unauthenticated email is not accepted due to DMARC policy",
+    });
+    expect(r.type).toBe("soft");
+  });
+
+  it("a blocklist rejection is soft", () => {
+    expect(
+      classifyReason({ diagnostic: "554 5.7.1 Service unavailable; client host blocked using Spamhaus" })
+        .type,
+    ).toBe("soft");
+  });
+
+  it("a missing domain is hard", () => {
+    const r = classifyReason({
+      diagnostic:
+        "Host or domain name not found. Name service error for name=nx.example type=A: Host not found",
+    });
+    expect(r).toEqual({ type: "hard", reason: "host_unknown" });
+  });
+
+  it("our own sender domain not found is soft", () => {
+    expect(
+      classifyReason({ diagnostic: "553 5.1.8 <us@example.com>: Sender address rejected: Domain not found" })
+        .type,
+    ).toBe("soft");
+  });
+
+  it("a temporary failure naming an unknown user is still soft", () => {
+    expect(
+      classifyReason({ status: "4.1.1", diagnostic: "450 4.1.1 <a@example.org>: User unknown" }).type,
+    ).toBe("soft");
+  });
+
+  it("reads other languages", () => {
+    expect(classifyReason({ status: "5.1.1", diagnostic: "550 5.1.1 Benutzer unbekannt" }).type).toBe("hard");
+    expect(classifyReason({ diagnostic: "550 utilisateur inconnu (in reply to RCPT TO command)" }).type).toBe(
+      "hard",
+    );
+  });
+
+  it("in doubt it is soft", () => {
+    expect(classifyReason({ diagnostic: "550 Requested action not taken: mailbox unavailable" }).type).toBe(
+      "soft",
+    );
+    expect(classifyReason({ diagnostic: "" }).type).toBe("soft");
+  });
+});
+
+describe("classifySmtpError", () => {
+  it("4xx is never permanent", () => {
+    const r = classifySmtpError({ responseCode: 451, response: "451 4.7.1 Greylisted, try again later" });
+    expect(r).toMatchObject({ type: "soft", permanent: false, policy: false });
+  });
+
+  it("a network error (no response code) is soft and not permanent", () => {
+    expect(classifySmtpError({})).toMatchObject({ type: "soft", permanent: false, reason: "network" });
+  });
+
+  it("a DMARC rejection 5.7.26 is soft policy", () => {
+    const r = classifySmtpError({
+      responseCode: 550,
+      response: "550 5.7.26 This message does not pass DMARC",
+    });
+    expect(r).toMatchObject({ type: "soft", permanent: true, policy: true });
+  });
+
+  it("5.7.1 naming an unknown user in answer to RCPT is hard, not policy", () => {
+    const r = classifySmtpError({
+      responseCode: 550,
+      response: "550 5.7.1 Recipient address rejected: user unknown",
+      command: "RCPT TO",
+    });
+    expect(r).toMatchObject({ type: "hard", permanent: true, policy: false });
+  });
+
+  it("550 5.1.1 is hard and permanent", () => {
+    expect(classifySmtpError({ responseCode: 550, response: "550 5.1.1 No such user" })).toMatchObject({
+      type: "hard",
+      permanent: true,
+    });
+  });
+});
