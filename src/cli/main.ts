@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import * as bounce from "./commands/bounce.js";
 import * as lint from "./commands/lint.js";
 import * as migrate from "./commands/migrate.js";
 import * as preview from "./commands/preview.js";
@@ -14,7 +15,7 @@ const program = new Command("digest")
   .showHelpAfterError()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-for (const command of [render, lint, preview, migrate]) command.register(program);
+for (const command of [render, lint, preview, migrate, bounce]) command.register(program);
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
