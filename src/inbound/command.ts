@@ -1,0 +1,26 @@
+/**
+ * Reads a mailed command: the subject, or the first line of the body that is not quoted. Only that
+ * one line counts (Mailman's old bug: a quoted "unsubscribe" deep in a reply was obeyed).
+ */
+export type MailCommand = "subscribe" | "unsubscribe";
+
+export function readCommand(subject: string | undefined, text: string | undefined): MailCommand | undefined {
+  const fromSubject = asCommand(subject ?? "");
+  if (fromSubject) return fromSubject;
+  for (const line of (text ?? "").split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (!trimmed) continue;
+    if (trimmed.startsWith(">")) continue;
+    return asCommand(trimmed);
+  }
+  return undefined;
+}
+
+function asCommand(line: string): MailCommand | undefined {
+  const word = line
+    .trim()
+    .replace(/^(re|fwd?|aw|sv):\s*/i, "")
+    .replace(/[.!]+$/, "")
+    .toLowerCase();
+  return word === "subscribe" || word === "unsubscribe" ? word : undefined;
+}

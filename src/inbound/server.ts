@@ -1,0 +1,114 @@
+import { SMTPServer, type SMTPServerSession } from "smtp-server";
+import type { Logger } from "../log.js";
+import { handleMessage, type InboundActions } from "./handle.js";
+import { type Recipient, routeRecipient } from "./recipient.js";
+
+export interface InboundServerOptions {
+  port: number;
+  host?: string;
+  domain: string;
+  /** Local parts we accept besides the command and VERP addresses (see knownMailboxes). */
+  mailboxes: string[];
+  secret: string;
+  log: Logger;
+  actions: InboundActions;
+  /** Messages larger than this are refused with 552 while they arrive, before any parsing. */
+  maxBytes?: number;
+  maxRecipients?: number;
+}
+
+export interface InboundServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+type Session = SMTPServerSession & { digestRecipients?: Recipient[] };
+
+const smtpError = (code: number, message: string) =>
+  Object.assign(new Error(message), { responseCode: code });
+
+/**
+ * The inbound SMTP server: accepts mail only for our own addresses (550 at RCPT for anything else,
+ * so it is never a relay), limits size while receiving, and hands each message to handleMessage.
+ * When the handler fails (say the database is down) it answers 451 so the sender retries later.
+ */
+export async function startInboundServer(options: InboundServerOptions): Promise<InboundServer> {
+  const maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
+  const maxRecipients = options.maxRecipients ?? 20;
+  const { log } = options;
+  const server = new SMTPServer({
+    name: options.domain,
+    banner: "Digest inbound mail",
+    size: maxBytes,
+    authOptional: true,
+    disabledCommands: ["AUTH"],
+    logger: false,
+    maxClients: 200,
+    // A reverse lookup per connection only slows the greeting; nothing here uses the name.
+    disableReverseLookup: true,
+    socketTimeout: 60_000,
+    closeTimeout: 5_000,
+    onMailFrom(_address, session: Session, callback) {
+      session.digestRecipients = [];
+      callback();
+    },
+    onRcptTo(address, session: Session, callback) {
+      const route = routeRecipient(address.address, options.domain, options.mailboxes);
+      if (!route) return callback(smtpError(550, "5.1.1 No such mailbox here (this server relays nothing)"));
+      const list = (session.digestRecipients ??= []);
+      if (list.length >= maxRecipients) return callback(smtpError(452, "4.5.3 Too many recipients"));
+      list.push(route);
+      callback();
+    },
+    onData(stream, session: Session, callback) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= maxBytes) chunks.push(chunk);
+      });
+      stream.on("error", (error) => callback(error));
+      stream.on("end", () => {
+        if (stream.sizeExceeded || size > maxBytes) {
+          log.info({ remote: session.remoteAddress, size }, "inbound: message over the size limit refused");
+          return callback(smtpError(552, "5.3.4 Message too big"));
+        }
+        const mailFrom = session.envelope.mailFrom;
+        const message = {
+          raw: Buffer.concat(chunks),
+          envelopeFrom: mailFrom ? mailFrom.address : "",
+          recipients: session.digestRecipients ?? [],
+          remoteAddress: session.remoteAddress,
+        };
+        handleMessage(
+          { domain: options.domain, secret: options.secret, log, actions: options.actions },
+          message,
+        ).then(
+          (outcomes) => {
+            log.info({ remote: session.remoteAddress, outcomes }, "inbound: message handled");
+            callback(null, "2.0.0 Accepted");
+          },
+          (error) => {
+            log.error(
+              { err: error, remote: session.remoteAddress },
+              "inbound: handling failed; asking the sender to retry",
+            );
+            callback(smtpError(451, "4.3.0 Temporary failure, please try again later"));
+          },
+        );
+      });
+    },
+  });
+  server.on("error", (error) => log.warn({ err: error }, "inbound: connection error"));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "0.0.0.0", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  log.info({ port }, "inbound SMTP server listening");
+  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}

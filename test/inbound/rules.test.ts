@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { readCommand } from "../../src/inbound/command.js";
+import { deliveryOfMessageId } from "../../src/inbound/handle.js";
+import { replyForbidden } from "../../src/inbound/loop-safety.js";
+import { knownMailboxes, routeRecipient } from "../../src/inbound/recipient.js";
+
+const domain = "digest.example.org";
+const mailboxes = knownMailboxes("news@digest.example.org", domain);
+
+describe("inbound recipients", () => {
+  it("accept the command addresses, VERP bounces, per-reader unsubscribe and our own mailboxes", () => {
+    expect(routeRecipient("subscribe@digest.example.org", domain, mailboxes)).toEqual({ kind: "subscribe" });
+    expect(routeRecipient("Unsubscribe@DIGEST.example.org", domain, mailboxes)).toEqual({
+      kind: "unsubscribe",
+    });
+    expect(routeRecipient("bounces+abcdefghijk234@digest.example.org", domain, mailboxes)).toEqual({
+      kind: "bounce",
+      token: "abcdefghijk234",
+    });
+    expect(routeRecipient("unsubscribe+abcdefghijk234@digest.example.org", domain, mailboxes)).toEqual({
+      kind: "unsubscribe",
+      token: "abcdefghijk234",
+    });
+    expect(routeRecipient("news@digest.example.org", domain, mailboxes)).toEqual({
+      kind: "mailbox",
+      name: "news",
+    });
+    expect(routeRecipient("postmaster@digest.example.org", domain, mailboxes)?.kind).toBe("mailbox");
+  });
+
+  it("refuse unknown local parts and every other domain, so the server relays nothing", () => {
+    expect(routeRecipient("someone@digest.example.org", domain, mailboxes)).toBeUndefined();
+    expect(routeRecipient("subscribe@gmail.com", domain, mailboxes)).toBeUndefined();
+    expect(routeRecipient("subscribe@digest.example.org.evil.com", domain, mailboxes)).toBeUndefined();
+    expect(routeRecipient("bounces+BAD!@digest.example.org", domain, mailboxes)).toBeUndefined();
+    expect(routeRecipient("no-at-sign", domain, mailboxes)).toBeUndefined();
+  });
+});
+
+describe("mailed commands", () => {
+  it("are read from the subject or the first unquoted line only", () => {
+    expect(readCommand("subscribe", "")).toBe("subscribe");
+    expect(readCommand("Re: Subscribe", "")).toBe("subscribe");
+    expect(readCommand("", "\n  subscribe\nthanks")).toBe("subscribe");
+    expect(readCommand("hello", "> unsubscribe\nsubscribe")).toBe("subscribe");
+  });
+
+  it("ignore a command buried in a quoted reply or later in the text", () => {
+    expect(readCommand("Re: your newsletter", "Great issue!\n> unsubscribe\n")).toBeUndefined();
+    expect(readCommand("hi", "Please keep sending.\nunsubscribe")).toBeUndefined();
+    expect(readCommand("please subscribe me to everything", "")).toBeUndefined();
+  });
+});
+
+describe("loop safety", () => {
+  const facts = (
+    headers: Record<string, string>,
+    envelopeFrom = "reader@example.com",
+    fromAddress = "reader@example.com",
+  ) => ({
+    envelopeFrom,
+    fromAddress,
+    header: (name: string) => headers[name],
+  });
+
+  it("allows a reply to a person", () => {
+    expect(replyForbidden(facts({}), domain)).toBeUndefined();
+    expect(replyForbidden(facts({ "auto-submitted": "no" }), domain)).toBeUndefined();
+  });
+
+  it("forbids replies to robots, lists, bounces and ourselves", () => {
+    expect(replyForbidden(facts({ "auto-submitted": "auto-replied" }), domain)).toMatch(/Auto-Submitted/);
+    expect(replyForbidden(facts({ precedence: "bulk" }), domain)).toMatch(/Precedence/);
+    expect(replyForbidden(facts({ precedence: "junk" }), domain)).toMatch(/Precedence/);
+    expect(replyForbidden(facts({ "list-id": "<x.example.com>" }), domain)).toMatch(/List-Id/);
+    expect(replyForbidden(facts({}, ""), domain)).toMatch(/empty envelope sender/);
+    expect(replyForbidden(facts({}, "news@digest.example.org", "news@digest.example.org"), domain)).toMatch(
+      /own domain/,
+    );
+    expect(
+      replyForbidden(facts({}, "MAILER-DAEMON@example.com", "mailer-daemon@example.com"), domain),
+    ).toMatch(/daemon/);
+  });
+});
+
+describe("our Message-IDs", () => {
+  it("lead a report back to its delivery only when they are ours", () => {
+    const id = "<0b7c2d8e-1f2a-4b3c-9d4e-5f6a7b8c9d0e.42@digest.example.org>";
+    expect(deliveryOfMessageId(id, domain)).toBe(42);
+    expect(deliveryOfMessageId(id.replace("digest.example.org", "other.org"), domain)).toBeUndefined();
+    expect(deliveryOfMessageId("<random@digest.example.org>", domain)).toBeUndefined();
+    expect(deliveryOfMessageId(undefined, domain)).toBeUndefined();
+  });
+});

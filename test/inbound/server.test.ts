@@ -1,0 +1,142 @@
+import { Socket } from "node:net";
+import { createTransport } from "nodemailer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Bounce } from "../../src/bounces/bounce.js";
+import type { InboundActions } from "../../src/inbound/handle.js";
+import { knownMailboxes } from "../../src/inbound/recipient.js";
+import { type InboundServer, startInboundServer } from "../../src/inbound/server.js";
+import { silentLogger } from "../../src/log.js";
+
+const domain = "digest.example.org";
+
+/** What the server handed over, in order: the policy side is tested with the real database elsewhere. */
+const calls: string[] = [];
+const actions: InboundActions = {
+  async subscribe(email) {
+    calls.push(`subscribe ${email}`);
+  },
+  async unsubscribe(target, meta) {
+    calls.push(`unsubscribe ${JSON.stringify(target)} notify=${meta.notify}`);
+  },
+  async recordBounce(bounce: Bounce, ref) {
+    calls.push(`bounce ${bounce.type} ${ref.deliveryId ?? "-"}`);
+  },
+};
+
+let server: InboundServer;
+const client = () =>
+  createTransport({
+    host: "127.0.0.1",
+    port: server.port,
+    secure: false,
+    ignoreTLS: true,
+    connectionTimeout: 5000,
+  });
+
+beforeAll(async () => {
+  server = await startInboundServer({
+    port: 0,
+    host: "127.0.0.1",
+    domain,
+    mailboxes: knownMailboxes(`news@${domain}`, domain),
+    secret: "inbound-test-secret-0123456789",
+    log: silentLogger,
+    actions,
+    maxBytes: 1024 * 1024,
+  });
+});
+afterAll(() => server.close());
+
+/** Talks raw SMTP, for input no well-behaved client would send. */
+async function rawSession(lines: string[]): Promise<string> {
+  const socket = new Socket();
+  let transcript = "";
+  socket.on("data", (d) => {
+    transcript += d.toString("latin1");
+  });
+  await new Promise<void>((resolve) => socket.connect(server.port, "127.0.0.1", resolve));
+  for (let i = 0; i < 50 && !transcript.includes("220 "); i++) await new Promise((r) => setTimeout(r, 20));
+  for (const line of lines) {
+    await new Promise((r) => setTimeout(r, 40));
+    socket.write(line);
+  }
+  await new Promise((r) => setTimeout(r, 150));
+  socket.destroy();
+  return transcript;
+}
+
+describe("the inbound SMTP server", () => {
+  it("refuses foreign domains and unknown mailboxes at RCPT with 550: it relays nothing", async () => {
+    await expect(
+      client().sendMail({ from: "a@example.com", to: "victim@gmail.com", subject: "x", text: "x" }),
+    ).rejects.toMatchObject({ responseCode: 550 });
+    await expect(
+      client().sendMail({ from: "a@example.com", to: `nobody@${domain}`, subject: "x", text: "x" }),
+    ).rejects.toMatchObject({ responseCode: 550 });
+  });
+
+  it("hands a subscribe mail from a person to the subscription side", async () => {
+    calls.length = 0;
+    await client().sendMail({
+      from: "reader@example.com",
+      to: `subscribe@${domain}`,
+      subject: "hello",
+      text: "hi",
+    });
+    expect(calls).toEqual(["subscribe reader@example.com"]);
+  });
+
+  it("does not answer an auto-reply to the subscribe address", async () => {
+    calls.length = 0;
+    await client().sendMail({
+      from: "reader@example.com",
+      to: `subscribe@${domain}`,
+      subject: "Out of office",
+      text: "I am away",
+      headers: { "Auto-Submitted": "auto-replied" },
+    });
+    expect(calls).toEqual([]);
+  });
+
+  it("refuses a message over the size limit while it arrives, and keeps serving", async () => {
+    const huge = "x"
+      .repeat(76)
+      .concat("\r\n")
+      .repeat(Math.ceil((20 * 1024 * 1024) / 78));
+    await expect(
+      client().sendMail({ from: "a@example.com", to: `subscribe@${domain}`, subject: "big", text: huge }),
+    ).rejects.toMatchObject({ responseCode: 552 });
+    calls.length = 0;
+    await client().sendMail({
+      from: "next@example.com",
+      to: `subscribe@${domain}`,
+      subject: "subscribe",
+      text: "",
+    });
+    expect(calls).toEqual(["subscribe next@example.com"]);
+  });
+
+  it("ignores binary garbage, broken MIME and a header with NUL without crashing", async () => {
+    calls.length = 0;
+    const garbage = Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 7919) % 256)).toString("latin1");
+    const transcript = await rawSession([
+      "EHLO junk.example\r\n",
+      "MAIL FROM:<junk@example.com>\r\n",
+      `RCPT TO:<news@${domain}>\r\n`,
+      "DATA\r\n",
+      `Subject: x\0y\r\nContent-Type: multipart/mixed; boundary="nope"\r\n\r\n--nope\r\n${garbage.replace(/\r\n\.\r\n/g, "")}\r\n.\r\n`,
+      "QUIT\r\n",
+    ]);
+    expect(transcript).toMatch(/^220 /);
+    expect(transcript).not.toMatch(/^5\d\d .*Temporary/m);
+    // A burst of junk from one client does not make the server refuse the next good message.
+    for (let i = 0; i < 5; i++) await rawSession(["\x00\x01\x02 garbage\r\n", "HELO\r\n", "RCPT TO:<>\r\n"]);
+    await client().sendMail({
+      from: "good@example.com",
+      to: `subscribe@${domain}`,
+      subject: "hi",
+      text: "subscribe",
+    });
+    expect(calls).toEqual(["subscribe good@example.com"]);
+  });
+});
