@@ -55,7 +55,8 @@ export async function startInboundServer(options: InboundServerOptions): Promise
     onRcptTo(address, session: Session, callback) {
       const route = routeRecipient(address.address, options.domain, options.mailboxes);
       if (!route) return callback(smtpError(550, "5.1.1 No such mailbox here (this server relays nothing)"));
-      const list = (session.digestRecipients ??= []);
+      const list = session.digestRecipients ?? [];
+      session.digestRecipients = list;
       if (list.length >= maxRecipients) return callback(smtpError(452, "4.5.3 Too many recipients"));
       list.push(route);
       callback();
