@@ -1,0 +1,22 @@
+import postgres from "postgres";
+import { afterAll, describe, expect, it } from "vitest";
+import { startPrivatePostgres } from "./postgres.js";
+
+describe("a private PostgreSQL for tests that restart the database", () => {
+  it("starts, answers, restarts and answers again", async () => {
+    const pg = await startPrivatePostgres();
+    afterAll(() => pg.destroy());
+    const query = async () => {
+      const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+      try {
+        const [row] = await sql`select 1 as one`;
+        return row?.one;
+      } finally {
+        await sql.end();
+      }
+    };
+    expect(await query()).toBe(1);
+    pg.restart("immediate");
+    expect(await query()).toBe(1);
+  }, 60_000);
+});
