@@ -38,8 +38,29 @@ const USER_UNKNOWN: RegExp = new RegExp(
   "i",
 );
 
+// A server stating the domain or host does not exist ("Host unknown", "Unrouteable address").
 const HOST_UNKNOWN: RegExp =
-  /host (?:or domain name )?not found(?!, try again)|host \S+ not found|illegal host|couldn't find (?:a |any )?(?:mail exchanger|host)|could not find (?:a |any )?(?:mail exchanger|host)|host unknown|unknown host|domain (?:name )?not found|no such domain|domain (?:does ?n[o']?t|doesn't) exist|unrouteable (?:mail )?domain|unrouteable address|nxdomain|no mx (?:record|host)|mx (?:record )?not found|dns error: domain|domain name (?:does not exist|not found)|domínio inexistente|dominio inexistente|domaine inexistant|domain existiert nicht/i;
+  /illegal host|couldn't find (?:a |any )?(?:mail exchanger|host)|could not find (?:a |any )?(?:mail exchanger|host)|host unknown|unknown host|no such domain|domain (?:does ?n[o']?t|doesn't) exist|unrouteable (?:mail )?domain|unrouteable address|domínio inexistente|dominio inexistente|domaine inexistant|domain existiert nicht/i;
+
+// A resolver's answer quoted by the sending MTA. The same words come with 4.x.x when the lookup
+// may be retried (Gmail's "4.0.0 ... NXDOMAIN"), so they are never hard beside a temporary code.
+const DNS_NOT_FOUND: RegExp =
+  /host (?:or domain name )?not found|host \S+ not found|domain (?:name )?not found|nxdomain|no mx (?:record|host)|no mx found|mx (?:record )?not found|dns error: domain|domain name (?:does not exist|not found)/i;
+
+// The lookup itself failed (no answer, a broken answer): says nothing about the domain existing.
+const DNS_FAILED: RegExp =
+  /try again|temporar|malformed|unexpected name server reply|servfail|server failure|timed? ?out|time-?out|refused/i;
+
+// Microsoft 365 directory-based edge blocking (550 5.4.1) and Postfix's recipient access(5) table
+// (554 5.7.1) answer RCPT for an address the directory does not list with these words.
+const RECIPIENT_ACCESS_DENIED: RegExp = /recipient address rejected: access denied/i;
+
+// IMail's "Invalid final delivery userid"; hard only with a permanent code, like any mailbox answer.
+const INVALID_USERID: RegExp = /invalid (?:final delivery )?userid/i;
+
+// "No valid recipients" only says every RCPT failed. Postfix answers DATA with "554 5.5.1 Error: no
+// valid recipients" whatever the reason was, so it needs the RCPT command or an X.1.x code.
+const NO_VALID_RECIPIENTS: RegExp = /\bno valid recipients?\b/i;
 
 // Directory answers that only a missing mailbox produces; they stand without a code or command.
 const USER_UNKNOWN_STRONG: RegExp =
@@ -91,6 +112,14 @@ const SOFT_RULES: readonly Rule[] = [
   ],
 ];
 
+// What a hard-looking answer is called when a 4xx code makes it temporary.
+const TRANSIENT_REASON: Record<string, string> = {
+  mailbox_unknown: "user_unknown",
+  invalid_userid: "user_unknown",
+  access_denied: "policy",
+  dns_not_found: "host_unknown",
+};
+
 // RFC 3463 subjects that name a missing mailbox or system; every other code is soft.
 const HARD_CODES: Record<string, string> = {
   "5.1.1": "user_unknown",
@@ -141,11 +170,12 @@ export function classifyReason(input: ClassifyInput): FailureClass {
   // X.1.7 / X.1.8: our sender address or its domain is bad.
   const aboutUs = ABOUT_US.test(text) || codes.some((c) => /^\d\.1\.[78]$/.test(c));
   const hard = aboutUs ? undefined : hardByText(text);
-  if (hard && transient) return { type: "soft", reason: hard };
+  if (hard && transient) return { type: "soft", reason: TRANSIENT_REASON[hard] ?? hard };
+  const command = (input.command ?? lastCommand(text)).toUpperCase();
+  const permanent = lead ? lead.startsWith("5") : reply.startsWith("5");
   if (hard === "user_unknown" || hard === "bad_domain") {
     // "User unknown" said to DATA, or with no command or address code to confirm it, is how
     // content filters and appliances often refuse a message: the mailbox may well exist.
-    const command = (input.command ?? lastCommand(text)).toUpperCase();
     const leadConfirms = ADDRESS_CODES.test(lead) || (hard === "bad_domain" && /^5\.4\.4$/.test(lead));
     const confirmed = command.startsWith("DATA")
       ? leadConfirms
@@ -155,13 +185,27 @@ export function classifyReason(input: ClassifyInput): FailureClass {
         // 551 "user not local" and 553 "mailbox name not allowed" only answer an address.
         /^55[13]$/.test(reply);
     if (confirmed) return { type: "hard", reason: hard === "bad_domain" ? "host_unknown" : hard };
-  } else if (hard === "mailbox_unknown") {
-    if (!(input.command ?? lastCommand(text)).toUpperCase().startsWith("DATA"))
+  } else if (hard === "mailbox_unknown" || hard === "invalid_userid") {
+    if (!command.startsWith("DATA") && (hard === "mailbox_unknown" || permanent))
       return { type: "hard", reason: "user_unknown" };
+  } else if (hard === "access_denied") {
+    if (!command.startsWith("DATA") && /^55[04]$/.test(reply) && codes.some((c) => /^5\.[47]\.1$/.test(c)))
+      return { type: "hard", reason: "user_unknown" };
+  } else if (hard === "dns_not_found") {
+    // A 4.x.x code already made it soft above. A report with no code at all is a final one (delay
+    // notices are typed apart), as DMA's and qmail's NXDOMAIN bounces are: only retry words keep
+    // it soft.
+    if ((permanent || (!lead && !reply)) && !DNS_FAILED.test(text))
+      return { type: "hard", reason: "host_unknown" };
   } else if (hard) return { type: "hard", reason: hard };
+  // RFC 3463 X.4.4 "unable to route": permanent when DNS holds no MX and no A for the domain.
+  const unroutable = lead === "5.4.4" || specific === "5.4.4";
+  if (unroutable && !aboutUs && (hard === undefined || hard === "dns_not_found") && !DNS_FAILED.test(text))
+    return { type: "hard", reason: "host_unknown" };
   const soft = SOFT_RULES.find(([, pattern]) => pattern.test(text));
   if (soft) return { type: "soft", reason: soft[0] };
-  if (hard === "user_unknown" || hard === "mailbox_unknown") return { type: "soft", reason: "filtered" };
+  if (hard === "user_unknown" || hard === "mailbox_unknown" || hard === "invalid_userid")
+    return { type: "soft", reason: "filtered" };
   if (!aboutUs && !transient) {
     const byCode = codes.map((c) => HARD_CODES[c]).find((r) => r !== undefined);
     if (byCode) return { type: "hard", reason: byCode };
@@ -184,8 +228,11 @@ export function lastCommand(text: string): string {
 
 function hardByText(text: string): string | undefined {
   if (USER_UNKNOWN_STRONG.test(text)) return "mailbox_unknown";
-  if (USER_UNKNOWN.test(text)) return "user_unknown";
+  if (USER_UNKNOWN.test(text) || NO_VALID_RECIPIENTS.test(text)) return "user_unknown";
+  if (INVALID_USERID.test(text)) return "invalid_userid";
+  if (RECIPIENT_ACCESS_DENIED.test(text)) return "access_denied";
   if (HOST_UNKNOWN.test(text)) return "host_unknown";
+  if (DNS_NOT_FOUND.test(text)) return "dns_not_found";
   if (BAD_DOMAIN.test(text)) return "bad_domain";
   if (MOVED.test(text)) return "has_moved";
   if (NOT_ACCEPT.test(text)) return "not_accept";

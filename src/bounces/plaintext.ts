@@ -82,6 +82,9 @@ function around(lines: string[], index: number, others: string[]): string {
     if (!/:\s*$/.test(lines[start - 1] ?? "") && !/^\s*(?:<<<|>>>|\d{3}[ -])/.test(lines[start - 1] ?? ""))
       break;
     start--;
+    // Sendmail's "While talking to host:" opens one host's transcript; the answers above it came
+    // from another host (a "421 ... try again" there must not make this one temporary).
+    if (/^\s*while talking to\b/i.test(lines[start] ?? "")) break;
   }
   let blanks = 0;
   const alone = lines[index]?.replace(/[<>]/g, "").trim().split(/\s+/).length === 1;

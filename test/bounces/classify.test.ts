@@ -81,6 +81,79 @@ describe("classifyReason", () => {
     );
   });
 
+  it("a permanent 5.4.4 (no MX and no A record for the domain) is hard", () => {
+    expect(
+      classifyReason({ status: "5.4.4", diagnostic: "554 5.4.4 Unable to route to example.invalid" }),
+    ).toEqual({ type: "hard", reason: "host_unknown" });
+  });
+
+  it("a 5.4.4 from a lookup that failed (a malformed name server reply) stays soft", () => {
+    const r = classifyReason({
+      status: "5.4.4",
+      diagnostic:
+        "Name service error for name=example.org type=MX: Malformed or unexpected name server reply",
+    });
+    expect(r.type).toBe("soft");
+  });
+
+  it("NXDOMAIN with a permanent code is hard; with a 4.x.x code or 'try again' it stays soft", () => {
+    const nx =
+      "DNS type 'mx' lookup of nx.example responded with code NXDOMAIN Domain name not found: nx.example";
+    expect(classifyReason({ status: "5.1.2", diagnostic: `550 ${nx}` }).type).toBe("hard");
+    expect(classifyReason({ status: "4.0.0", diagnostic: `DNS Error: ${nx}` }).type).toBe("soft");
+    expect(classifyReason({ diagnostic: "451 4.4.4 Host not found" }).type).toBe("soft");
+    expect(classifyReason({ status: "5.4.4", diagnostic: "550 Host not found, try again" }).type).toBe(
+      "soft",
+    );
+  });
+
+  it("Microsoft 365's '550 5.4.1 Recipient address rejected: Access denied' (not in the directory) is hard", () => {
+    const r = classifyReason({
+      diagnostic:
+        "550 5.4.1 <a@example.org>: Recipient address rejected: Access denied [BL2NAM02FT061.eop-nam02.prod.protection.outlook.com]",
+    });
+    expect(r).toEqual({ type: "hard", reason: "user_unknown" });
+  });
+
+  it("a recipient access table's '554 5.7.1 Recipient address rejected: Access denied' to RCPT is hard", () => {
+    const r = classifyReason({
+      diagnostic:
+        "SMTP error from remote mail server after RCPT TO:<a@example.org>: 554 5.7.1 <a@example.org>: Recipient address rejected: Access denied",
+    });
+    expect(r.type).toBe("hard");
+  });
+
+  it("'Access denied' that names no recipient, or is temporary, stays soft", () => {
+    expect(classifyReason({ diagnostic: "550 5.7.1 <a@example.org>... Access denied" }).type).toBe("soft");
+    expect(
+      classifyReason({ diagnostic: "450 4.7.1 <a@example.org>: Recipient address rejected: Access denied" })
+        .type,
+    ).toBe("soft");
+  });
+
+  it("'Invalid final delivery userid' with a 5xx is hard, without any code it stays soft", () => {
+    expect(classifyReason({ diagnostic: "550 Invalid final delivery userid: a@example.org" })).toEqual({
+      type: "hard",
+      reason: "user_unknown",
+    });
+    expect(classifyReason({ diagnostic: "Invalid final delivery userid: a@example.org" }).type).toBe("soft");
+  });
+
+  it("'Invalid userid' said after DATA stays soft (a content filter's words)", () => {
+    const r = classifyReason({ diagnostic: "550 Invalid userid (in reply to end of DATA command)" });
+    expect(r).toEqual({ type: "soft", reason: "filtered" });
+  });
+
+  it("'no valid recipients' is hard in answer to RCPT, soft as Postfix's answer to DATA", () => {
+    expect(classifyReason({ diagnostic: "550 No valid recipients (in reply to RCPT TO command)" }).type).toBe(
+      "hard",
+    );
+    expect(classifyReason({ diagnostic: "554 5.5.1 Error: no valid recipients" }).type).toBe("soft");
+    expect(
+      classifyReason({ diagnostic: "554 5.5.1 Error: no valid recipients (in reply to DATA command)" }).type,
+    ).toBe("soft");
+  });
+
   it("in doubt it is soft", () => {
     expect(classifyReason({ diagnostic: "550 Requested action not taken: mailbox unavailable" }).type).toBe(
       "soft",

@@ -35,12 +35,20 @@ describe("the labelled bounce corpus", async () => {
     expect(f.hardFile.precision).toBeGreaterThanOrEqual(0.98);
   });
 
-  // The brief's target is 95 %. The labels (Sisimai's) call an unconfirmed "user unknown" (no RCPT
-  // command, no X.1.x code) "filtered", i.e. soft, for some servers and hard for others with the
-  // same words; only per-server rules would separate them. This floor guards against regressions.
+  // The labels (Sisimai's) call the same words hard in one file and soft "filtered" in another
+  // (Sisimai files a user-unknown answer given after DATA as filtered); only per-server rules would
+  // separate them, and those would suppress readers wrongly elsewhere. The floor is the measured
+  // recall rounded down, to catch regressions; the spec's target stays 95 %.
+  const RECALL_FLOOR = 0.87;
+
   it("finds most hard bounces: hard recall stays above its measured floor", () => {
-    expect(f.hardRow.recall).toBeGreaterThanOrEqual(0.84);
-    expect(f.hardFile.recall).toBeGreaterThanOrEqual(0.84);
+    console.log(
+      `hard recall floor ${pct(RECALL_FLOOR)}, below the spec target of 95 %: the labels contradict themselves, ` +
+        'e.g. "Unknown user: <addr>" is hard in lhost-imailserver-01 but filtered (soft) in lhost-postfix-03, and ' +
+        '"This user doesn\'t have a <domain> account" is hard in rhost-yahooinc-03 but filtered in lhost-x2-02',
+    );
+    expect(f.hardRow.recall).toBeGreaterThanOrEqual(RECALL_FLOOR);
+    expect(f.hardFile.recall).toBeGreaterThanOrEqual(RECALL_FLOOR);
   });
 
   it("types every ARF report a complaint", () => {

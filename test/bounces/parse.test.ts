@@ -167,6 +167,26 @@ describe("parseBounce", () => {
     ]);
   });
 
+  it("a sendmail transcript's earlier host's 421 does not make a later host's unknown user temporary", async () => {
+    const raw = [
+      "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>",
+      "To: bounces+abc@news.example.com",
+      "Subject: Returned mail: User unknown",
+      "",
+      "   ----- Transcript of session follows -----",
+      "While talking to smtp.example.com:",
+      ">>> QUIT",
+      "<<< 421 smtp.example.com Sorry, unable to contact destination SMTP daemon.",
+      "421 smtp.example.com (smtp)... Deferred: Connection reset by peer during greeting wait",
+      "While talking to mx.example.org:",
+      ">>> RCPT To:<reader@example.org>",
+      "<<< 550 Requested User Mailbox not found. No such user here.",
+      "550 <reader@example.org>... User unknown",
+    ].join("\n");
+    const bounce = await parseBounce(raw);
+    expect(bounce.recipients.map((r) => [r.address, r.type])).toEqual([["reader@example.org", "hard"]]);
+  });
+
   it("garbage bytes give none without throwing", async () => {
     const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
     await expect(parseBounce(garbage)).resolves.toEqual({ type: "none", recipients: [] });
