@@ -53,3 +53,31 @@ export function queueOptions(settings: QueueSettings, connection: Redis): QueueO
 export function openQueue<T>(name: QueueName, settings: QueueSettings, connection: Redis): Queue<T> {
   return new Queue<T>(name, queueOptions(settings, connection));
 }
+
+/**
+ * One job of the deliveries queue: a range of delivery ids of one send, ids only. The worker claims
+ * whatever in the range is still due, so a job run twice (or a stale one) sends nothing twice.
+ */
+export interface DeliveryBatchJob {
+  sendId: string;
+  /** Delivery ids fromId..toId inclusive: batch `n` covers n*size .. n*size+size-1. */
+  fromId: number;
+  toId: number;
+  generation: number;
+}
+
+/** A scheduled send's wake-up call: the worker starts every send that is due. */
+export interface SendDueJob {
+  sendId: string;
+  due: true;
+}
+
+export type DeliveriesJob = DeliveryBatchJob | SendDueJob;
+
+/** Unique across databases (send ids are UUIDs) and across re-enqueues (generation). */
+export function batchJobId(sendId: string, batch: number, generation: number): string {
+  return `${sendId}:${batch}:${generation}`;
+}
+
+/** Redis stays bounded: finished jobs leave no trace, their outcome lives in Postgres. */
+export const deliveryJobOptions = { removeOnComplete: true, removeOnFail: true, attempts: 3 } as const;

@@ -1,0 +1,71 @@
+import { sql } from "drizzle-orm";
+import type { SendStatus } from "../db/schema.js";
+import { DigestError } from "../errors.js";
+import { enqueueBatches, type PlanDeps, runner } from "./plan.js";
+
+/**
+ * Pause, resume, cancel and retry. Each is one conditional UPDATE of the send row (status only
+ * moves where the table below allows), so the next claim of any worker sees it: rows not yet
+ * claimed stop within one claim round. Rows already handed to SMTP finish normally.
+ */
+export type ControlAction = "pause" | "resume" | "cancel" | "retry";
+
+const allowedFrom: Record<ControlAction, SendStatus[]> = {
+  pause: ["running"],
+  resume: ["paused"],
+  cancel: ["scheduled", "running", "paused"],
+  retry: ["running", "paused", "done"],
+};
+
+export interface ControlResult {
+  sendId: string;
+  status: SendStatus;
+  /** Rows put back in the queue (retry) or skipped (cancel). */
+  rows: number;
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function controlSend(
+  deps: PlanDeps,
+  sendId: string,
+  act: ControlAction,
+): Promise<ControlResult> {
+  if (!uuid.test(sendId)) throw new DigestError("invalid", `"${sendId}" is not a send id`);
+  const outcome = await deps.database.db.transaction(async (tx) => {
+    const run = runner(tx);
+    const [send] = await run<{ status: SendStatus }>(
+      sql`select status from sends where id = ${sendId} for update`,
+    );
+    if (!send) throw new DigestError("not_found", `no send ${sendId}`);
+    if (!allowedFrom[act].includes(send.status))
+      throw new DigestError("conflict", `cannot ${act} a send that is ${send.status}`);
+    let rows = 0;
+    let status: SendStatus = send.status;
+    if (act === "pause") status = "paused";
+    if (act === "resume") status = "running";
+    if (act === "cancel") {
+      status = "cancelled";
+      rows = (
+        await run(sql`update deliveries set status = 'skipped', last_response = 'send cancelled', updated_at = now()
+          where send_id = ${sendId} and status in ('queued', 'deferred') returning id`)
+      ).length;
+    }
+    if (act === "retry") {
+      status = "running";
+      rows = (
+        await run(sql`update deliveries set status = 'queued', next_attempt_at = null, updated_at = now()
+          where send_id = ${sendId} and status in ('failed', 'deferred') returning id`)
+      ).length;
+    }
+    // A new generation gives re-enqueued jobs new ids, distinct from any stale ones still in Redis.
+    await run(sql`update sends set status = ${status}, updated_at = now(),
+        paused_reason = ${act === "pause" ? "paused by staff" : null},
+        finished_at = ${status === "cancelled" ? sql`now()` : null},
+        generation = generation + ${act === "resume" || act === "retry" ? 1 : 0}
+      where id = ${sendId}`);
+    return { status, rows };
+  });
+  if (outcome.status === "running") await enqueueBatches(deps, sendId);
+  return { sendId, ...outcome };
+}

@@ -1,0 +1,159 @@
+import type { Queue } from "bullmq";
+import { type SQL, sql } from "drizzle-orm";
+import type { Database, Db } from "../db/database.js";
+import { rowsOf } from "../db/database.js";
+import { DigestError } from "../errors.js";
+import { batchJobId, type DeliveriesJob, deliveryJobOptions } from "./queue.js";
+import { isSendableAddress } from "./template.js";
+
+/**
+ * Starting a send: the active, unsuppressed readers are snapshotted into `deliveries` by one
+ * INSERT ... SELECT (one row per reader, unique), then batch jobs naming id ranges are enqueued.
+ * Nothing here advances on fetch: rows say what is done, jobs only say where to look.
+ */
+export interface PlanDeps {
+  database: Database;
+  queue: Queue<DeliveriesJob>;
+  batchSize: number;
+}
+
+export interface StartSendInput {
+  issueId: string;
+  /** Test send: only these addresses, not shown in the archive. */
+  test?: string[];
+  /** Start later (status `scheduled`); a worker starts it when due. */
+  at?: Date;
+  /** Allow a second non-test send of the same issue. */
+  again?: boolean;
+}
+
+export interface StartedSend {
+  sendId: string;
+  status: "scheduled" | "running";
+  deliveries: number;
+  /** False when the rows are stored but Redis could not take the jobs (the reconciler will). */
+  enqueued: boolean;
+}
+
+export async function startSend(deps: PlanDeps, input: StartSendInput): Promise<StartedSend> {
+  const test = input.test ?? [];
+  const bad = test.filter((a) => !isSendableAddress(a));
+  if (bad.length > 0) throw new DigestError("invalid", `not a sendable address: ${bad.join(", ")}`);
+  if (input.test && test.length === 0) throw new DigestError("invalid", "a test send needs an address");
+  if (input.at && Number.isNaN(input.at.getTime())) throw new DigestError("invalid", "--at is not a time");
+  const scheduled = input.at !== undefined && input.at.getTime() > Date.now() + 1000;
+
+  const result = await deps.database.db.transaction(async (tx) => {
+    const run = runner(tx);
+    // Locking the issue row makes two `digest send` of one issue take turns, so --again means it.
+    const [issue] = await run<{ id: string }>(
+      sql`select id from issues where id = ${input.issueId} for update`,
+    );
+    if (!issue) throw new DigestError("not_found", `no issue ${input.issueId}`);
+    if (test.length === 0 && !input.again) {
+      const [earlier] = await run<{ id: string; status: string }>(sql`
+        select id, status from sends where issue_id = ${issue.id} and not is_test and status <> 'cancelled'
+        order by created_at desc limit 1`);
+      if (earlier)
+        throw new DigestError(
+          "conflict",
+          `this issue already has send ${earlier.id} (${earlier.status}); use --again to send it again`,
+        );
+    }
+    const [send] = await run<{ id: string }>(sql`
+      insert into sends (issue_id, status, is_test, scheduled_at, started_at)
+      values (${issue.id}, ${scheduled ? "scheduled" : "running"}, ${test.length > 0},
+        ${(input.at ?? new Date()).toISOString()}, ${scheduled ? null : sql`now()`})
+      returning id`);
+    if (!send) throw new Error("insert returned no send");
+    let deliveries = 0;
+    if (test.length > 0) {
+      const rows = await run(sql`insert into deliveries (send_id, address)
+        select ${send.id}, a from jsonb_array_elements_text(${JSON.stringify([...new Set(test)])}::jsonb) as a
+        returning id`);
+      deliveries = rows.length;
+    } else if (!scheduled) deliveries = await planDeliveries(run, send.id);
+    return { sendId: send.id, deliveries };
+  });
+  const status = scheduled ? "scheduled" : "running";
+  let enqueued = true;
+  try {
+    if (scheduled) await enqueueDueCall(deps.queue, result.sendId, input.at as Date);
+    else await enqueueBatches(deps, result.sendId, 0);
+  } catch {
+    enqueued = false;
+  }
+  return { ...result, status, enqueued };
+}
+
+export type Run = <T = Record<string, unknown>>(statement: SQL) => Promise<T[]>;
+export const runner =
+  (db: Db): Run =>
+  async <T>(statement: SQL) =>
+    rowsOf<T>(await db.execute(statement));
+
+/** The snapshot: every active reader whose address is not suppressed, in one statement. */
+export async function planDeliveries(run: Run, sendId: string): Promise<number> {
+  const [row] = await run<{ n: number }>(sql`
+    with planned as (
+      insert into deliveries (send_id, subscriber_id)
+      select ${sendId}, s.id from subscribers s
+      where s.status = 'active'
+        and not exists (
+          select 1 from suppressions x
+          where x.address_hash = encode(sha256(convert_to(lower(s.email), 'UTF8')), 'hex'))
+      order by s.id
+      on conflict do nothing
+      returning 1)
+    select count(*)::int as n from planned`);
+  return row?.n ?? 0;
+}
+
+/**
+ * Enqueues a job for every batch of the send that still has due rows. Job ids are deterministic, so
+ * BullMQ ignores a job that is still waiting or running: the same call re-creates exactly the jobs
+ * Redis lost (flushed, restarted) and nothing else.
+ */
+export async function enqueueBatches(deps: PlanDeps, sendId: string, generation?: number): Promise<number> {
+  const size = deps.batchSize;
+  const rows = await deps.database.query<{ batch: number; generation: number }>(sql`
+    select (d.id / ${size})::float8 as batch, s.generation::int as generation
+    from deliveries d join sends s on s.id = d.send_id
+    where d.send_id = ${sendId} and s.status = 'running'
+      and (d.status = 'queued' or (d.status = 'deferred' and d.next_attempt_at <= now()))
+    group by 1, 2 order by 1`);
+  const jobs = rows.map(({ batch, generation: current }) => {
+    const gen = generation ?? current;
+    return {
+      name: "batch",
+      data: { sendId, fromId: batch * size, toId: batch * size + size - 1, generation: gen },
+      opts: { ...deliveryJobOptions, jobId: batchJobId(sendId, batch, gen) },
+    };
+  });
+  for (let i = 0; i < jobs.length; i += 1000) await deps.queue.addBulk(jobs.slice(i, i + 1000));
+  return jobs.length;
+}
+
+export async function enqueueDueCall(queue: Queue<DeliveriesJob>, sendId: string, at: Date): Promise<void> {
+  await queue.add(
+    "due",
+    { sendId, due: true },
+    { ...deliveryJobOptions, jobId: `${sendId}:due`, delay: Math.max(0, at.getTime() - Date.now()) },
+  );
+}
+
+/** Starts every scheduled send that is due: status and snapshot in one transaction. */
+export async function startDueSends(deps: PlanDeps): Promise<string[]> {
+  const started = await deps.database.db.transaction(async (tx) => {
+    const run = runner(tx);
+    const due = await run<{ id: string }>(sql`
+      update sends set status = 'running', started_at = now(), updated_at = now()
+      where id in (select id from sends where status = 'scheduled' and scheduled_at <= now()
+                   for update skip locked)
+      returning id`);
+    for (const send of due) await planDeliveries(run, send.id);
+    return due.map((s) => s.id);
+  });
+  for (const id of started) await enqueueBatches(deps, id);
+  return started;
+}

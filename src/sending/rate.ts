@@ -1,0 +1,46 @@
+import type { Redis } from "ioredis";
+import { bullPrefix } from "./queue.js";
+
+/**
+ * SEND_RATE is messages per second across every worker on every machine. BullMQ's limiter counts
+ * jobs, and a job carries hundreds of messages, so the workers share a token bucket in Redis
+ * instead: one Lua call takes up to `want` tokens atomically, refilled at `rate` per second by the
+ * Redis server's clock (so machines with skewed clocks still agree), with one second of burst.
+ */
+const script = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local want = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local ts = tonumber(state[2]) or now
+if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) end
+local got = math.min(want, math.floor(tokens))
+tokens = tokens - got
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(math.max(now, ts)))
+redis.call('PEXPIRE', KEYS[1], 60000)
+local wait = 0
+if got < want then wait = math.ceil((math.min(want - got, burst) - tokens) * 1000 / rate) end
+return {got, wait}
+`;
+
+export interface RateLimiter {
+  /** Takes up to `want` tokens; resolves with how many it got (at least 1), waiting if needed. */
+  take(want: number): Promise<number>;
+}
+
+export function sharedRateLimiter(redis: Redis, queuePrefix: string, perSecond: number): RateLimiter {
+  const key = `${bullPrefix(queuePrefix)}:send-rate`;
+  const burst = Math.max(1, perSecond);
+  return {
+    async take(want) {
+      for (;;) {
+        const [got, wait] = (await redis.eval(script, 1, key, perSecond, burst, want)) as [number, number];
+        if (got > 0) return got;
+        await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(1, wait))));
+      }
+    },
+  };
+}

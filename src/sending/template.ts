@@ -1,0 +1,214 @@
+import MailComposer from "nodemailer/lib/mail-composer";
+import { encode as qpEncode, wrap as qpWrap } from "nodemailer/lib/qp";
+import { placeholders } from "../issues/personalize.js";
+import type { Rendition } from "../issues/render.js";
+import { listId, type MailIdentity } from "./identity.js";
+
+/**
+ * Render once, splice per reader. The MIME message of a send is built once (nodemailer encodes the
+ * headers, we encode the bodies) and cut into static byte runs and slots; a reader's message is the
+ * runs with that reader's values dropped into the slots, one Buffer.concat, no MIME work at all.
+ *
+ * Each body slot sits on encoded lines of its own (a soft line break before and after), so a long
+ * URL spliced in never makes a quoted-printable line longer than 76 characters and never lands in
+ * the middle of an `=XX` escape.
+ */
+export interface ReaderParts {
+  email: string;
+  unsubscribeUrl: string;
+  manageUrl: string;
+  viewUrl: string;
+  unsubscribeMailto: string;
+  messageId: string;
+}
+
+type SlotName = "to" | "messageId" | "unsubscribeUrl" | "unsubscribeMailto" | BodySlot;
+type BodySlot = `${"text" | "html"}:${keyof typeof placeholders}`;
+type Piece = Buffer | SlotName;
+
+export interface MessageTemplate {
+  /** Static bytes and slots in order. */
+  pieces: readonly Piece[];
+  /** Size of the static bytes alone, for sizing the output buffer. */
+  staticBytes: number;
+}
+
+const marker = {
+  to: "xdigestslotto@slot.invalid",
+  messageId: "<xdigestslotmid@slot.invalid>",
+  unsubscribeUrl: "xdigestslotunsuburl",
+  unsubscribeMailto: "xdigestslotunsubmailto",
+  text: "xdigestslottextbody",
+  html: "xdigestslothtmlbody",
+} as const;
+
+export async function buildTemplate(input: {
+  identity: MailIdentity;
+  subject: string;
+  rendition: Rendition;
+  date?: Date;
+}): Promise<MessageTemplate> {
+  const { identity } = input;
+  const composer = new MailComposer({
+    from: identity.from,
+    replyTo: identity.replyTo,
+    to: marker.to,
+    subject: input.subject,
+    text: marker.text,
+    html: marker.html,
+    messageId: marker.messageId,
+    date: input.date ?? new Date(),
+    headers: {
+      "List-Unsubscribe": {
+        prepared: true,
+        value: `<${marker.unsubscribeUrl}>, <${marker.unsubscribeMailto}>`,
+      },
+      "List-Unsubscribe-Post": { prepared: true, value: "List-Unsubscribe=One-Click" },
+      "List-Id": { prepared: true, value: listId(identity) },
+      "List-Archive": { prepared: true, value: `<${identity.publicUrl}/>` },
+    },
+  });
+  const mail = composer.compile();
+  mail.keepBcc = false;
+  const skeleton = (await mail.build())
+    .toString("utf8")
+    .replace(
+      /Content-Transfer-Encoding: 7bit\r\n\r\n(xdigestslot(?:text|html)body)/g,
+      "Content-Transfer-Encoding: quoted-printable\r\n\r\n$1",
+    );
+  const slotOf = new Map<string, SlotName | "text" | "html">([
+    [marker.to, "to"],
+    [marker.messageId, "messageId"],
+    [marker.unsubscribeUrl, "unsubscribeUrl"],
+    [marker.unsubscribeMailto, "unsubscribeMailto"],
+    [marker.text, "text"],
+    [marker.html, "html"],
+  ]);
+  const pattern = new RegExp([...slotOf.keys()].map(escapeRegExp).join("|"), "g");
+  const pieces: Piece[] = [];
+  let last = 0;
+  for (const match of skeleton.matchAll(pattern)) {
+    pieces.push(Buffer.from(skeleton.slice(last, match.index), "utf8"));
+    const slot = slotOf.get(match[0]);
+    if (slot === "text" || slot === "html") pieces.push(...bodyPieces(slot, input.rendition[slot]));
+    else if (slot) pieces.push(slot);
+    last = match.index + match[0].length;
+  }
+  pieces.push(Buffer.from(skeleton.slice(last), "utf8"));
+  const found = new Set(pieces.filter((p) => typeof p === "string"));
+  for (const needed of ["to", "messageId", "unsubscribeUrl", "unsubscribeMailto"] as const)
+    if (!found.has(needed)) throw new Error(`message template lost its ${needed} slot`);
+  const merged = mergeBuffers(pieces);
+  return {
+    pieces: merged,
+    staticBytes: merged.reduce((n, p) => n + (typeof p === "string" ? 0 : p.length), 0),
+  };
+}
+
+const placeholderPattern = new RegExp(
+  Object.values(placeholders)
+    .map((p) => escapeRegExp(p))
+    .join("|"),
+  "g",
+);
+const placeholderName = new Map<string, keyof typeof placeholders>(
+  Object.entries(placeholders).map(([name, token]) => [token, name as keyof typeof placeholders]),
+);
+
+function bodyPieces(part: "text" | "html", body: string): Piece[] {
+  const pieces: Piece[] = [];
+  let last = 0;
+  const crlf = body.replace(/\r?\n/g, "\r\n");
+  for (const match of crlf.matchAll(placeholderPattern)) {
+    pieces.push(Buffer.from(`${encodeQp(crlf.slice(last, match.index))}=\r\n`, "ascii"));
+    pieces.push(`${part}:${placeholderName.get(match[0]) ?? "email"}`);
+    pieces.push(Buffer.from("=\r\n", "ascii"));
+    last = match.index + match[0].length;
+  }
+  pieces.push(Buffer.from(encodeQp(crlf.slice(last)), "ascii"));
+  return pieces;
+}
+
+const encodeQp = (text: string) => (text === "" ? "" : qpWrap(qpEncode(text), 76));
+
+/** A header value must be one line of printable ASCII: anything else is refused, never escaped. */
+const headerSafe = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+/** An address we can put in `To:` and the SMTP envelope as is. */
+const plainAddress = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+
+export function isSendableAddress(address: string): boolean {
+  return address.length <= 254 && plainAddress.test(address);
+}
+
+const escapeHtml = (s: string) =>
+  s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+
+/** Encodes a value for a body slot: printable ASCII needs only `=` escaped, then 76-column lines. */
+function slotValue(part: "text" | "html", value: string): Buffer {
+  const text = part === "html" ? escapeHtml(value) : value;
+  const encoded = /^[\x21-\x3c\x3e-\x7e]*$/.test(text)
+    ? text
+    : /^[\x20-\x7e]*$/.test(text) && !/ $/.test(text)
+      ? text.replace(/=/g, "=3D")
+      : qpEncode(text);
+  return Buffer.from(encoded.length > 75 ? qpWrap(encoded, 76) : encoded, "ascii");
+}
+
+/** One reader's complete message. Throws when a value could break out of its header. */
+export function spliceMessage(template: MessageTemplate, reader: ReaderParts): Buffer {
+  if (!isSendableAddress(reader.email)) throw new Error(`address cannot be carried in a header`);
+  for (const value of [reader.messageId, reader.unsubscribeUrl, reader.unsubscribeMailto])
+    if (!headerSafe.test(value)) throw new Error("a header value has a character it cannot carry");
+  const cache = new Map<SlotName, Buffer>();
+  const parts: Buffer[] = [];
+  let size = template.staticBytes;
+  for (const piece of template.pieces) {
+    if (typeof piece !== "string") {
+      parts.push(piece);
+      continue;
+    }
+    let value = cache.get(piece);
+    if (!value) {
+      value = slotBytes(piece, reader);
+      cache.set(piece, value);
+    }
+    size += value.length;
+    parts.push(value);
+  }
+  return Buffer.concat(parts, size);
+}
+
+function slotBytes(slot: SlotName, reader: ReaderParts): Buffer {
+  switch (slot) {
+    case "to":
+      return Buffer.from(reader.email, "ascii");
+    case "messageId":
+      return Buffer.from(reader.messageId, "ascii");
+    case "unsubscribeUrl":
+      return Buffer.from(reader.unsubscribeUrl, "ascii");
+    case "unsubscribeMailto":
+      return Buffer.from(reader.unsubscribeMailto, "ascii");
+  }
+  const [part, name] = slot.split(":") as ["text" | "html", keyof typeof placeholders];
+  return slotValue(part, name === "email" ? reader.email : reader[name]);
+}
+
+function mergeBuffers(pieces: Piece[]): Piece[] {
+  const out: Piece[] = [];
+  for (const piece of pieces) {
+    const prev = out.at(-1);
+    if (typeof piece !== "string" && prev !== undefined && typeof prev !== "string")
+      out[out.length - 1] = Buffer.concat([prev, piece]);
+    else if (typeof piece === "string" || piece.length > 0) out.push(piece);
+  }
+  return out;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

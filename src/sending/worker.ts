@@ -1,0 +1,117 @@
+import { hostname } from "node:os";
+import { type Job, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Database } from "../db/database.js";
+import { type DeliverSettings, deliverBatch, sendCache } from "./deliver.js";
+import type { MailIdentity } from "./identity.js";
+import type { Mailer } from "./mailer.js";
+import { startDueSends } from "./plan.js";
+import { type DeliveriesJob, openQueue, type QueueSettings, queueNames, queueOptions } from "./queue.js";
+import { sharedRateLimiter } from "./rate.js";
+import { reconcile } from "./reconcile.js";
+
+/**
+ * The deliveries side of a worker process: a BullMQ Worker on the `deliveries` queue plus the
+ * reconciler. Built from (deps, settings); the process entry (workers/main.ts) wires it.
+ */
+export interface DeliveryWorkerDeps {
+  database: Database;
+  mailer: Mailer;
+  identity: MailIdentity;
+  /** A worker connection (maxRetriesPerRequest: null), used by the Worker and the rate bucket. */
+  redis: Redis;
+  /** A producer connection for the reconciler's enqueues. */
+  producer: Redis;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface DeliveryWorkerSettings
+  extends QueueSettings,
+    Omit<DeliverSettings, "claimSize" | "policyPauseAfter"> {
+  sendRate: number;
+  sendBatchSize: number;
+  reconcileSeconds: number;
+  stallSeconds: number;
+  /** Batch jobs in flight per process; two keeps SMTP busy while one job talks to Postgres. */
+  concurrency?: number;
+  policyPauseAfter?: number;
+}
+
+export interface DeliveryWorker {
+  /** Two-phase: stop taking jobs and finish the ones in flight (outcomes committed), then stop. */
+  close(): Promise<void>;
+  reconcileNow(): Promise<void>;
+}
+
+export async function startDeliveryWorker(
+  deps: DeliveryWorkerDeps,
+  settings: DeliveryWorkerSettings,
+): Promise<DeliveryWorker> {
+  const owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  const queue = openQueue<DeliveriesJob>(queueNames.deliveries, settings, deps.producer);
+  const plan = { database: deps.database, queue, batchSize: settings.sendBatchSize };
+  const deliver = {
+    database: deps.database,
+    mailer: deps.mailer,
+    identity: deps.identity,
+    rate: sharedRateLimiter(deps.redis, settings.queuePrefix, settings.sendRate),
+    owner,
+    sends: sendCache(deps.database, deps.identity),
+    settings: {
+      ...settings,
+      // About half a second of mail per claim, so pause and cancel bite quickly at any rate.
+      claimSize: Math.max(1, Math.min(settings.sendBatchSize, Math.ceil(settings.sendRate / 2))),
+      policyPauseAfter: settings.policyPauseAfter ?? 10,
+    },
+  };
+  const worker = new Worker<DeliveriesJob>(
+    queueNames.deliveries,
+    async (job: Job<DeliveriesJob>) => {
+      const data = job.data;
+      if ("due" in data) {
+        await startDueSends(plan);
+        return;
+      }
+      const result = await deliverBatch(deliver, data);
+      if (result.deferred > 0)
+        deps.log("deferred rows wait for their retry time", { sendId: data.sendId, ...result });
+      return result;
+    },
+    {
+      ...queueOptions(settings, deps.redis),
+      concurrency: settings.concurrency ?? 2,
+      lockDuration: settings.stallSeconds * 1000,
+      stalledInterval: settings.stallSeconds * 1000,
+      // Jobs are idempotent (claims are conditional), so a stalled job is simply run again.
+      maxStalledCount: 1000,
+    },
+  );
+  worker.on("failed", (job, err) => deps.log("batch failed", { jobId: job?.id, error: err.message }));
+  worker.on("error", (err) => deps.log("worker error", { error: err.message }));
+
+  let reconciling: Promise<void> | undefined;
+  const reconcileNow = () => {
+    reconciling ??= reconcile(plan)
+      .then((r) => {
+        if (r.expired || r.started.length || r.finished) deps.log("reconciled", { ...r });
+      })
+      .catch((err: Error) => deps.log("reconcile failed", { error: err.message }))
+      .finally(() => {
+        reconciling = undefined;
+      });
+    return reconciling;
+  };
+  await reconcileNow();
+  const timer = setInterval(reconcileNow, settings.reconcileSeconds * 1000);
+  timer.unref();
+
+  return {
+    reconcileNow,
+    async close() {
+      clearInterval(timer);
+      await worker.close();
+      await reconciling;
+      await queue.close();
+    },
+  };
+}
