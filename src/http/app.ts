@@ -1,0 +1,88 @@
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ZodError } from "zod";
+import { DigestError, type ErrorKind } from "../errors.js";
+import { adminAuth, adminRoutes, tooLarge } from "./admin.js";
+import type { AppDeps } from "./deps.js";
+import { createMetrics } from "./metrics.js";
+import { messagePage } from "./pages.js";
+
+export type { AppDeps } from "./deps.js";
+
+/** Reader forms and JSON calls are small; only the admin import and issue routes take more. */
+export const maxBodyBytes = 64 * 1024;
+
+const statusOf: Record<ErrorKind, 400 | 403 | 404 | 409 | 503> = {
+  invalid: 400,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+};
+
+/**
+ * The HTTP service (SPEC §4): public pages and the admin API, joined with `app.route()`. This is the
+ * only place that knows status codes: domain code throws DigestError kinds, and the one `onError`
+ * maps them, and every parse or validation failure, to a 4xx. Only a fault of ours is a 5xx.
+ */
+export async function createApp(deps: AppDeps) {
+  // Imported here so that tests of one part do not load the other's dependencies.
+  const { publicRoutes } = await import("./public.js");
+  const metrics = createMetrics(deps.db);
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    await next();
+    metrics.countRequest(c.req.method, c.res.status);
+  });
+  const small = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge });
+  // The import streams with its own cap; the issue route allows 2 MB of Markdown.
+  app.use("*", (c, next) =>
+    c.req.path === "/api/subscribers/import" || c.req.path === "/api/issues" ? next() : small(c, next),
+  );
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/metrics", async (c) => {
+    c.header("Content-Type", metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+
+  app.use("/api/*", adminAuth(deps.adminToken));
+  app.route("/api", adminRoutes(deps));
+  // The sending engineer's admin routes (`/api/issues/<id>/sends`, `/api/sends/<id>...`) mount here:
+  //   app.route("/api", sendRoutes(deps));
+  // The BullMQ dashboard, when wired, goes under /admin/queues behind the same check:
+  app.use("/admin/*", adminAuth(deps.adminToken));
+
+  app.route("/", publicRoutes(deps));
+
+  const respond = (c: Context, status: number, message: string) => {
+    const short = message.length > 300 ? `${message.slice(0, 300)}…` : message;
+    const code = status as ContentfulStatusCode;
+    if (c.req.path.startsWith("/api/") || (c.req.header("accept") ?? "").startsWith("application/json")) {
+      return c.json({ error: short }, code);
+    }
+    return c.html(messagePage(deps.newsletter, status >= 500 ? "Sorry" : "That did not work", short), code);
+  };
+  app.notFound((c) => respond(c, 404, "not found"));
+  app.onError((error, c) => {
+    const [status, message] = classify(error);
+    if (status >= 500) deps.log.error({ err: error, path: c.req.path }, "request failed");
+    return respond(c, status, message);
+  });
+  return app;
+}
+
+function classify(error: unknown): [number, string] {
+  if (error instanceof HTTPException) return [error.status, error.message || "bad request"];
+  if (error instanceof DigestError) return [statusOf[error.kind], error.message];
+  if (error instanceof ZodError) {
+    const [issue] = error.issues;
+    return [400, issue ? `${issue.path.join(".") || "input"}: ${issue.message}` : "invalid input"];
+  }
+  // Hono's own body readers throw these for a malformed body.
+  if (error instanceof SyntaxError || error instanceof URIError) return [400, "the request cannot be read"];
+  return [500, "something went wrong on our side"];
+}

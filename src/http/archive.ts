@@ -1,0 +1,80 @@
+import { and, desc, eq, exists, type SQL } from "drizzle-orm";
+import type { Db } from "../db/database.js";
+import { issues, sends } from "../db/schema.js";
+import { personalize } from "../issues/personalize.js";
+import type { Newsletter } from "../newsletter.js";
+
+/**
+ * The public archive: issues that went out to readers (a send that is not a test). A test-sent
+ * issue's web version still opens by its slug, because the test mail's "view in browser" link
+ * points there, but it is listed nowhere.
+ */
+const sentToReaders = (db: Db) =>
+  exists(
+    db
+      .select({ one: sends.id })
+      .from(sends)
+      .where(and(eq(sends.issueId, issues.id), eq(sends.isTest, false))),
+  );
+
+export async function archivedIssues(db: Db, limit = 100) {
+  return db
+    .select({
+      slug: issues.slug,
+      subject: issues.subject,
+      issueDate: issues.issueDate,
+      updatedAt: issues.updatedAt,
+    })
+    .from(issues)
+    .where(sentToReaders(db))
+    .orderBy(desc(issues.issueDate), desc(issues.createdAt))
+    .limit(limit);
+}
+
+/** The web version of a sent issue, with the per-reader parts filled in for nobody in particular. */
+export async function webVersion(db: Db, slug: string, publicUrl: string): Promise<string | undefined> {
+  const anySend: SQL = exists(db.select({ one: sends.id }).from(sends).where(eq(sends.issueId, issues.id)));
+  const [issue] = await db
+    .select()
+    .from(issues)
+    .where(and(eq(issues.slug, slug), anySend));
+  if (!issue) return undefined;
+  return personalize(issue, {
+    email: "you",
+    unsubscribeUrl: `${publicUrl}/`,
+    manageUrl: `${publicUrl}/`,
+    viewUrl: `${publicUrl}/archive/${issue.slug}`,
+  }).html;
+}
+
+const xml = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/** An Atom feed (RFC 4287) of the archive. */
+export function atomFeed(
+  newsletter: Newsletter,
+  publicUrl: string,
+  entries: Awaited<ReturnType<typeof archivedIssues>>,
+): string {
+  const updated = new Date(Math.max(0, ...entries.map((e) => e.updatedAt.getTime())));
+  const items = entries.map((e) => {
+    const url = `${publicUrl}/archive/${encodeURIComponent(e.slug)}`;
+    return `  <entry>
+    <title>${xml(e.subject)}</title>
+    <link rel="alternate" type="text/html" href="${xml(url)}"/>
+    <id>${xml(url)}</id>
+    <updated>${e.updatedAt.toISOString()}</updated>
+${/^\d{4}-\d{2}-\d{2}$/.test(e.issueDate) ? `    <published>${e.issueDate}T00:00:00Z</published>\n` : ""}  </entry>`;
+  });
+  return `<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>${xml(newsletter.archiveTitle ?? newsletter.name)}</title>
+  <link rel="alternate" type="text/html" href="${xml(publicUrl)}/"/>
+  <link rel="self" type="application/atom+xml" href="${xml(publicUrl)}/feed.xml"/>
+  <id>${xml(publicUrl)}/</id>
+  <updated>${updated.toISOString()}</updated>
+  <author><name>${xml(newsletter.publisher ?? newsletter.name)}</name></author>
+${items.join("\n")}
+</feed>
+`;
+}

@@ -1,0 +1,23 @@
+import type { Context } from "hono";
+import type { Logger } from "pino";
+import type { Db } from "../db/database.js";
+import type { Newsletter } from "../newsletter.js";
+import type { Notify } from "../subscribers/notify.js";
+import type { RateLimiter } from "./request.js";
+
+/** What the HTTP app needs, wired once by `digest serve` (or a test). */
+export interface AppDeps {
+  db: Db;
+  /** Queues transactional mail (awaited: a Redis failure becomes a 503, never a silent 202). */
+  notify: Notify;
+  secret: string;
+  newsletter: Newsletter;
+  /** PUBLIC_URL without a trailing slash. */
+  publicUrl: string;
+  /** Unset: the admin API answers 401 to everyone. */
+  adminToken?: string;
+  /** Per-IP limit on POST /subscribe. */
+  limiter: RateLimiter;
+  clientIp: (c: Context) => string | undefined;
+  log: Pick<Logger, "error" | "warn" | "info">;
+}

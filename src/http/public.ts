@@ -1,0 +1,113 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import {
+  confirm,
+  rename,
+  resubscribe,
+  subscribe,
+  subscriberForToken,
+  unsubscribe,
+} from "../subscribers/lifecycle.js";
+import { archivedIssues, atomFeed, webVersion } from "./archive.js";
+import type { AppDeps } from "./deps.js";
+import { homePage, managePage, messagePage, unsubscribePage } from "./pages.js";
+import { readFields } from "./request.js";
+
+/** The reader-facing routes of SPEC §4. None sets a cookie; none redirects. */
+export function publicRoutes(deps: AppDeps) {
+  const { db, newsletter, publicUrl } = deps;
+  const app = new Hono();
+
+  app.get("/", async (c) => c.html(homePage(newsletter, await archivedIssues(db))));
+
+  app.get("/archive/:slug", async (c) => {
+    const body = await webVersion(db, c.req.param("slug"), publicUrl);
+    if (body === undefined) throw new HTTPException(404, { message: "no such issue" });
+    return c.html(body);
+  });
+
+  app.get("/feed.xml", async (c) => {
+    c.header("Content-Type", "application/atom+xml; charset=utf-8");
+    return c.body(atomFeed(newsletter, publicUrl, await archivedIssues(db)));
+  });
+
+  // The same 202 and body for a new, pending, active or suppressed address: nothing to enumerate.
+  app.post("/subscribe", async (c) => {
+    const ip = deps.clientIp(c);
+    if (!(await deps.limiter.hit(`subscribe:${ip ?? "unknown"}`))) {
+      throw new HTTPException(429, { message: "too many requests from your address; try again later" });
+    }
+    const fields = await readFields(c);
+    const wantsJson = (c.req.header("content-type") ?? "").includes("json");
+    // The honeypot: a field people never see. A bot that fills it in gets the usual answer and nothing else.
+    if (!fields.website) {
+      await subscribe(deps, { email: fields.email, name: fields.name, source: "web", ip });
+    }
+    const message = "Thank you. If the address can receive mail, a confirmation link is on its way.";
+    return wantsJson
+      ? c.json({ status: "accepted", message }, 202)
+      : c.html(messagePage(newsletter, "Check your inbox", message), 202);
+  });
+
+  app.get("/confirm/:token", async (c) => {
+    const { confirmed, subscriber } = await confirm(deps, c.req.param("token"));
+    const text =
+      confirmed || subscriber.status === "active"
+        ? `You are subscribed to ${newsletter.name}. Welcome!`
+        : subscriber.status === "unsubscribed"
+          ? "This address was unsubscribed after the link was sent, so it stays unsubscribed."
+          : "This address cannot be confirmed right now.";
+    return c.html(messagePage(newsletter, confirmed ? "Subscription confirmed" : "Subscription", text));
+  });
+
+  app.get("/unsubscribe/:token", async (c) => {
+    const token = c.req.param("token");
+    await subscriberForToken(deps, "unsubscribe", token);
+    return c.html(unsubscribePage(newsletter, token));
+  });
+
+  // RFC 8058 one-click: the POST itself is the request; no confirmation step, no cookie, no redirect.
+  app.post("/unsubscribe/:token", async (c) => {
+    const subscriber = await subscriberForToken(deps, "unsubscribe", c.req.param("token"));
+    const result = await unsubscribe(deps, subscriber.id);
+    if (result.goodbyeError) deps.log.warn({ err: result.goodbyeError }, "goodbye mail not queued");
+    return c.html(
+      messagePage(newsletter, "Unsubscribed", `You will receive no more mail from ${newsletter.name}.`),
+      200,
+    );
+  });
+
+  app.get("/manage/:token", async (c) => {
+    const token = c.req.param("token");
+    return c.html(managePage(newsletter, await subscriberForToken(deps, "manage", token), token));
+  });
+
+  app.post("/manage/:token", async (c) => {
+    const token = c.req.param("token");
+    const subscriber = await subscriberForToken(deps, "manage", token);
+    const fields = await readFields(c);
+    let notice: string;
+    switch (fields.action) {
+      case "name":
+        await rename(db, subscriber.id, fields.name);
+        notice = "Your name is saved.";
+        break;
+      case "unsubscribe": {
+        const result = await unsubscribe(deps, subscriber.id);
+        if (result.goodbyeError) deps.log.warn({ err: result.goodbyeError }, "goodbye mail not queued");
+        notice = "You are unsubscribed.";
+        break;
+      }
+      case "resubscribe":
+        await resubscribe(deps, subscriber, deps.clientIp(c));
+        notice = "Check your inbox: we sent a confirmation link.";
+        break;
+      default:
+        throw new HTTPException(400, { message: "unknown action" });
+    }
+    const fresh = await subscriberForToken(deps, "manage", token);
+    return c.html(managePage(newsletter, fresh, token, notice));
+  });
+
+  return app;
+}

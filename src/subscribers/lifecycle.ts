@@ -1,0 +1,210 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/database.js";
+import { rowsOf } from "../db/database.js";
+import { type ConsentSource, type Subscriber, subscribers } from "../db/schema.js";
+import { DigestError } from "../errors.js";
+import { addressKey, normaliseAddress, normaliseName } from "./address.js";
+import { mailRequest, type Notify } from "./notify.js";
+import { isSuppressed } from "./suppression.js";
+import { type SubscriberPurpose, verifySubscriberToken } from "./tokens.js";
+
+/**
+ * A reader's way through the statuses: pending → active on confirmation; unsubscribed from any
+ * status; back to pending (with a new confirmation) after unsubscribing. Every move is a
+ * conditional UPDATE, so a late or replayed request cannot undo a later state.
+ */
+export interface SubscriberDeps {
+  db: Db;
+  notify: Notify;
+  secret: string;
+}
+
+export interface SubscribeInput {
+  email: unknown;
+  name?: unknown;
+  source: ConsentSource;
+  ip?: string;
+}
+
+/** At most one confirmation mail per address in this window. */
+export const confirmationInterval = "24 hours";
+export const pendingLifetimeDays = 30;
+
+/**
+ * Double opt-in. Resolves the same way whether the address is new, pending, active or suppressed,
+ * so its caller cannot reveal which; only bad input and a queue it cannot reach are errors.
+ */
+export async function subscribe(
+  deps: Pick<SubscriberDeps, "db" | "notify">,
+  input: SubscribeInput,
+  now = new Date(),
+  /** The request came with a manage link, so it is the address's owner: no 24 h limit for them. */
+  ownerVerified = false,
+): Promise<void> {
+  const email = normaliseAddress(input.email);
+  const name = normaliseName(input.name) ?? null;
+  if (await isSuppressed(deps.db, email)) return;
+  const at = now.toISOString();
+  // A pending row takes the latest request's name and consent; an unsubscribed one starts over as
+  // pending. Active, bounced and complained rows are left as they are.
+  await deps.db.execute(sql`
+    insert into subscribers (email, name, status, consent_source, consent_at, consent_ip)
+    values (${email}, ${name}, 'pending', ${input.source}, ${at}::timestamptz, ${input.ip ?? null})
+    on conflict (lower(email)) do update set
+      status = 'pending', name = excluded.name, consent_source = excluded.consent_source,
+      consent_at = excluded.consent_at, consent_ip = excluded.consent_ip, confirmed_at = null,
+      updated_at = now()
+    where subscribers.status in ('pending', 'unsubscribed')`);
+  await sendConfirmation(deps, addressKey(email), now, ownerVerified);
+}
+
+/**
+ * Claims the right to send a confirmation (once per 24 h per address) and queues it. If the queue
+ * cannot take it, the claim is released so the reader can simply try again.
+ */
+async function sendConfirmation(
+  deps: Pick<SubscriberDeps, "db" | "notify">,
+  key: string,
+  now: Date,
+  unlimited: boolean,
+) {
+  const at = now.toISOString();
+  const claimed = rowsOf<{ id: string }>(
+    await deps.db.execute(sql`
+      update subscribers set last_confirmation_at = ${at}::timestamptz, updated_at = now()
+      where lower(email) = ${key} and status = 'pending'
+        and (${unlimited} or last_confirmation_at is null
+             or last_confirmation_at <= ${at}::timestamptz - ${confirmationInterval}::interval)
+      returning id`),
+  );
+  const [row] = claimed;
+  if (!row) return;
+  try {
+    await deps.notify([mailRequest("confirm", row.id, now)]);
+  } catch (error) {
+    await deps.db.execute(sql`
+      update subscribers set last_confirmation_at = null
+      where id = ${row.id} and last_confirmation_at = ${at}::timestamptz`);
+    throw new DigestError("unavailable", "cannot queue the confirmation mail; please try again", {
+      cause: error,
+    });
+  }
+}
+
+/** The subscriber a link's token names; a tampered, expired or foreign token is refused. */
+export async function subscriberForToken(
+  deps: Pick<SubscriberDeps, "db" | "secret">,
+  purpose: SubscriberPurpose,
+  token: string,
+  now = new Date(),
+): Promise<Subscriber> {
+  const id = verifySubscriberToken(deps.secret, purpose, token, now.getTime());
+  if (!id) throw new DigestError("invalid", "this link is not valid (or it has expired)");
+  const [row] = await deps.db.select().from(subscribers).where(eq(subscribers.id, id));
+  if (!row) throw new DigestError("not_found", "this subscription no longer exists");
+  return row;
+}
+
+export type ConfirmResult = { confirmed: boolean; subscriber: Subscriber };
+
+/** pending → active, then the welcome mail. Clicking the link again changes nothing. */
+export async function confirm(deps: SubscriberDeps, token: string, now = new Date()): Promise<ConfirmResult> {
+  const current = await subscriberForToken(deps, "confirm", token, now);
+  if (current.status !== "pending" || (await isSuppressed(deps.db, current.email))) {
+    return { confirmed: false, subscriber: current };
+  }
+  const [row] = await deps.db
+    .update(subscribers)
+    .set({ status: "active", confirmedAt: now, updatedAt: now })
+    .where(and(eq(subscribers.id, current.id), eq(subscribers.status, "pending")))
+    .returning();
+  if (!row) return { confirmed: false, subscriber: current };
+  try {
+    await deps.notify([mailRequest("welcome", row.id, now)]);
+  } catch (error) {
+    // Undo, so the reader's retry confirms again and gets the welcome mail with its unsubscribe link.
+    await deps.db
+      .update(subscribers)
+      .set({ status: "pending", confirmedAt: null })
+      .where(
+        and(eq(subscribers.id, row.id), eq(subscribers.status, "active"), eq(subscribers.confirmedAt, now)),
+      );
+    throw new DigestError("unavailable", "cannot confirm right now; please try the link again", {
+      cause: error,
+    });
+  }
+  return { confirmed: true, subscriber: row };
+}
+
+export interface UnsubscribeResult {
+  changed: boolean;
+  subscriber: Subscriber;
+  /** Set when the goodbye mail could not be queued; the unsubscribe itself stands regardless. */
+  goodbyeError?: unknown;
+}
+
+/** Any status → unsubscribed; only a reader who was active gets the goodbye mail. Harmless to repeat. */
+export async function unsubscribe(
+  deps: SubscriberDeps,
+  subscriberId: string,
+  now = new Date(),
+): Promise<UnsubscribeResult> {
+  const set = { status: "unsubscribed" as const, unsubscribedAt: now, updatedAt: now };
+  const [wasActive] = await deps.db
+    .update(subscribers)
+    .set(set)
+    .where(and(eq(subscribers.id, subscriberId), eq(subscribers.status, "active")))
+    .returning();
+  if (wasActive) {
+    try {
+      await deps.notify([mailRequest("goodbye", subscriberId, now)]);
+      return { changed: true, subscriber: wasActive };
+    } catch (error) {
+      return { changed: true, subscriber: wasActive, goodbyeError: error };
+    }
+  }
+  const [other] = await deps.db
+    .update(subscribers)
+    .set(set)
+    .where(
+      and(
+        eq(subscribers.id, subscriberId),
+        inArray(subscribers.status, ["pending", "bounced", "complained"]),
+      ),
+    )
+    .returning();
+  if (other) return { changed: true, subscriber: other };
+  const [row] = await deps.db.select().from(subscribers).where(eq(subscribers.id, subscriberId));
+  if (!row) throw new DigestError("not_found", "this subscription no longer exists");
+  return { changed: false, subscriber: row };
+}
+
+/** From the manage page: an unsubscribed reader starts over with a new confirmation mail. */
+export async function resubscribe(
+  deps: SubscriberDeps,
+  subscriber: Subscriber,
+  ip?: string,
+  now = new Date(),
+) {
+  if (subscriber.status !== "unsubscribed" && subscriber.status !== "pending") return;
+  await subscribe(deps, { email: subscriber.email, name: subscriber.name, source: "web", ip }, now, true);
+}
+
+export async function rename(db: Db, subscriberId: string, name: unknown): Promise<void> {
+  await db
+    .update(subscribers)
+    .set({ name: normaliseName(name) ?? null, updatedAt: sql`now()` })
+    .where(eq(subscribers.id, subscriberId));
+}
+
+/** Deletes pending rows nobody confirmed within 30 days; returns how many. */
+export async function purgePending(db: Db, now = new Date()): Promise<number> {
+  const rows = rowsOf<{ id: string }>(
+    await db.execute(sql`
+      delete from subscribers
+      where status = 'pending'
+        and coalesce(consent_at, created_at) < ${now.toISOString()}::timestamptz - make_interval(days => ${pendingLifetimeDays})
+      returning id`),
+  );
+  return rows.length;
+}

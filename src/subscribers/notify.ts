@@ -1,0 +1,39 @@
+import type { Queue } from "bullmq";
+import type { TransactionalJob } from "../sending/queue.js";
+
+/**
+ * How subscriber code asks for a transactional mail: a job that carries ids only, and a job id that
+ * dedupes (the same confirmation asked twice is one job). The caller awaits it, so a Redis failure
+ * reaches the caller instead of vanishing behind a 202.
+ */
+export interface MailRequest {
+  job: TransactionalJob;
+  jobId: string;
+}
+
+export type Notify = (requests: MailRequest[]) => Promise<void>;
+
+/** Retries with exponential backoff: 8 attempts span about 20 minutes of an SMTP outage. */
+export const transactionalJobOptions = {
+  attempts: 8,
+  backoff: { type: "exponential", delay: 5_000 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
+export function queueNotify(queue: Queue<TransactionalJob>): Notify {
+  return async (requests) => {
+    if (requests.length === 0) return;
+    await queue.addBulk(
+      requests.map((r) => ({
+        name: r.job.kind,
+        data: r.job,
+        opts: { ...transactionalJobOptions, jobId: r.jobId },
+      })),
+    );
+  };
+}
+
+export function mailRequest(kind: TransactionalJob["kind"], subscriberId: string, at: Date): MailRequest {
+  return { job: { kind, subscriberId }, jobId: `${kind}-${subscriberId}-${at.getTime()}` };
+}
