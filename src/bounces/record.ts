@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/database.js";
 import { rowsOf } from "../db/database.js";
+import { addressHash } from "../subscribers/suppression.js";
 import type { Bounce } from "./bounce.js";
 
 /**
@@ -34,14 +34,6 @@ export interface RecordedBounce {
 }
 
 const stoppingComplaints = new Set(["abuse", "fraud", "opt-out"]);
-
-/**
- * sha256 of the lower-cased address. Written here because src/subscribers/suppression.ts (its
- * intended home, `addressHash`) did not exist yet; both must hash the same way.
- */
-export function addressHash(address: string): string {
-  return createHash("sha256").update(address.trim().toLowerCase()).digest("hex");
-}
 
 export async function recordBounce(
   deps: RecordBounceDeps,
