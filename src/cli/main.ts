@@ -1,10 +1,18 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import * as bounce from "./commands/bounce.js";
+import * as control from "./commands/control.js";
+import * as issues from "./commands/issues.js";
 import * as lint from "./commands/lint.js";
 import * as migrate from "./commands/migrate.js";
 import * as preview from "./commands/preview.js";
 import * as render from "./commands/render.js";
+import * as retry from "./commands/retry.js";
+import * as send from "./commands/send.js";
+import * as serve from "./commands/serve.js";
+import * as status from "./commands/status.js";
+import * as subscribers from "./commands/subscribers.js";
+import * as worker from "./commands/worker.js";
 
 /**
  * `digest`: each command lives in its own file under commands/ and imports its implementation
@@ -15,7 +23,22 @@ const program = new Command("digest")
   .showHelpAfterError()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-for (const command of [render, lint, preview, migrate, bounce]) command.register(program);
+for (const command of [
+  render,
+  lint,
+  preview,
+  migrate,
+  bounce,
+  serve,
+  subscribers,
+  worker,
+  send,
+  retry,
+  status,
+  control,
+  issues,
+])
+  command.register(program);
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);

@@ -44,13 +44,11 @@ export async function suppress(
   reason: SuppressionReason,
   detail?: string,
 ): Promise<void> {
-  const insert = db
-    .insert(suppressions)
-    .values({
-      addressHash: addressHash(address),
-      reason,
-      detail: reason === "erased" ? null : (detail ?? null),
-    });
+  const insert = db.insert(suppressions).values({
+    addressHash: addressHash(address),
+    reason,
+    detail: reason === "erased" ? null : (detail ?? null),
+  });
   if (reason === "erased") {
     await insert.onConflictDoUpdate({ target: suppressions.addressHash, set: { reason, detail: null } });
   } else {
