@@ -1,0 +1,24 @@
+import type { Command } from "commander";
+import { action } from "../action.js";
+
+const descriptions = {
+  pause: "stop a running send; rows not yet claimed wait until resume",
+  resume: "continue a paused send",
+  cancel: "stop a send for good; rows not yet claimed are skipped",
+} as const;
+
+/** `digest pause | resume | cancel <SEND-ID>`: three commands, one shape. */
+export function register(program: Command): void {
+  for (const name of ["pause", "resume", "cancel"] as const) {
+    program
+      .command(name)
+      .description(descriptions[name])
+      .argument("<send-id>")
+      .action(
+        action(async (sendId: string) => {
+          const { controlCommand } = await import("../send-command.js");
+          return controlCommand(name, sendId);
+        }),
+      );
+  }
+}

@@ -1,0 +1,15 @@
+import type { Command } from "commander";
+import { action } from "../action.js";
+
+export function register(program: Command): void {
+  program
+    .command("retry")
+    .description("re-queue a send's failed and deferred deliveries (after fixing their cause)")
+    .argument("<send-id>")
+    .action(
+      action(async (sendId: string) => {
+        const { controlCommand } = await import("../send-command.js");
+        return controlCommand("retry", sendId);
+      }),
+    );
+}
