@@ -9,7 +9,9 @@ import * as preview from "./commands/preview.js";
 import * as render from "./commands/render.js";
 import * as retry from "./commands/retry.js";
 import * as send from "./commands/send.js";
+import * as serve from "./commands/serve.js";
 import * as status from "./commands/status.js";
+import * as subscribers from "./commands/subscribers.js";
 import * as worker from "./commands/worker.js";
 
 /**
@@ -21,7 +23,21 @@ const program = new Command("digest")
   .showHelpAfterError()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-for (const command of [render, lint, preview, migrate, bounce, worker, send, retry, status, control, issues])
+for (const command of [
+  render,
+  lint,
+  preview,
+  migrate,
+  bounce,
+  serve,
+  subscribers,
+  worker,
+  send,
+  retry,
+  status,
+  control,
+  issues,
+])
   command.register(program);
 
 program.exitOverride((err) => {
