@@ -1,0 +1,72 @@
+import { type ServerType, serve } from "@hono/node-server";
+import { eq } from "drizzle-orm";
+import { chromium } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
+import { subscribers } from "../../src/db/schema.js";
+import { socketAddress } from "../../src/http/request.js";
+import { freePort } from "../helpers/smtp.js";
+import { linkIn, parsed, startService } from "../http/harness.js";
+
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const service = await startService({ publicUrl: base });
+const { createApp } = await import("../../src/http/app.js");
+const app = await createApp({ ...service.deps, clientIp: socketAddress });
+const server: ServerType = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+});
+afterAll(async () => {
+  await browser.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const statusOf = async (email: string) =>
+  (await service.database.db.select().from(subscribers).where(eq(subscribers.email, email)))[0]?.status;
+
+async function mailTo(address: string, subject: string) {
+  const find = () =>
+    service.smtp.messages.find(
+      (m) => m.to.includes(address) && String(m.raw).includes(`Subject: ${subject}`),
+    );
+  await expect.poll(() => find() !== undefined, { timeout: 15_000 }).toBe(true);
+  return parsed(find()!);
+}
+
+describe("a reader in a real browser", () => {
+  it("subscribes with the form, confirms by the mailed link, and leaves with the unsubscribe button", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/`);
+    await page.fill("#email", "browser@example.org");
+    await page.fill("#name", "Brows Er");
+    await page.click("button[type=submit]");
+    await expect.poll(() => page.textContent("h1")).toBe("Check your inbox");
+    expect(await statusOf("browser@example.org")).toBe("pending");
+
+    const confirmMail = await mailTo("browser@example.org", "Confirm");
+    await page.goto(linkIn(confirmMail.text ?? "", `${base}/confirm/`));
+    expect(await page.textContent("h1")).toBe("Subscription confirmed");
+    expect(await statusOf("browser@example.org")).toBe("active");
+
+    const welcome = await mailTo("browser@example.org", "Welcome");
+    await page.goto(linkIn(welcome.text ?? "", `${base}/unsubscribe/`));
+    expect(await statusOf("browser@example.org")).toBe("active");
+    await page.click("button[type=submit]");
+    await expect.poll(() => page.textContent("h1")).toBe("Unsubscribed");
+    expect(await statusOf("browser@example.org")).toBe("unsubscribed");
+    expect(await page.context().cookies()).toEqual([]);
+  });
+
+  it("answers a 10 MB body with 413 over a real socket without leaving the client hanging", async () => {
+    const started = Date.now();
+    const res = await fetch(`${base}/subscribe`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: `email=${"x".repeat(10 * 1024 * 1024)}`,
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(res.status).toBe(413);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
