@@ -59,8 +59,9 @@ export async function startDeliveryWorker(
     sends: sendCache(deps.database, deps.identity),
     settings: {
       ...settings,
-      // About half a second of mail per claim, so pause and cancel bite quickly at any rate.
-      claimSize: Math.max(1, Math.min(settings.sendBatchSize, Math.ceil(settings.sendRate / 2))),
+      // About half a second of mail per claim, so pause and cancel bite quickly at any rate; at most
+      // 100, because a worker killed mid-claim leaves that many rows ambiguous (sent, not committed).
+      claimSize: Math.max(1, Math.min(settings.sendBatchSize, 100, Math.ceil(settings.sendRate / 2))),
       policyPauseAfter: settings.policyPauseAfter ?? 10,
     },
   };
