@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import type { Database } from "../../src/db/database.js";
 import { startSend } from "../../src/sending/plan.js";
-import { openQueue, queueNames } from "../../src/sending/queue.js";
+import { type DeliveriesJob, openQueue, queueNames } from "../../src/sending/queue.js";
 import { loadSendStatus, type SendProgress } from "../../src/sending/status.js";
 import { digestBin, repoRoot } from "../helpers/cli.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
@@ -63,7 +63,11 @@ export async function crashDrill(database: Database & { url: string }, smtp: Smt
   await addReaders(database, drill.readers, "crash.test");
   const issueId = await storeIssue(database);
   const producer = new Redis(sharedRedisUrl, { maxRetriesPerRequest: 3 });
-  const queue = openQueue(queueNames.deliveries, { redisUrl: sharedRedisUrl, queuePrefix: prefix }, producer);
+  const queue = openQueue<DeliveriesJob>(
+    queueNames.deliveries,
+    { redisUrl: sharedRedisUrl, queuePrefix: prefix },
+    producer,
+  );
   let killed = 0;
   try {
     for (let i = 0; i < drill.workers; i++) spawnWorker();
