@@ -1,0 +1,78 @@
+import type { Queue } from "bullmq";
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
+import { type Db, rowsOf } from "../db/database.js";
+import { type ControlAction, controlSend } from "../sending/control.js";
+import { startSend } from "../sending/plan.js";
+import type { DeliveriesJob } from "../sending/queue.js";
+import { loadSendStatus } from "../sending/status.js";
+
+/**
+ * The admin routes for sends, mounted under `/api` behind the admin bearer check:
+ * `POST /issues/:id/sends` starts a send (or a test send), `GET /sends/:id` is its status,
+ * `POST /sends/:id/{pause,resume,cancel,retry}` controls it. Domain code throws DigestError kinds;
+ * the app's one onError turns them into 4xx answers.
+ */
+export interface SendRoutesDeps {
+  db: Db;
+  queue: Queue<DeliveriesJob>;
+  /** SEND_BATCH_SIZE. */
+  batchSize: number;
+}
+
+export const StartSendBody = z.strictObject({
+  test: z.array(z.string().max(254)).min(1).max(50).optional(),
+  at: z.iso.datetime({ offset: true }).optional(),
+  again: z.boolean().optional(),
+});
+export type StartSendBody = z.infer<typeof StartSendBody>;
+
+const actions: readonly ControlAction[] = ["pause", "resume", "cancel", "retry"];
+
+export function sendRoutes(deps: SendRoutesDeps) {
+  const plan = {
+    database: {
+      db: deps.db,
+      kind: "postgres" as const,
+      query: async <T extends Record<string, unknown>>(statement: Parameters<Db["execute"]>[0]) =>
+        rowsOf<T>(await deps.db.execute(statement)),
+      close: async () => {},
+    },
+    queue: deps.queue,
+    batchSize: deps.batchSize,
+  };
+  const app = new Hono();
+
+  app.post("/issues/:id/sends", async (c) => {
+    const text = await c.req.text();
+    let json: unknown = {};
+    if (text.trim() !== "") {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new HTTPException(400, { message: "the body is not valid JSON" });
+      }
+    }
+    const body = StartSendBody.parse(json);
+    const issueId = c.req.param("id");
+    if (!/^[0-9a-f-]{36}$/i.test(issueId)) throw new HTTPException(404, { message: "no such issue" });
+    const started = await startSend(plan, {
+      issueId,
+      ...(body.test ? { test: body.test } : {}),
+      ...(body.at ? { at: new Date(body.at) } : {}),
+      again: body.again === true,
+    });
+    return c.json(started, 202);
+  });
+
+  app.get("/sends/:id", async (c) => c.json(await loadSendStatus(plan.database, c.req.param("id"))));
+
+  app.post("/sends/:id/:action", async (c) => {
+    const act = c.req.param("action") as ControlAction;
+    if (!actions.includes(act)) throw new HTTPException(404, { message: "no such action" });
+    return c.json(await controlSend(plan, c.req.param("id"), act));
+  });
+
+  return app;
+}
