@@ -1,6 +1,7 @@
 import { type ParsedMail, simpleParser } from "mailparser";
 import type { Bounce } from "../bounces/bounce.js";
 import { parseBounce } from "../bounces/parse.js";
+import { DigestError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { verifyDeliveryToken, verifySubscriberToken } from "../subscribers/tokens.js";
 import { readCommand } from "./command.js";
@@ -60,7 +61,14 @@ export async function handleMessage(ctx: InboundContext, message: InboundMessage
   const forbidden = replyForbidden({ envelopeFrom: message.envelopeFrom, header, fromAddress }, ctx.domain);
   const outcomes: Outcome[] = [];
   for (const recipient of message.recipients) {
-    outcomes.push(await handleOne(ctx, message, recipient, { parsed, fromAddress, forbidden }));
+    try {
+      outcomes.push(await handleOne(ctx, message, recipient, { parsed, fromAddress, forbidden }));
+    } catch (error) {
+      // Bad input (an unusable From address, say) is final: retrying the message cannot fix it.
+      // Anything else (the database is down) goes up, and the sender is asked to retry.
+      if (!(error instanceof DigestError && error.kind === "invalid")) throw error;
+      outcomes.push({ action: "ignored", why: error.message });
+    }
   }
   return outcomes;
 }
