@@ -66,14 +66,20 @@ export async function runWorkers(options: { onReady?: () => void } = {}): Promis
     { database, mailer, identity, redis, producer, log: say },
     { ...settings, ...queueSettings },
   );
+  // A failure after the delivery worker started must not leave it running without a SIGTERM handler.
   const transactional = await startTransactional({
-    database,
-    mailer,
+    db: database.db,
+    // Its own pool and connection: its close() ends them, independently of the deliveries side.
+    mailer: createMailer({ smtpUrl: settings.smtpUrl, pool: 1, ...(dkim ? { dkim } : {}) }),
+    connection: redisConnection(queueSettings, "worker"),
+    queuePrefix: settings.queuePrefix,
+    secret: settings.secret,
     identity,
-    redis,
-    producer,
-    settings,
+    newsletter: loadNewsletter(settings.newsletterFile),
     log: say,
+  }).catch(async (error: unknown) => {
+    await deliveries.close();
+    throw error;
   });
   log.info({ pid: process.pid, sendRate: settings.sendRate, smtpPool: settings.smtpPool }, "worker ready");
   options.onReady?.();

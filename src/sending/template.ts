@@ -156,7 +156,21 @@ function slotValue(part: "text" | "html", value: string): Buffer {
     : /^[\x20-\x7e]*$/.test(text) && !/ $/.test(text)
       ? text.replace(/=/g, "=3D")
       : qpEncode(text);
-  return Buffer.from(encoded.length > 75 ? qpWrap(encoded, 76) : encoded, "ascii");
+  return Buffer.from(encoded.length > 76 ? wrapLine(encoded) : encoded, "ascii");
+}
+
+/** Soft line breaks every 75 characters, never inside an `=XX` escape (qp.wrap is 10x slower). */
+function wrapLine(encoded: string): string {
+  let out = "";
+  let start = 0;
+  while (encoded.length - start > 76) {
+    let end = start + 75;
+    const escape = encoded.lastIndexOf("=", end - 1);
+    if (escape > start && escape >= end - 2) end = escape;
+    out += `${encoded.slice(start, end)}=\r\n`;
+    start = end;
+  }
+  return out + encoded.slice(start);
 }
 
 /** One reader's complete message. Throws when a value could break out of its header. */

@@ -1,0 +1,16 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { benchSend } from "./send.js";
+
+/** `npm run bench`: the send benchmark, then the import benchmark when bench/import.ts exists. */
+const figures = await benchSend();
+process.stdout.write(`send benchmark (${new Date().toISOString()}):\n`);
+for (const [key, value] of Object.entries(figures)) process.stdout.write(`  ${key}: ${value}\n`);
+
+const importBench = join(import.meta.dirname, "import.ts");
+if (existsSync(importBench)) {
+  const module = (await import("./import.js")) as { benchImport?: () => Promise<unknown> };
+  const result = await module.benchImport?.();
+  if (result !== undefined) process.stdout.write(`import benchmark: ${JSON.stringify(result)}\n`);
+}
+process.exit(0);

@@ -1,0 +1,276 @@
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { sql } from "drizzle-orm";
+import { Redis } from "ioredis";
+import { createTransport } from "nodemailer";
+import postgres from "postgres";
+import { SMTPServer } from "smtp-server";
+import { openDatabase } from "../src/db/connect.js";
+import type { Database } from "../src/db/database.js";
+import { migrateDatabase } from "../src/db/migrate.js";
+import { personalize } from "../src/issues/personalize.js";
+import { saveIssue } from "../src/issues/store.js";
+import { loadNewsletter } from "../src/newsletter.js";
+import { issueHeaders } from "../src/sending/compose.js";
+import { resolveIdentity } from "../src/sending/identity.js";
+import { startSend } from "../src/sending/plan.js";
+import { type DeliveriesJob, openQueue, queueNames } from "../src/sending/queue.js";
+import { messageId, readerLinks, returnPath } from "../src/sending/reader-links.js";
+import { buildTemplate, spliceMessage } from "../src/sending/template.js";
+
+/**
+ * `npm run bench`: the example issue to N readers (BENCH_READERS, default 100,000) through real
+ * `digest worker` processes into a local SMTP sink, with same-run baselines. Not a test: it prints.
+ */
+const root = resolve(import.meta.dirname, "..");
+const readers = Number(process.env.BENCH_READERS ?? 100_000);
+const workers = Number(process.env.BENCH_WORKERS ?? 2);
+const baselineMessages = Number(process.env.BENCH_BASELINE ?? 10_000);
+const adminUrl = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+const secret = "bench-secret-0123456789abcdef";
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const newsletter = loadNewsletter(join(root, "newsletter.yaml"));
+const identity = resolveIdentity(
+  { publicUrl: "https://news.example.org", mailDomain: "example.org" },
+  newsletter,
+);
+
+export async function benchSend(): Promise<Record<string, number | string>> {
+  const figures: Record<string, number | string> = { readers, workers };
+  const sink = await startSink();
+  figures.sink = sink.kind;
+  const name = `digest_bench_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const database = await openDatabase({ url: url.toString() });
+  const prefix = `bench-${randomBytes(4).toString("hex")}`;
+  const producer = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  const queue = openQueue<DeliveriesJob>(queueNames.deliveries, { redisUrl, queuePrefix: prefix }, producer);
+  try {
+    await migrateDatabase(database);
+    const source = readFileSync(join(root, "examples/issues/vol-2-6.md"), "utf8");
+    const { issue } = await saveIssue(database.db, source, newsletter);
+    await database.query(sql`insert into subscribers (email, status, consent_source)
+      select 'reader' || i || '@bench.example', 'active', 'import' from generate_series(1, ${readers}) as i`);
+
+    figures.spliceMicros = await spliceMicros(issue.html, issue.text, issue.subject, issue.slug);
+    const plan = { database, queue, batchSize: 250 };
+    for (const dkim of [false, true]) {
+      const t0 = performance.now();
+      const started = await startSend(plan, { issueId: issue.id, again: true });
+      if (!dkim) figures.planSeconds = round((performance.now() - t0) / 1000);
+      const run = await runWorkers(database, started.sendId, url.toString(), prefix, sink.port, dkim);
+      figures[dkim ? "pipelineDkimMsgsPerSec" : "pipelineMsgsPerSec"] = run.rate;
+      figures[dkim ? "workerPeakRssMbDkim" : "workerPeakRssMb"] = run.peakRssMb;
+    }
+    figures.sendMailMsgsPerSec = await sendMailBaseline(
+      sink.port,
+      issue.html,
+      issue.text,
+      issue.subject,
+      issue.slug,
+    );
+    figures.smtpSourceMsgsPerSec = smtpSource(sink.port);
+    const pipeline = Number(figures.pipelineMsgsPerSec);
+    figures.ratioVsSendMail = round(pipeline / Number(figures.sendMailMsgsPerSec));
+    if (typeof figures.smtpSourceMsgsPerSec === "number")
+      figures.ratioVsSmtpSource = round(pipeline / figures.smtpSourceMsgsPerSec);
+    return figures;
+  } finally {
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+    producer.disconnect();
+    await database.close();
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+    await sink.close();
+  }
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+async function runWorkers(
+  database: Database,
+  sendId: string,
+  databaseUrl: string,
+  prefix: string,
+  port: number,
+  dkim: boolean,
+): Promise<{ rate: number; peakRssMb: number }> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
+    SMTP_URL: `smtp://127.0.0.1:${port}`,
+    SECRET: secret,
+    PUBLIC_URL: "https://news.example.org",
+    MAIL_DOMAIN: "example.org",
+    NEWSLETTER_FILE: join(root, "newsletter.yaml"),
+    SEND_RATE: "1000000",
+    SMTP_POOL: process.env.SMTP_POOL ?? "5",
+    LOG_LEVEL: "warn",
+  };
+  if (dkim) {
+    const dir = mkdtempSync(join(tmpdir(), "digest-dkim-"));
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    writeFileSync(join(dir, "key.pem"), privateKey.export({ type: "pkcs8", format: "pem" }));
+    Object.assign(env, {
+      DKIM_DOMAIN: "example.org",
+      DKIM_SELECTOR: "bench",
+      DKIM_PRIVATE_KEY_FILE: join(dir, "key.pem"),
+    });
+  }
+  const children: ChildProcess[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < workers; i++)
+    children.push(
+      spawn(process.execPath, [join(root, "dist/src/cli/main.js"), "worker"], {
+        env,
+        stdio: ["ignore", "ignore", "inherit"],
+      }),
+    );
+  let peak = 0;
+  for (;;) {
+    for (const c of children) peak = Math.max(peak, peakRss(c.pid));
+    const [row] = await database.query<{ status: string }>(
+      sql`select status from sends where id = ${sendId}`,
+    );
+    if (row?.status === "done") break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const [times] = await database.query<{ first: number; last: number; n: number }>(sql`
+    select extract(epoch from min(sent_at))::float8 as first, extract(epoch from max(sent_at))::float8 as last,
+      count(*)::int as n from deliveries where send_id = ${sendId} and status = 'sent'`);
+  for (const c of children) peak = Math.max(peak, peakRss(c.pid));
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise((r) => {
+          c.once("exit", r);
+          c.kill("SIGTERM");
+        }),
+    ),
+  );
+  const seconds = times ? Math.max(0.001, times.last - times.first) : (performance.now() - t0) / 1000;
+  log(`pipeline${dkim ? " (DKIM)" : ""}: ${times?.n} sent in ${seconds.toFixed(1)} s`);
+  return { rate: Math.round((times?.n ?? 0) / seconds), peakRssMb: Math.round(peak / 1024) };
+}
+
+/** VmHWM: the process's peak resident set, in kB. */
+function peakRss(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function spliceMicros(html: string, text: string, subject: string, slug: string): Promise<number> {
+  const template = await buildTemplate({ identity, subject, rendition: { html, text } });
+  const n = 50_000;
+  const sub = "5f0c6c1e-8a3b-4c1d-9e2f-0a1b2c3d4e5f";
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const links = readerLinks(
+      identity,
+      secret,
+      { subscriberId: sub, email: `reader${i}@bench.example` },
+      slug,
+    );
+    spliceMessage(template, { ...links, messageId: messageId(identity, "s", i) });
+    returnPath(identity, secret, i);
+  }
+  return round(((performance.now() - t0) * 1000) / n);
+}
+
+/** Same-run baseline: pooled nodemailer sendMail, building MIME per message. */
+async function sendMailBaseline(port: number, html: string, text: string, subject: string, slug: string) {
+  const transport = createTransport({
+    host: "127.0.0.1",
+    port,
+    pool: true,
+    maxConnections: 5,
+    maxMessages: 100_000,
+  });
+  const sub = "5f0c6c1e-8a3b-4c1d-9e2f-0a1b2c3d4e5f";
+  const t0 = performance.now();
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < baselineMessages; i++) {
+    const email = `reader${i}@bench.example`;
+    const links = readerLinks(identity, secret, { subscriberId: sub, email }, slug);
+    const body = personalize({ html, text }, links);
+    pending.push(
+      transport.sendMail({
+        from: identity.from,
+        to: email,
+        subject,
+        html: body.html,
+        text: body.text,
+        headers: issueHeaders(identity, links),
+        messageId: messageId(identity, "baseline", i),
+        envelope: { from: returnPath(identity, secret, i), to: [email] },
+      }),
+    );
+    if (pending.length >= 500) await Promise.all(pending.splice(0));
+  }
+  await Promise.all(pending);
+  transport.close();
+  return Math.round(baselineMessages / ((performance.now() - t0) / 1000));
+}
+
+/** Postfix's smtp-source into the same sink: the physical limit of this machine, for ~20 KB messages. */
+function smtpSource(port: number): number | string {
+  if (spawnSync("which", ["smtp-source"]).status !== 0) return "smtp-source not installed";
+  const n = baselineMessages;
+  const t0 = performance.now();
+  execFileSync(
+    "smtp-source",
+    [
+      "-s",
+      "10",
+      "-l",
+      "20480",
+      "-m",
+      String(n),
+      "-c",
+      "-f",
+      "a@example.org",
+      "-t",
+      "b@bench.example",
+      `127.0.0.1:${port}`,
+    ],
+    { stdio: "ignore" },
+  );
+  return Math.round(n / ((performance.now() - t0) / 1000));
+}
+
+async function startSink(): Promise<{ kind: string; port: number; close(): Promise<void> }> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  if (spawnSync("which", ["smtp-sink"]).status === 0) {
+    const child = spawn("smtp-sink", ["-u", "nobody", "-m", "1000", `127.0.0.1:${port}`, "1024"], {
+      stdio: "ignore",
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    return { kind: "postfix smtp-sink", port, close: async () => void child.kill("SIGTERM") };
+  }
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, _s, cb) {
+      stream.on("data", () => {});
+      stream.on("end", () => cb());
+    },
+  });
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));
+  return { kind: "in-process smtp-server", port, close: () => new Promise((r) => server.close(() => r())) };
+}
