@@ -159,14 +159,14 @@ function slotValue(part: "text" | "html", value: string): Buffer {
   return Buffer.from(encoded.length > 76 ? wrapLine(encoded) : encoded, "ascii");
 }
 
-/** Soft line breaks every 75 characters, never inside an `=XX` escape (qp.wrap is 10x slower). */
+/** Soft line breaks every 75 characters, never inside an `=XX` escapeAt (qp.wrap is 10x slower). */
 function wrapLine(encoded: string): string {
   let out = "";
   let start = 0;
   while (encoded.length - start > 76) {
     let end = start + 75;
-    const escape = encoded.lastIndexOf("=", end - 1);
-    if (escape > start && escape >= end - 2) end = escape;
+    const escapeAt = encoded.lastIndexOf("=", end - 1);
+    if (escapeAt > start && escapeAt >= end - 2) end = escapeAt;
     out += `${encoded.slice(start, end)}=\r\n`;
     start = end;
   }
