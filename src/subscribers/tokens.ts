@@ -116,5 +116,8 @@ function unbase32(text: string): Buffer | undefined {
       bits -= 8;
     }
   }
+  // Only the canonical spelling is accepted: a trailing character that carries no whole byte, or
+  // non-zero padding bits, would let several strings verify as the same token.
+  if (bits >= 5 || (value & ((1 << bits) - 1)) !== 0) return undefined;
   return Buffer.from(out);
 }
