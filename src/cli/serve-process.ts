@@ -1,4 +1,5 @@
 import { type ServerType, serve } from "@hono/node-server";
+import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Config, embeddedDataDir, loadConfig, resolvePublicUrl } from "../config.js";
 import { openDatabase } from "../db/connect.js";
@@ -11,7 +12,14 @@ import { startInboundServer } from "../inbound/server.js";
 import { createLogger, type Logger } from "../log.js";
 import { loadNewsletter } from "../newsletter.js";
 import { resolveIdentity } from "../sending/identity.js";
-import { defaultRedisUrl, openQueue, redisConnection, type TransactionalJob } from "../sending/queue.js";
+import {
+  type DeliveriesJob,
+  defaultRedisUrl,
+  openQueue,
+  queueNames,
+  redisConnection,
+  type TransactionalJob,
+} from "../sending/queue.js";
 import { queueNotify } from "../subscribers/notify.js";
 
 /** Per-IP limit on POST /subscribe, shared by all serve processes through Redis. */
@@ -29,6 +37,7 @@ export const serveSettings = [
   "mailDomain",
   "inboundSmtpPort",
   "softBounceLimit",
+  "sendBatchSize",
 ] as const;
 export type ServeSettings = Config<(typeof serveSettings)[number]>;
 
@@ -56,7 +65,8 @@ export async function startServe(
   const queueSettings = { redisUrl: settings.redisUrl ?? defaultRedisUrl, queuePrefix: settings.queuePrefix };
   const producer: Redis = redisConnection(queueSettings, "producer");
   producer.on("error", (error) => log.warn({ err: error }, "redis"));
-  const queue = openQueue<TransactionalJob>("transactional", queueSettings, producer);
+  const queue = openQueue<TransactionalJob>(queueNames.transactional, queueSettings, producer);
+  const deliveries = openQueue<DeliveriesJob>(queueNames.deliveries, queueSettings, producer);
   const notify = queueNotify(queue);
   const app = await createApp({
     db: database.db,
@@ -68,6 +78,8 @@ export async function startServe(
     limiter: redisRateLimiter(producer, settings.queuePrefix, subscribeLimit),
     clientIp: socketAddress,
     log,
+    sending: { database, queue: deliveries, batchSize: settings.sendBatchSize },
+    dashboardQueues: [queue, deliveries] as Queue[],
   });
   const server: ServerType = serve({ fetch: app.fetch, port: settings.port, hostname: "0.0.0.0" });
   await new Promise<void>((resolve, reject) => {
@@ -95,7 +107,7 @@ export async function startServe(
     inboundPort: inbound.port,
     async close() {
       await Promise.all([inbound.close(), new Promise<void>((resolve) => server.close(() => resolve()))]);
-      await queue.close();
+      await Promise.all([queue.close(), deliveries.close()]);
       producer.disconnect();
     },
   };

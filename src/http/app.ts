@@ -51,10 +51,15 @@ export async function createApp(deps: AppDeps) {
 
   app.use("/api/*", adminAuth(deps.adminToken));
   app.route("/api", adminRoutes(deps));
-  // The sending engineer's admin routes (`/api/issues/<id>/sends`, `/api/sends/<id>...`) mount here:
-  //   app.route("/api", sendRoutes(deps));
-  // The BullMQ dashboard, when wired, goes under /admin/queues behind the same check:
+  if (deps.sending) {
+    const { sendRoutes } = await import("./sends.js");
+    app.route("/api", sendRoutes(deps.sending));
+  }
   app.use("/admin/*", adminAuth(deps.adminToken));
+  if (deps.dashboardQueues) {
+    const { dashboard, dashboardPath } = await import("./dashboard.js");
+    app.route(dashboardPath, dashboard(deps.dashboardQueues));
+  }
 
   app.route("/", publicRoutes(deps));
 

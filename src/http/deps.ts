@@ -1,7 +1,9 @@
+import type { Queue } from "bullmq";
 import type { Context } from "hono";
 import type { Logger } from "pino";
 import type { Db } from "../db/database.js";
 import type { Newsletter } from "../newsletter.js";
+import type { PlanDeps } from "../sending/plan.js";
 import type { Notify } from "../subscribers/notify.js";
 import type { RateLimiter } from "./request.js";
 
@@ -20,4 +22,8 @@ export interface AppDeps {
   limiter: RateLimiter;
   clientIp: (c: Context) => string | undefined;
   log: Pick<Logger, "error" | "warn" | "info">;
+  /** Starting and steering sends (`/api/issues/<id>/sends`, `/api/sends/<id>`); off when absent. */
+  sending?: PlanDeps;
+  /** Queues shown by the BullMQ dashboard at /admin/queues; off when absent. */
+  dashboardQueues?: Queue[];
 }

@@ -1,11 +1,8 @@
-import type { Queue } from "bullmq";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { type Db, rowsOf } from "../db/database.js";
 import { type ControlAction, controlSend } from "../sending/control.js";
-import { startSend } from "../sending/plan.js";
-import type { DeliveriesJob } from "../sending/queue.js";
+import { type PlanDeps, startSend } from "../sending/plan.js";
 import { loadSendStatus } from "../sending/status.js";
 
 /**
@@ -14,12 +11,6 @@ import { loadSendStatus } from "../sending/status.js";
  * `POST /sends/:id/{pause,resume,cancel,retry}` controls it. Domain code throws DigestError kinds;
  * the app's one onError turns them into 4xx answers.
  */
-export interface SendRoutesDeps {
-  db: Db;
-  queue: Queue<DeliveriesJob>;
-  /** SEND_BATCH_SIZE. */
-  batchSize: number;
-}
 
 export const StartSendBody = z.strictObject({
   test: z.array(z.string().max(254)).min(1).max(50).optional(),
@@ -30,18 +21,7 @@ export type StartSendBody = z.infer<typeof StartSendBody>;
 
 const actions: readonly ControlAction[] = ["pause", "resume", "cancel", "retry"];
 
-export function sendRoutes(deps: SendRoutesDeps) {
-  const plan = {
-    database: {
-      db: deps.db,
-      kind: "postgres" as const,
-      query: async <T extends Record<string, unknown>>(statement: Parameters<Db["execute"]>[0]) =>
-        rowsOf<T>(await deps.db.execute(statement)),
-      close: async () => {},
-    },
-    queue: deps.queue,
-    batchSize: deps.batchSize,
-  };
+export function sendRoutes(plan: PlanDeps) {
   const app = new Hono();
 
   app.post("/issues/:id/sends", async (c) => {

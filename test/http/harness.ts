@@ -1,12 +1,18 @@
+import type { Queue } from "bullmq";
 import { simpleParser } from "mailparser";
 import { pino } from "pino";
 import { afterAll } from "vitest";
-import { createApp } from "../../src/http/app.js";
+import { type AppDeps, createApp } from "../../src/http/app.js";
 import { memoryRateLimiter, type RateLimiter } from "../../src/http/request.js";
 import { loadNewsletter } from "../../src/newsletter.js";
 import { resolveIdentity } from "../../src/sending/identity.js";
 import { createMailer } from "../../src/sending/mailer.js";
-import { openQueue, redisConnection, type TransactionalJob } from "../../src/sending/queue.js";
+import {
+  type DeliveriesJob,
+  openQueue,
+  redisConnection,
+  type TransactionalJob,
+} from "../../src/sending/queue.js";
 import { queueNotify } from "../../src/subscribers/notify.js";
 import { startTransactionalWorker } from "../../workers/transactional.js";
 import { repoRoot } from "../helpers/cli.js";
@@ -22,7 +28,7 @@ export const adminToken = "admin-token-0123456789abcdef";
  * prefix on the shared Redis, the transactional worker, and a real SMTP server that records mail.
  */
 export async function startService(
-  options: { publicUrl?: string; limiter?: RateLimiter; worker?: boolean } = {},
+  options: { publicUrl?: string; limiter?: RateLimiter; worker?: boolean; sending?: boolean } = {},
 ) {
   const database = await createTestDatabase();
   const smtp = await startSmtpCapture();
@@ -44,7 +50,8 @@ export async function startService(
           identity,
           newsletter,
         });
-  const deps = {
+  const deliveries = openQueue<DeliveriesJob>("deliveries", settings, producer);
+  const deps: AppDeps = {
     db: database.db,
     notify: queueNotify(queue),
     secret,
@@ -54,11 +61,17 @@ export async function startService(
     limiter: options.limiter ?? memoryRateLimiter({ limit: 100_000, windowSeconds: 3600 }),
     clientIp: () => "192.0.2.1",
     log: pino({ level: "silent" }),
+    ...(options.sending
+      ? {
+          sending: { database, queue: deliveries, batchSize: 50 },
+          dashboardQueues: [queue, deliveries] as Queue[],
+        }
+      : {}),
   };
   const app = await createApp(deps);
   afterAll(async () => {
     await worker?.close();
-    await queue.close();
+    await Promise.all([queue.close(), deliveries.close()]);
     producer.disconnect();
     await smtp.close();
     await dropPrefix(settings.queuePrefix);

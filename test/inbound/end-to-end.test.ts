@@ -54,6 +54,7 @@ beforeAll(async () => {
       mailDomain: domain,
       inboundSmtpPort: await freePort(),
       softBounceLimit: 3,
+      sendBatchSize: 50,
     },
     database,
     silentLogger,

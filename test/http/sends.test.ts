@@ -1,0 +1,80 @@
+import { readFileSync } from "node:fs";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { saveIssue } from "../../src/issues/store.js";
+import { adminToken, startService } from "./harness.js";
+
+/** The admin send routes and the queue dashboard, through the real app and its bearer check. */
+const service = await startService({ worker: false, sending: true });
+const { app, database, newsletter } = service;
+const issueId = (await saveIssue(database.db, readFileSync("examples/issues/vol-2-6.md", "utf8"), newsletter))
+  .issue.id;
+await database.query(sql`insert into subscribers (email, status, consent_source)
+  select 'r' || i || '@readers.test', 'active', 'admin' from generate_series(1, 5) as i`);
+
+const auth = { authorization: `Bearer ${adminToken}` };
+const post = (path: string, body?: unknown) =>
+  app.request(path, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body),
+  });
+
+describe("admin send routes", () => {
+  let sendId: string;
+
+  it("refuse anyone without the admin token", async () => {
+    expect((await app.request(`/api/issues/${issueId}/sends`, { method: "POST" })).status).toBe(401);
+    expect((await app.request("/admin/queues")).status).toBe(401);
+  });
+
+  it("start a send with 202 and its id, and show its status", async () => {
+    const res = await post(`/api/issues/${issueId}/sends`);
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { sendId: string; deliveries: number };
+    expect(body.deliveries).toBe(5);
+    sendId = body.sendId;
+    const status = await app.request(`/api/sends/${sendId}`, { headers: auth });
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({ sendId, total: 5, ambiguous: 0 });
+  });
+
+  it("pause, refuse a second pause with 409, and cancel", async () => {
+    expect((await post(`/api/sends/${sendId}/pause`)).status).toBe(200);
+    expect((await post(`/api/sends/${sendId}/pause`)).status).toBe(409);
+    const cancel = await post(`/api/sends/${sendId}/cancel`);
+    expect(await cancel.json()).toMatchObject({ status: "cancelled", rows: 5 });
+  });
+
+  it("answer bad input with a 4xx, never a 500", async () => {
+    expect((await post(`/api/issues/${issueId}/sends`, "{nope")).status).toBe(400);
+    expect((await post(`/api/issues/${issueId}/sends`, { test: "x" })).status).toBe(400);
+    expect((await post(`/api/issues/${issueId}/sends`, { test: ["bad address"] })).status).toBe(400);
+    expect((await post(`/api/issues/${issueId}/sends`, { at: "tomorrow" })).status).toBe(400);
+    expect((await post("/api/issues/not-an-id/sends")).status).toBe(404);
+    expect((await post("/api/issues/00000000-0000-4000-8000-000000000000/sends")).status).toBe(404);
+    expect((await app.request("/api/sends/nope", { headers: auth })).status).toBe(400);
+    expect(
+      (await app.request("/api/sends/00000000-0000-4000-8000-000000000000", { headers: auth })).status,
+    ).toBe(404);
+    expect((await post(`/api/sends/${sendId}/explode`)).status).toBe(404);
+  });
+
+  it("need again: true for a second send of the same issue", async () => {
+    expect((await post(`/api/issues/${issueId}/sends`)).status).toBe(202);
+    expect((await post(`/api/issues/${issueId}/sends`)).status).toBe(409);
+    expect((await post(`/api/issues/${issueId}/sends`, { again: true })).status).toBe(202);
+  });
+});
+
+describe("the queue dashboard", () => {
+  it("shows the BullMQ dashboard to staff with the admin token", async () => {
+    const res = await app.request("/admin/queues", { headers: auth });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/<html/i);
+    const queues = await app.request("/admin/queues/api/queues", { headers: auth });
+    expect(queues.status).toBe(200);
+    const names = ((await queues.json()) as { queues: { name: string }[] }).queues.map((q) => q.name);
+    expect(names).toEqual(expect.arrayContaining(["transactional", "deliveries"]));
+  });
+});
