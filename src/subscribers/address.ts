@@ -40,6 +40,9 @@ export function normaliseAddress(input: unknown): string {
   const address = `${local}@${domain}`;
   if (address.length > maxAddressLength) throw invalid("the email address is longer than 254 characters");
   if (!html5Email.safeParse(address).success) throw invalid("that is not a valid email address");
+  // An RFC 2047 encoded word is not allowed in an address, yet some mail readers decode one there
+  // anyway and would show a To of the sender's choosing ("Mailsploit").
+  if (local.includes("=?")) throw invalid("that is not a valid email address");
   return address;
 }
 
