@@ -32,7 +32,12 @@ export interface MailerOptions {
 }
 
 export function createMailer(options: MailerOptions): Mailer {
-  const transport: Transporter = createTransport(options.smtpUrl, {
+  // One options object with `url` in it: createTransport's second argument holds *message*
+  // defaults, so pool, timeouts and maxRequeues given there were silently ignored (a new connection
+  // per message, nodemailer's 10-minute socket timeout). Options in the URL's query string
+  // (`smtp://host:587/?socketTimeout=30000`) win over these.
+  const transport: Transporter = createTransport({
+    url: options.smtpUrl,
     pool: true,
     maxConnections: options.pool,
     maxMessages: 10_000,
@@ -41,7 +46,7 @@ export function createMailer(options: MailerOptions): Mailer {
     greetingTimeout: 30_000,
     connectionTimeout: 30_000,
     dkim: options.dkim,
-  } as Parameters<typeof createTransport>[1]);
+  } as Parameters<typeof createTransport>[0]);
   return {
     async sendRaw(envelope, raw) {
       const info: { response?: unknown; accepted?: unknown[]; rejected?: unknown[] } =

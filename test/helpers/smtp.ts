@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { SMTPServer, type SMTPServerAddress } from "smtp-server";
 
 /** One message the capture server accepted. */
@@ -15,11 +15,22 @@ export interface CapturedMessage {
  */
 export type Answer = { code: number; message: string } | undefined;
 
+/**
+ * What the server does after the final dot instead of answering at once. `keep` records the message
+ * first, as a real server that has already queued it would: the client cannot tell either way.
+ * `drop` closes the connection without an answer; `stall` answers 250 only after `ms`.
+ */
+export type AfterDot = { action: "drop"; keep: boolean } | { action: "stall"; ms: number; keep: boolean };
+
 export interface CaptureOptions {
+  /** Called for each new connection; an answer refuses it at the greeting (e.g. 421) and closes it. */
+  onConnect?: () => Answer;
   /** Called at RCPT TO for each recipient. */
   onRcpt?: (address: string) => Answer;
   /** Called after the final dot, with the recipients; an answer rejects the whole message. */
   onData?: (recipients: string[], raw: Buffer) => Answer;
+  /** Called after the final dot (when onData accepted); a fault instead of the immediate 250. */
+  afterDot?: (recipients: string[], raw: Buffer) => AfterDot | undefined;
   port?: number;
 }
 
@@ -46,6 +57,13 @@ export async function startSmtpCapture(options: CaptureOptions = {}): Promise<Sm
     disabledCommands: ["STARTTLS", "AUTH"],
     logger: false,
     size: 50 * 1024 * 1024,
+    // Clients of killed workers may leave connections open; closing must not wait the default 30 s.
+    closeTimeout: 1000,
+    onConnect(_session, callback) {
+      const answer = state.onConnect?.();
+      if (!answer) return callback();
+      callback(Object.assign(new Error(answer.message), { responseCode: answer.code }));
+    },
     onRcptTo(address: SMTPServerAddress, _session, callback) {
       const answer = state.onRcpt?.(address.address);
       if (!answer) return callback();
@@ -61,11 +79,23 @@ export async function startSmtpCapture(options: CaptureOptions = {}): Promise<Sm
         const answer = state.onData?.(to, raw);
         if (answer) return callback(Object.assign(new Error(answer.message), { responseCode: answer.code }));
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
-        messages.push({ from, to, raw, receivedAt: Date.now() });
+        const fault = state.afterDot?.(to, raw);
+        if (!fault || fault.keep) messages.push({ from, to, raw, receivedAt: Date.now() });
+        if (fault?.action === "drop") return dropConnection(session.id);
+        if (fault?.action === "stall") {
+          setTimeout(() => callback(null, "2.0.0 Ok: queued late"), fault.ms).unref();
+          return;
+        }
         callback(null, "2.0.0 Ok: queued");
       });
     },
   });
+  // smtp-server has no public way to cut one session's socket; its connection objects hold it.
+  const dropConnection = (sessionId: string) => {
+    const connections = (server as unknown as { connections: Set<{ id: string; _socket: Socket }> })
+      .connections;
+    for (const c of connections) if (c.id === sessionId) c._socket.destroy();
+  };
   const port = options.port ?? (await freePort());
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
