@@ -2,6 +2,7 @@ import MailComposer from "nodemailer/lib/mail-composer";
 import type { Rendition } from "../issues/render.js";
 import { listId, type MailIdentity } from "./identity.js";
 import type { ReaderLinks } from "./reader-links.js";
+import { isSendableAddress } from "./template.js";
 
 /**
  * The headers every issue message carries (SPEC §6). Values come from our own settings and signed
@@ -51,10 +52,13 @@ export async function composeMessage(input: {
   returnPath: string;
   date?: Date;
 }): Promise<Buffer> {
+  // A string `to` is parsed by nodemailer as an address list ("a@x, b@y" is two recipients, a
+  // display name passes through), so only a bare address is taken, and it goes in as one.
+  if (!isSendableAddress(input.to)) throw new Error("the recipient is not one bare address");
   const composer = new MailComposer({
     from: input.identity.from,
     replyTo: input.identity.replyTo,
-    to: input.to,
+    to: { name: "", address: input.to },
     subject: input.subject,
     text: input.rendition.text,
     html: input.rendition.html,

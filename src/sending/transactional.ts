@@ -5,6 +5,7 @@ import type { MailIdentity } from "./identity.js";
 import type { Envelope } from "./mailer.js";
 import type { TransactionalKind } from "./queue.js";
 import type { ReaderLinks } from "./reader-links.js";
+import { isSendableAddress } from "./template.js";
 
 /**
  * One transactional message as raw MIME. The recipient is the bare, validated address: no reader
@@ -29,7 +30,7 @@ export async function composeTransactional(input: {
   key: string;
   date?: Date;
 }): Promise<TransactionalMessage> {
-  if (/[\r\n\0\s,;<>"]/.test(input.to)) throw new Error("the recipient is not a bare address");
+  if (!isSendableAddress(input.to)) throw new Error("the recipient is not a bare address");
   if (input.kind === "welcome" && !input.links) throw new Error("a welcome mail needs its unsubscribe links");
   const headers =
     input.kind === "welcome" && input.links
