@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import * as bounce from "./commands/bounce.js";
 import * as control from "./commands/control.js";
+import * as demo from "./commands/demo.js";
 import * as issues from "./commands/issues.js";
 import * as lint from "./commands/lint.js";
 import * as migrate from "./commands/migrate.js";
@@ -37,6 +38,7 @@ for (const command of [
   status,
   control,
   issues,
+  demo,
 ])
   command.register(program);
 

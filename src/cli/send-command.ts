@@ -73,7 +73,7 @@ export async function sendCommand(target: string, opts: SendOptions): Promise<nu
   );
   if (!started.enqueued)
     process.stderr.write("warning: Redis did not take the jobs; a worker's reconciler will enqueue them\n");
-  return opts.follow ? follow(started.sendId) : 0;
+  return opts.follow ? withDatabase((database) => followSend(database, started.sendId)) : 0;
 }
 
 async function resolveIssue(database: Database, target: string, newsletterOpt?: string): Promise<string> {
@@ -94,7 +94,7 @@ async function resolveIssue(database: Database, target: string, newsletterOpt?: 
 }
 
 /** Progress until the send is done: a bar on a terminal, plain lines otherwise (stderr). */
-async function follow(sendId: string): Promise<number> {
+export async function followSend(database: Database, sendId: string): Promise<number> {
   const tty = process.stderr.isTTY === true;
   const { SingleBar, Presets } = await import("cli-progress");
   const bar = tty
@@ -107,28 +107,26 @@ async function follow(sendId: string): Promise<number> {
       )
     : undefined;
   let lastLine = 0;
-  return withDatabase(async (database) => {
-    let started = false;
-    for (;;) {
-      const s = await loadSendStatus(database, sendId);
-      const handled = s.total - s.queued - s.sending - s.deferred;
-      if (bar) {
-        if (!started) bar.start(s.total, handled, { rate: s.rate, state: s.status });
-        bar.setTotal(s.total);
-        bar.update(handled, { rate: s.rate, state: s.status });
-        started = true;
-      } else if (Date.now() - lastLine > 2000 || s.status === "done" || s.status === "cancelled") {
-        process.stderr.write(`${summary(s)}\n`);
-        lastLine = Date.now();
-      }
-      if (s.status === "done" || s.status === "cancelled") {
-        bar?.stop();
-        if (bar) process.stderr.write(`${summary(s)}\n`);
-        return s.status === "done" ? 0 : 1;
-      }
-      await new Promise((r) => setTimeout(r, 500));
+  let started = false;
+  for (;;) {
+    const s = await loadSendStatus(database, sendId);
+    const handled = s.total - s.queued - s.sending - s.deferred;
+    if (bar) {
+      if (!started) bar.start(s.total, handled, { rate: s.rate, state: s.status });
+      bar.setTotal(s.total);
+      bar.update(handled, { rate: s.rate, state: s.status });
+      started = true;
+    } else if (Date.now() - lastLine > 2000 || s.status === "done" || s.status === "cancelled") {
+      process.stderr.write(`${summary(s)}\n`);
+      lastLine = Date.now();
     }
-  });
+    if (s.status === "done" || s.status === "cancelled") {
+      bar?.stop();
+      if (bar) process.stderr.write(`${summary(s)}\n`);
+      return s.status === "done" ? 0 : 1;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 function summary(s: SendProgress): string {
