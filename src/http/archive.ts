@@ -33,6 +33,8 @@ export async function archivedIssues(db: Db, limit = 100) {
 
 /** The web version of a sent issue, with the per-reader parts filled in for nobody in particular. */
 export async function webVersion(db: Db, slug: string, publicUrl: string): Promise<string | undefined> {
+  // Postgres refuses a NUL in text outright (a 500); no slug has one, or is this long.
+  if (slug.includes("\0") || slug.length > 200) return undefined;
   const anySend: SQL = exists(db.select({ one: sends.id }).from(sends).where(eq(sends.issueId, issues.id)));
   const [issue] = await db
     .select()

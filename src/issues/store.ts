@@ -58,6 +58,8 @@ export async function saveIssue(
 
 export async function findIssue(db: Db, idOrSlug: string): Promise<Issue | undefined> {
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrSlug);
+  // Postgres refuses a NUL in text outright; no slug has one.
+  if (idOrSlug.includes("\0")) return undefined;
   const [row] = await db
     .select()
     .from(issues)
