@@ -61,6 +61,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    // Refused connections while the server starts are expected; unheard, ioredis prints them.
+    probe.on("error", () => {});
     for (let i = 0; i < 100; i++) {
       try {
         await probe.connect();
