@@ -52,6 +52,8 @@ interface Outcome {
   status: "sent" | "deferred" | "failed" | "bounced";
   response: string;
   delay: number | null;
+  /** The connection died or went silent mid-session: the server may hold the message already. */
+  ambiguous?: boolean;
 }
 
 export interface BatchResult {
@@ -151,9 +153,19 @@ async function sendAll(
       failures.set(row.id, { ...failure, response });
       if (failure.permanent)
         return { id: row.id, status: failure.type === "hard" ? "bounced" : "failed", response, delay: null };
-      return deferral(settings, send, row, response);
+      return { ...deferral(settings, send, row, response), ambiguous: lostMidSession(error) };
     }
   }
+}
+
+/**
+ * A connection closed or timed out without an answer: if that was after the final dot, the server
+ * may have queued the message, and the retry is a second copy. nodemailer does not say at which
+ * step it happened, so every such loss counts as ambiguous (an upper bound, never an undercount).
+ */
+function lostMidSession(error: unknown): boolean {
+  const { code, responseCode } = error as { code?: string; responseCode?: number };
+  return responseCode === undefined && (code === "ECONNECTION" || code === "ETIMEDOUT");
 }
 
 /** nodemailer puts a RCPT refusal in `rejectedErrors`; the top-level error then only says EENVELOPE. */
@@ -183,13 +195,14 @@ async function writeOutcomes(deps: DeliverDeps, outcomes: Outcome[]): Promise<vo
   await deps.database.query(sql`
     with v as (
       select * from jsonb_to_recordset(${JSON.stringify(outcomes)}::jsonb)
-        as v(id bigint, status text, response text, delay float8)),
+        as v(id bigint, status text, response text, delay float8, ambiguous boolean)),
     done as (
       update deliveries d set
         status = v.status,
         last_response = v.response,
         next_attempt_at = case when v.delay is null then null else now() + make_interval(secs => v.delay) end,
         sent_at = case when v.status = 'sent' then now() else d.sent_at end,
+        ambiguous = d.ambiguous + case when v.ambiguous then 1 else 0 end,
         lease_owner = null, lease_until = null, updated_at = now()
       from v where d.id = v.id and d.status = 'sending' and d.lease_owner = ${deps.owner}
       returning d.subscriber_id, d.status)
