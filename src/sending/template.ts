@@ -202,7 +202,7 @@ export function spliceMessage(template: MessageTemplate, reader: ReaderParts): B
   const { bytes, slots } = template;
   let size = bytes.length;
   for (const slot of slots) size += (values[slot.value] as string).length;
-  const out = allocate(size);
+  const out = Buffer.allocUnsafe(size);
   let from = 0;
   let to = 0;
   for (const slot of slots) {
@@ -227,27 +227,6 @@ function slotText(slot: SlotName, reader: ReaderParts): string {
   }
   const [part, name] = slot.split(":") as ["text" | "html", keyof typeof placeholders];
   return slotValue(part, name === "email" ? reader.email : reader[name]);
-}
-
-/**
- * Messages are cut from 1 MB slabs, as Node's own pool does for small buffers: a fresh 20 KB
- * ArrayBuffer per reader cost more than the splice itself (profiled), and a slab is freed as soon
- * as the last message cut from it has been handed to SMTP.
- */
-const slabSize = 1 << 20;
-let slab = Buffer.alloc(0);
-let slabUsed = 0;
-
-function allocate(size: number): Buffer {
-  if (process.env.MODE === "plain" || size > slabSize / 8) return Buffer.allocUnsafe(size);
-  if (process.env.MODE === "ring") { if (slab.length === 0) slab = Buffer.allocUnsafeSlow(slabSize); if (slabUsed + size > slab.length) slabUsed = 0; const o = slab.subarray(slabUsed, slabUsed + size); slabUsed += size; return o; }
-  if (slabUsed + size > slab.length) {
-    slab = Buffer.allocUnsafeSlow(slabSize);
-    slabUsed = 0;
-  }
-  const out = slab.subarray(slabUsed, slabUsed + size);
-  slabUsed += (size + 7) & ~7;
-  return out;
 }
 
 function escapeRegExp(s: string): string {
