@@ -86,8 +86,11 @@ export async function recordBounce(
       await run(sql`update deliveries set status = 'bounced', last_response = coalesce(${first?.diagnostic ?? null}, last_response), updated_at = now()
         where id = ${input.deliveryId} and status in ('queued', 'sending', 'sent', 'deferred', 'failed')`);
     }
+    // A report can name a delivery that is gone (its send was deleted) or never was (a forged
+    // Message-ID): it is kept without the link rather than failing the foreign key (and the
+    // sender being told to retry forever).
     await run(sql`insert into bounces (delivery_id, subscriber_id, type, feedback_type, reason, status, diagnostic, source, details)
-      values (${input.deliveryId ?? null}, ${match?.id ?? null}, ${bounce.type}, ${bounce.feedbackType ?? null},
+      values ((select id from deliveries where id = ${input.deliveryId ?? null}), ${match?.id ?? null}, ${bounce.type}, ${bounce.feedbackType ?? null},
         ${first?.reason ?? null}, ${first?.status ?? null}, ${first?.diagnostic ?? null}, ${input.source},
         ${JSON.stringify({ recipients: bounce.recipients, originalMessageId: bounce.originalMessageId })}::jsonb)`);
     return { ...(match ? { subscriberId: match.id, subscriberStatus: status } : {}), suppressed };

@@ -64,9 +64,11 @@ export async function handleMessage(ctx: InboundContext, message: InboundMessage
     try {
       outcomes.push(await handleOne(ctx, message, recipient, { parsed, fromAddress, forbidden }));
     } catch (error) {
-      // Bad input (an unusable From address, say) is final: retrying the message cannot fix it.
+      // Bad input (an unusable From address, say) is final: retrying the message cannot fix it, and
+      // neither can it bring back a reader who was erased (a late List-Unsubscribe mail names one).
       // Anything else (the database is down) goes up, and the sender is asked to retry.
-      if (!(error instanceof DigestError && error.kind === "invalid")) throw error;
+      if (!(error instanceof DigestError && (error.kind === "invalid" || error.kind === "not_found")))
+        throw error;
       outcomes.push({ action: "ignored", why: error.message });
     }
   }
