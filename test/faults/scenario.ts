@@ -181,13 +181,17 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
     },
     async close() {
       closed = true;
-      await Promise.all([...workers].map((w) => scenario.stopWorker(w, 10_000)));
-      await queue.close().catch(() => {});
-      producer.disconnect();
-      await database.close().catch(() => {});
-      await smtp.close();
-      await redis.stop(true);
-      pg.destroy();
+      // The private servers go whatever else fails: a leaked cluster would outlive the test run.
+      try {
+        await Promise.all([...workers].map((w) => scenario.stopWorker(w, 10_000)));
+        await queue.close().catch(() => {});
+        producer.disconnect();
+        await database.close().catch(() => {});
+        await smtp.close();
+      } finally {
+        await redis.stop(true);
+        pg.destroy();
+      }
     },
   };
   return scenario;
