@@ -7,7 +7,7 @@ import type { Mailer } from "./mailer.js";
 import type { DeliveryBatchJob } from "./queue.js";
 import type { RateLimiter } from "./rate.js";
 import { messageId, readerLinks, returnPath } from "./reader-links.js";
-import { buildTemplate, type MessageTemplate, spliceMessage } from "./template.js";
+import { buildTemplate, type MessageBuffers, type MessageTemplate, spliceMessage } from "./template.js";
 
 /**
  * One batch job: claim due rows (one conditional UPDATE), send them over the pooled transport at
@@ -36,6 +36,8 @@ export interface DeliverDeps {
   owner: string;
   settings: DeliverSettings;
   sends: SendCache;
+  /** Reused message buffers; without them every message is a fresh allocation. */
+  buffers?: MessageBuffers;
 }
 
 interface Claimed {
@@ -65,19 +67,41 @@ export interface BatchResult {
 
 export async function deliverBatch(deps: DeliverDeps, job: DeliveryBatchJob): Promise<BatchResult> {
   const totals: BatchResult = { sent: 0, deferred: 0, failed: 0, bounced: 0 };
-  for (;;) {
-    const rows = await claim(deps, job);
-    if (rows.length === 0) break;
-    const send = await deps.sends.get(job.sendId);
-    const failures = new Map<number, Failure>();
-    const outcomes = await sendAll(deps, send, rows, failures);
-    await writeOutcomes(deps, outcomes);
-    for (const o of outcomes) totals[o.status]++;
-    await applyBounces(deps, rows, failures);
-    if ([...failures.values()].some((f) => f.policy)) await pauseOnPolicyFailures(deps, job.sendId);
+  // One claim's outcomes are written while the next claim goes out, so SMTP does not wait for
+  // Postgres. Crash safety is unchanged: those rows stay `sending` under our lease until the write
+  // lands, and at most one write is in flight, so a crash leaves at most two claims ambiguous.
+  let committing: Promise<void> = Promise.resolve();
+  try {
+    for (;;) {
+      const rows = await claim(deps, job);
+      if (rows.length === 0) break;
+      const send = await deps.sends.get(job.sendId);
+      const failures = new Map<number, Failure>();
+      const outcomes = await sendAll(deps, send, rows, failures);
+      await committing;
+      committing = commit(deps, job, rows, outcomes, failures, totals);
+      // Awaited on the next round or below; this only keeps a failure from being "unhandled" meanwhile.
+      committing.catch(() => {});
+    }
+  } finally {
+    await committing;
   }
   await finishIfDone(deps.database, job.sendId);
   return totals;
+}
+
+async function commit(
+  deps: DeliverDeps,
+  job: DeliveryBatchJob,
+  rows: Claimed[],
+  outcomes: Outcome[],
+  failures: Map<number, Failure>,
+  totals: BatchResult,
+): Promise<void> {
+  await writeOutcomes(deps, outcomes);
+  for (const o of outcomes) totals[o.status]++;
+  await applyBounces(deps, rows, failures);
+  if ([...failures.values()].some((f) => f.policy)) await pauseOnPolicyFailures(deps, job.sendId);
 }
 
 async function claim(deps: DeliverDeps, job: DeliveryBatchJob): Promise<Claimed[]> {
@@ -136,7 +160,11 @@ async function sendAll(
         { subscriberId: row.subscriber_id ?? zeroUuid, email: row.email },
         send.slug,
       );
-      raw = spliceMessage(send.template, { ...links, messageId: messageId(identity, send.id, row.id) });
+      raw = spliceMessage(
+        send.template,
+        { ...links, messageId: messageId(identity, send.id, row.id) },
+        deps.buffers,
+      );
     } catch (error) {
       return { id: row.id, status: "failed", response: `not sent: ${(error as Error).message}`, delay: null };
     }
@@ -145,6 +173,9 @@ async function sendAll(
         { from: returnPath(identity, settings.secret, row.id), to: [row.email] },
         raw,
       );
+      // The server has the whole message (250 to DATA): nodemailer is done with these bytes. After a
+      // failure they are left to the GC, as a dropped connection may still hold them.
+      deps.buffers?.give(raw);
       return { id: row.id, status: "sent", response: result.response, delay: null };
     } catch (error) {
       const answer = smtpAnswer(error);

@@ -9,6 +9,7 @@ import { startDueSends } from "./plan.js";
 import { type DeliveriesJob, openQueue, type QueueSettings, queueNames, queueOptions } from "./queue.js";
 import { sharedRateLimiter } from "./rate.js";
 import { reconcile } from "./reconcile.js";
+import { messageBuffers } from "./template.js";
 
 /**
  * The deliveries side of a worker process: a BullMQ Worker on the `deliveries` queue plus the
@@ -57,6 +58,7 @@ export async function startDeliveryWorker(
     rate: sharedRateLimiter(deps.redis, settings.queuePrefix, settings.sendRate),
     owner,
     sends: sendCache(deps.database, deps.identity),
+    buffers: messageBuffers(),
     settings: {
       ...settings,
       // About half a second of mail per claim, so pause and cancel bite quickly at any rate; at most
