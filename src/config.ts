@@ -50,6 +50,7 @@ const fields = {
   softBounceLimit: { env: "SOFT_BOUNCE_LIMIT", schema: positiveInt.default(3) },
   inboundSmtpPort: { env: "INBOUND_SMTP_PORT", schema: port.default(2525) },
   leaseSeconds: { env: "LEASE_SECONDS", schema: z.coerce.number().positive().default(120) },
+  smtpTimeoutSeconds: { env: "SMTP_TIMEOUT_SECONDS", schema: z.coerce.number().positive().default(60) },
   reconcileSeconds: { env: "RECONCILE_SECONDS", schema: z.coerce.number().positive().default(60) },
   stallSeconds: { env: "STALL_SECONDS", schema: z.coerce.number().positive().default(30) },
   retryBaseSeconds: { env: "RETRY_BASE_SECONDS", schema: z.coerce.number().positive().default(60) },

@@ -24,6 +24,7 @@ export const workerSettings = [
   "smtpPool",
   "softBounceLimit",
   "leaseSeconds",
+  "smtpTimeoutSeconds",
   "reconcileSeconds",
   "stallSeconds",
   "retryBaseSeconds",
@@ -55,9 +56,18 @@ export async function startWorkers(
   const identity = resolveIdentity({ ...settings, publicUrl: publicUrl.url }, newsletter);
   const dkim = dkimOptions(settings);
   const queueSettings = { redisUrl: settings.redisUrl ?? defaultRedisUrl, queuePrefix: settings.queuePrefix };
+  // A row whose SMTP session outlives its lease is re-sent by another worker while still in flight.
+  if (settings.leaseSeconds <= settings.smtpTimeoutSeconds) {
+    log.warn(
+      { leaseSeconds: settings.leaseSeconds, smtpTimeoutSeconds: settings.smtpTimeoutSeconds },
+      "LEASE_SECONDS should be longer than SMTP_TIMEOUT_SECONDS, or slow servers cause ambiguous re-sends",
+    );
+  }
+  const socketTimeoutMs = settings.smtpTimeoutSeconds * 1000;
   const mailer = createMailer({
     smtpUrl: settings.smtpUrl,
     pool: settings.smtpPool,
+    socketTimeoutMs,
     ...(dkim ? { dkim } : {}),
   });
   const redis = redisConnection(queueSettings, "worker");
@@ -70,7 +80,7 @@ export async function startWorkers(
   // Its own pool and connection: its close() ends them, independently of the deliveries side.
   const transactional = startTransactionalWorker({
     db: database.db,
-    mailer: createMailer({ smtpUrl: settings.smtpUrl, pool: 1, ...(dkim ? { dkim } : {}) }),
+    mailer: createMailer({ smtpUrl: settings.smtpUrl, pool: 1, socketTimeoutMs, ...(dkim ? { dkim } : {}) }),
     connection: redisConnection(queueSettings, "worker"),
     queuePrefix: settings.queuePrefix,
     secret: settings.secret,
