@@ -1,34 +1,22 @@
-import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { simpleParser } from "mailparser";
-import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServe, startServe } from "../../src/cli/serve-process.js";
-import { silentLogger } from "../../src/log.js";
-import { createMailer } from "../../src/sending/mailer.js";
 import { startSend } from "../../src/sending/plan.js";
-import { redisConnection } from "../../src/sending/queue.js";
-import { startTransactionalWorker, type TransactionalWorker } from "../../workers/transactional.js";
-import { repoRoot } from "../helpers/cli.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
-import { freePort, type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
-import { identity, newsletter, type Pipeline, pipeline, secret, storeIssue } from "../sending/harness.js";
+import type { TestDatabase } from "../helpers/db.js";
+import type { SmtpCapture } from "../helpers/smtp.js";
+import { identity, type Pipeline, pipeline, storeIssue } from "../sending/harness.js";
+import { type InboundService, startInboundService } from "./harness.js";
 
 /**
  * Mail into the inbound server over real SMTP, with the whole service behind it: Postgres, Redis
  * queues, the transactional worker, and a real send whose bounces come back by VERP.
  */
+let service: InboundService;
 let database: TestDatabase;
 let outbox: SmtpCapture;
-let serve: RunningServe;
-let transactional: TransactionalWorker;
 let sending: Pipeline;
-const prefix = uniquePrefix("inbound");
 const domain = identity.domain;
-
-const inbound = () =>
-  createTransport({ host: "127.0.0.1", port: serve.inboundPort, secure: false, ignoreTLS: true });
+const inbound = () => service.client();
 
 async function statusOf(email: string): Promise<string | undefined> {
   const [row] = await database.query<{ status: string }>(
@@ -38,45 +26,14 @@ async function statusOf(email: string): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  outbox = await startSmtpCapture();
-  const port = await freePort();
-  serve = await startServe(
-    {
-      redisUrl: sharedRedisUrl,
-      queuePrefix: prefix,
-      port,
-      publicUrl: `http://127.0.0.1:${port}`,
-      secret,
-      adminToken: undefined,
-      newsletterFile: join(repoRoot, "newsletter.yaml"),
-      mailFrom: `News <news@${domain}>`,
-      mailDomain: domain,
-      inboundSmtpPort: await freePort(),
-      softBounceLimit: 3,
-      sendBatchSize: 50,
-    },
-    database,
-    silentLogger,
-  );
-  transactional = startTransactionalWorker({
-    db: database.db,
-    mailer: createMailer({ smtpUrl: outbox.url, pool: 1 }),
-    connection: redisConnection({ redisUrl: sharedRedisUrl, queuePrefix: prefix }, "worker"),
-    queuePrefix: prefix,
-    secret,
-    identity: { ...identity, publicUrl: `http://127.0.0.1:${port}` },
-    newsletter,
-  });
+  service = await startInboundService("inbound");
+  ({ database, outbox } = service);
   sending = await pipeline(database, outbox.url);
 });
 
 afterAll(async () => {
   await sending?.close();
-  await transactional?.close();
-  await serve?.close();
-  await outbox?.close();
-  await dropPrefix(prefix);
+  await service?.close();
 });
 
 describe("mail into the inbound server", () => {

@@ -1,18 +1,14 @@
-import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import fc from "fast-check";
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServe, startServe } from "../../src/cli/serve-process.js";
-import { silentLogger } from "../../src/log.js";
-import { createMailer } from "../../src/sending/mailer.js";
+import type { RunningServe } from "../../src/cli/serve-process.js";
 import { openQueue, redisConnection, type TransactionalJob } from "../../src/sending/queue.js";
 import { signDeliveryToken, signSubscriberToken } from "../../src/subscribers/tokens.js";
-import { startTransactionalWorker, type TransactionalWorker } from "../../workers/transactional.js";
-import { repoRoot } from "../helpers/cli.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
-import { freePort, type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
+import type { TestDatabase } from "../helpers/db.js";
+import { sharedRedisUrl } from "../helpers/redis.js";
+import type { SmtpCapture } from "../helpers/smtp.js";
+import { type InboundService, startInboundService } from "../inbound/harness.js";
 import { identity, secret } from "../sending/harness.js";
 import { inboundArbitrary } from "./inbound-messages.js";
 import { checkCapturedMail } from "./mail-check.js";
@@ -24,51 +20,17 @@ import { checkCapturedMail } from "./mail-check.js";
  */
 const runs = 1000;
 const domain = identity.domain;
-const prefix = uniquePrefix("inbound-fuzz");
+let service: InboundService;
 let database: TestDatabase;
 let outbox: SmtpCapture;
 let serve: RunningServe;
-let transactional: TransactionalWorker;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  outbox = await startSmtpCapture();
-  const port = await freePort();
-  serve = await startServe(
-    {
-      redisUrl: sharedRedisUrl,
-      queuePrefix: prefix,
-      port,
-      publicUrl: `http://127.0.0.1:${port}`,
-      secret,
-      adminToken: undefined,
-      newsletterFile: join(repoRoot, "newsletter.yaml"),
-      mailFrom: `News <news@${domain}>`,
-      mailDomain: domain,
-      inboundSmtpPort: await freePort(),
-      softBounceLimit: 3,
-      sendBatchSize: 50,
-    },
-    database,
-    silentLogger,
-  );
-  transactional = startTransactionalWorker({
-    db: database.db,
-    mailer: createMailer({ smtpUrl: outbox.url, pool: 1 }),
-    connection: redisConnection({ redisUrl: sharedRedisUrl, queuePrefix: prefix }, "worker"),
-    queuePrefix: prefix,
-    secret,
-    identity: { ...identity, publicUrl: `http://127.0.0.1:${port}` },
-    newsletter: (await import("../sending/harness.js")).newsletter,
-  });
+  service = await startInboundService("inbound-fuzz");
+  ({ database, outbox, serve } = service);
 });
 
-afterAll(async () => {
-  await transactional?.close();
-  await serve?.close();
-  await outbox?.close();
-  await dropPrefix(prefix);
-});
+afterAll(() => service?.close());
 
 const inbound = () =>
   createTransport({ host: "127.0.0.1", port: serve.inboundPort, secure: false, ignoreTLS: true, pool: true });
@@ -124,7 +86,7 @@ describe("1,000 malformed inbound messages", () => {
   }, 120_000);
 
   it("caused only mail with exactly one recipient and no extra headers", async () => {
-    const settings = { redisUrl: sharedRedisUrl, queuePrefix: prefix };
+    const settings = { redisUrl: sharedRedisUrl, queuePrefix: service.prefix };
     const connection = redisConnection(settings, "producer");
     const queue = openQueue<TransactionalJob>("transactional", settings, connection);
     const deadline = Date.now() + 30_000;

@@ -1,0 +1,89 @@
+import { join } from "node:path";
+import { createTransport } from "nodemailer";
+import { type RunningServe, startServe } from "../../src/cli/serve-process.js";
+import { silentLogger } from "../../src/log.js";
+import { createMailer } from "../../src/sending/mailer.js";
+import { redisConnection } from "../../src/sending/queue.js";
+import { startTransactionalWorker, type TransactionalWorker } from "../../workers/transactional.js";
+import { repoRoot } from "../helpers/cli.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { freePort, type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
+import { identity, newsletter, secret } from "../sending/harness.js";
+
+export interface InboundService {
+  database: TestDatabase;
+  /** Where the service's own mail (confirmations, goodbyes, the issue) is captured. */
+  outbox: SmtpCapture;
+  serve: RunningServe;
+  transactional: TransactionalWorker;
+  domain: string;
+  /** The queue prefix on the shared Redis. */
+  prefix: string;
+  /** A nodemailer client that talks plain SMTP to the inbound server. */
+  client(options?: { pool?: boolean }): ReturnType<typeof createTransport>;
+  close(): Promise<void>;
+}
+
+/**
+ * `digest serve` as a test drives it: the HTTP app and the inbound SMTP server on free ports, wired
+ * to a fresh database, a unique queue prefix on the shared Redis, and the transactional worker
+ * mailing into a capture server. Uses the sending harness's identity and secret, so VERP return
+ * paths of its sends lead back here.
+ */
+export async function startInboundService(label: string): Promise<InboundService> {
+  const database = await createTestDatabase();
+  const outbox = await startSmtpCapture();
+  const prefix = uniquePrefix(label);
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const serve = await startServe(
+    {
+      redisUrl: sharedRedisUrl,
+      queuePrefix: prefix,
+      port,
+      publicUrl,
+      secret,
+      adminToken: undefined,
+      newsletterFile: join(repoRoot, "newsletter.yaml"),
+      mailFrom: `News <news@${identity.domain}>`,
+      mailDomain: identity.domain,
+      inboundSmtpPort: await freePort(),
+      softBounceLimit: 3,
+      sendBatchSize: 50,
+    },
+    database,
+    silentLogger,
+  );
+  const transactional = startTransactionalWorker({
+    db: database.db,
+    mailer: createMailer({ smtpUrl: outbox.url, pool: 1 }),
+    connection: redisConnection({ redisUrl: sharedRedisUrl, queuePrefix: prefix }, "worker"),
+    queuePrefix: prefix,
+    secret,
+    identity: { ...identity, publicUrl },
+    newsletter,
+  });
+  return {
+    database,
+    outbox,
+    serve,
+    transactional,
+    domain: identity.domain,
+    prefix,
+    client: (options = {}) =>
+      createTransport({
+        host: "127.0.0.1",
+        port: serve.inboundPort,
+        secure: false,
+        ignoreTLS: true,
+        ...options,
+      }),
+    async close() {
+      await transactional.close();
+      await serve.close();
+      await outbox.close();
+      await dropPrefix(prefix);
+    },
+  };
+}
