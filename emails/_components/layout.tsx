@@ -65,22 +65,17 @@ export function Layout(props: {
             <Text className="dg-muted" style={small}>
               {masthead.footer}
             </Text>
-            {masthead.social.length > 0 ? (
-              <Text className="dg-muted" style={small}>
-                {masthead.social.map((s, i) => (
-                  <span key={s.url}>
-                    {i > 0 ? " · " : ""}
-                    <Link href={s.url} style={footerLink} className="dg-muted">
-                      {s.label}
-                    </Link>
-                  </span>
-                ))}
-              </Text>
-            ) : null}
+            <LinkRow items={masthead.social.map((s) => ({ href: s.url, label: s.label }))} />
             <Text className="dg-muted" style={small}>
               {masthead.postalAddress}
             </Text>
-            <FooterLinkRow links={links} />
+            <LinkRow
+              items={[
+                links.viewUrl ? { href: links.viewUrl, label: "View in browser" } : undefined,
+                links.manageUrl ? { href: links.manageUrl, label: "Manage your subscription" } : undefined,
+                links.unsubscribeUrl ? { href: links.unsubscribeUrl, label: "Unsubscribe" } : undefined,
+              ]}
+            />
           </Section>
         </Container>
       </Body>
@@ -88,12 +83,9 @@ export function Layout(props: {
   );
 }
 
-function FooterLinkRow({ links }: { links: FooterLinks }) {
-  const items = [
-    links.viewUrl ? { href: links.viewUrl, label: "View in browser" } : undefined,
-    links.manageUrl ? { href: links.manageUrl, label: "Manage your subscription" } : undefined,
-    links.unsubscribeUrl ? { href: links.unsubscribeUrl, label: "Unsubscribe" } : undefined,
-  ].filter((x) => x !== undefined);
+/** One footer line of links separated by middle dots; absent items are left out. */
+function LinkRow(props: { items: Array<{ href: string; label: string } | undefined> }) {
+  const items = props.items.filter((x) => x !== undefined);
   if (items.length === 0) return null;
   return (
     <Text className="dg-muted" style={small}>
