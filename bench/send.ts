@@ -16,7 +16,7 @@ import { saveIssue } from "../src/issues/store.js";
 import { loadNewsletter } from "../src/newsletter.js";
 import { issueHeaders } from "../src/sending/compose.js";
 import { resolveIdentity } from "../src/sending/identity.js";
-import { startSend } from "../src/sending/plan.js";
+import { enqueueBatches, startSend } from "../src/sending/plan.js";
 import { type DeliveriesJob, openQueue, queueNames } from "../src/sending/queue.js";
 import { messageId, readerLinks, returnPath } from "../src/sending/reader-links.js";
 import { buildTemplate, spliceMessage } from "../src/sending/template.js";
@@ -31,8 +31,13 @@ const workers = Number(process.env.BENCH_WORKERS ?? 2);
 const baselineMessages = Number(process.env.BENCH_BASELINE ?? 10_000);
 /** `plan`: only plan the send (for 1M readers); `pipeline`: no DKIM pass and no baselines. */
 const only = process.env.BENCH_ONLY;
-/** Extra Node flags for the worker processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
-const workerNodeFlags = (process.env.BENCH_WORKER_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+/**
+ * Node flags for the worker processes: by default the one the README recommends for workers (a
+ * 2 MB young generation: same throughput, about 40 MB less RSS); add e.g. `--cpu-prof` to profile.
+ */
+const workerNodeFlags = (process.env.BENCH_WORKER_NODE_FLAGS ?? "--max-semi-space-size=2")
+  .split(" ")
+  .filter(Boolean);
 const adminUrl = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const secret = "bench-secret-0123456789abcdef";
@@ -44,7 +49,11 @@ const identity = resolveIdentity(
 );
 
 export async function benchSend(): Promise<Record<string, number | string>> {
-  const figures: Record<string, number | string> = { readers, workers };
+  const figures: Record<string, number | string> = {
+    readers,
+    workers,
+    workerNodeFlags: workerNodeFlags.join(" ") || "none",
+  };
   const sink = await startSink();
   figures.sink = sink.kind;
   const name = `digest_bench_${randomBytes(4).toString("hex")}`;
@@ -69,6 +78,11 @@ export async function benchSend(): Promise<Record<string, number | string>> {
       const started = await startSend(plan, { issueId: issue.id, again: true });
       figures.planSeconds = round((performance.now() - t0) / 1000);
       figures.planned = started.deliveries;
+      // The enqueue half again: job ids are deterministic, so this re-adds nothing, but it costs
+      // the same query and addBulk round trips as the first time.
+      const t1 = performance.now();
+      figures.batchJobs = await enqueueBatches(plan, started.sendId);
+      figures.enqueueSeconds = round((performance.now() - t1) / 1000);
       return figures;
     }
     Object.assign(figures, await spliceMicros(issue.html, issue.text, issue.subject, issue.slug));

@@ -92,8 +92,15 @@ export const runner =
   async <T>(statement: SQL) =>
     rowsOf<T>(await db.execute(statement));
 
-/** The snapshot: every active reader whose address is not suppressed, in one statement. */
+/**
+ * The snapshot: every active reader whose address is not suppressed, in one statement. Only ever
+ * run for a send that has no rows yet (in the transaction that makes it `running`), so there is no
+ * ON CONFLICT: speculative insertion cost a third of the time at 1M readers, and a second run
+ * fails loudly on the unique index instead of passing silently. Rows go in in subscriber id order,
+ * so the (send, subscriber) index grows at its right edge; the sort gets the memory it needs.
+ */
 export async function planDeliveries(run: Run, sendId: string): Promise<number> {
+  await run(sql`select set_config('work_mem', '64MB', true)`);
   const [row] = await run<{ n: number }>(sql`
     with planned as (
       insert into deliveries (send_id, subscriber_id)
@@ -103,7 +110,6 @@ export async function planDeliveries(run: Run, sendId: string): Promise<number> 
           select 1 from suppressions x
           where x.address_hash = encode(sha256(convert_to(lower(s.email), 'UTF8')), 'hex'))
       order by s.id
-      on conflict do nothing
       returning 1)
     select count(*)::int as n from planned`);
   return row?.n ?? 0;
