@@ -25,6 +25,12 @@ export interface DeliverSettings {
   claimSize: number;
   /** Policy (5.7.x) failures within five minutes that pause the send. */
   policyPauseAfter: number;
+  /**
+   * Messages of one claim handed to SMTP at a time: a couple per pool connection keeps the pool
+   * busy, and a message built just before its turn dies young instead of waiting in the pool's
+   * queue long enough to be promoted to the old generation (that was most of a worker's RSS).
+   */
+  inFlight?: number;
 }
 
 export interface DeliverDeps {
@@ -142,14 +148,14 @@ async function sendAll(
   failures: Map<number, Failure>,
 ): Promise<Outcome[]> {
   const { identity, settings } = deps;
-  const pending: Promise<Outcome>[] = [];
+  const pending: Outcome[] = [];
   let i = 0;
   while (i < rows.length) {
     const got = await deps.rate.take(rows.length - i);
-    for (const row of rows.slice(i, i + got)) pending.push(sendOne(row));
+    pending.push(...(await mapLimited(rows.slice(i, i + got), settings.inFlight ?? 10, sendOne)));
     i += got;
   }
-  return Promise.all(pending);
+  return pending;
 
   async function sendOne(row: Claimed): Promise<Outcome> {
     let raw: Buffer;
@@ -197,6 +203,20 @@ async function sendAll(
 function lostMidSession(error: unknown): boolean {
   const { code, responseCode } = error as { code?: string; responseCode?: number };
   return responseCode === undefined && (code === "ECONNECTION" || code === "ETIMEDOUT");
+}
+
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const at = next++;
+      results[at] = await fn(items[at] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
 
 /** nodemailer puts a RCPT refusal in `rejectedErrors`; the top-level error then only says EENVELOPE. */

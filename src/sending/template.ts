@@ -204,8 +204,9 @@ export interface MessageBuffers {
 
 export function messageBuffers(keep = 512): MessageBuffers {
   const free: Buffer[] = [];
-  // Buffers out with a message: a buffer comes back at most once, and only one of ours.
-  const lent = new Set<ArrayBufferLike>();
+  // Buffers out with a message: a buffer comes back at most once, and only one of ours. Weak, so a
+  // buffer never given back (its message failed) is simply collected.
+  const lent = new WeakSet<ArrayBufferLike>();
   return {
     take(size) {
       let whole = free.pop();

@@ -36,6 +36,8 @@ export interface DeliveryWorkerSettings
   /** Batch jobs in flight per process; two keeps SMTP busy while one job talks to Postgres. */
   concurrency?: number;
   policyPauseAfter?: number;
+  /** SMTP_POOL: sizes how many messages of a claim are handed to SMTP at a time. */
+  smtpPool?: number;
 }
 
 export interface DeliveryWorker {
@@ -65,6 +67,7 @@ export async function startDeliveryWorker(
       // 100, because a worker killed mid-claim leaves that many rows ambiguous (sent, not committed).
       claimSize: Math.max(1, Math.min(settings.sendBatchSize, 100, Math.ceil(settings.sendRate / 2))),
       policyPauseAfter: settings.policyPauseAfter ?? 10,
+      inFlight: 2 * (settings.smtpPool ?? 5),
     },
   };
   const worker = new Worker<DeliveriesJob>(
