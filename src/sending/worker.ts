@@ -64,7 +64,8 @@ export async function startDeliveryWorker(
     settings: {
       ...settings,
       // About half a second of mail per claim, so pause and cancel bite quickly at any rate; at most
-      // 100, because a worker killed mid-claim leaves that many rows ambiguous (sent, not committed).
+      // 100, because a worker killed mid-claim leaves up to two claims per job ambiguous (the one
+      // being sent and the one being committed: sent, not committed).
       claimSize: Math.max(1, Math.min(settings.sendBatchSize, 100, Math.ceil(settings.sendRate / 2))),
       policyPauseAfter: settings.policyPauseAfter ?? 10,
       inFlight: 2 * (settings.smtpPool ?? 5),
