@@ -8,7 +8,8 @@ export interface ReaderValues {
   viewUrl: string;
 }
 
-const escapeHtml = (s: string) =>
+/** For values spliced into HTML text or attribute slots. */
+export const escapeHtml = (s: string) =>
   s
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")

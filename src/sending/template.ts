@@ -1,6 +1,6 @@
 import MailComposer from "nodemailer/lib/mail-composer";
 import { encode as qpEncode, wrap as qpWrap } from "nodemailer/lib/qp";
-import { placeholders } from "../issues/personalize.js";
+import { escapeHtml, placeholders } from "../issues/personalize.js";
 import type { Rendition } from "../issues/render.js";
 import { listId, type MailIdentity } from "./identity.js";
 
@@ -157,14 +157,6 @@ export function isSendableAddress(address: string): boolean {
   // `=?` would start an RFC 2047 encoded word that some readers decode into another To (Mailsploit).
   return address.length <= 254 && plainAddress.test(address) && !address.includes("=?");
 }
-
-const escapeHtml = (s: string) =>
-  s
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
 
 /** Encodes a value for a body slot: printable ASCII needs only `=` escaped, then 76-column lines. */
 function slotValue(part: "text" | "html", value: string): string {
