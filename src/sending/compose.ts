@@ -1,8 +1,8 @@
 import MailComposer from "nodemailer/lib/mail-composer";
 import type { Rendition } from "../issues/render.js";
+import { isSendableAddress } from "../subscribers/address.js";
 import { listId, type MailIdentity } from "./identity.js";
 import type { ReaderLinks } from "./reader-links.js";
-import { isSendableAddress } from "./template.js";
 
 /**
  * The headers every issue message carries (SPEC §6). Values come from our own settings and signed

@@ -2,6 +2,7 @@ import MailComposer from "nodemailer/lib/mail-composer";
 import { encode as qpEncode, wrap as qpWrap } from "nodemailer/lib/qp";
 import { escapeHtml, placeholders } from "../issues/personalize.js";
 import type { Rendition } from "../issues/render.js";
+import { isSendableAddress } from "../subscribers/address.js";
 import { listId, type MailIdentity } from "./identity.js";
 
 /**
@@ -150,14 +151,6 @@ const encodeQp = (text: string) => (text === "" ? "" : qpWrap(qpEncode(text), 76
 
 /** A header value must be one line of printable ASCII: anything else is refused, never escaped. */
 const headerSafe = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
-/** An address we can put in `To:` and the SMTP envelope as is. */
-const plainAddress = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
-
-export function isSendableAddress(address: string): boolean {
-  // `=?` would start an RFC 2047 encoded word that some readers decode into another To (Mailsploit).
-  return address.length <= 254 && plainAddress.test(address) && !address.includes("=?");
-}
-
 /** Encodes a value for a body slot: printable ASCII needs only `=` escaped, then 76-column lines. */
 function slotValue(part: "text" | "html", value: string): string {
   const text = part === "html" ? escapeHtml(value) : value;

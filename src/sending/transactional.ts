@@ -1,11 +1,11 @@
 import MailComposer from "nodemailer/lib/mail-composer";
 import type { TransactionalMail } from "../issues/transactional.js";
+import { isSendableAddress } from "../subscribers/address.js";
 import { issueHeaders, prepared } from "./compose.js";
 import type { MailIdentity } from "./identity.js";
 import type { Envelope } from "./mailer.js";
 import type { TransactionalKind } from "./queue.js";
 import type { ReaderLinks } from "./reader-links.js";
-import { isSendableAddress } from "./template.js";
 
 /**
  * One transactional message as raw MIME. The recipient is the bare, validated address: no reader

@@ -43,7 +43,20 @@ export function normaliseAddress(input: unknown): string {
   // An RFC 2047 encoded word is not allowed in an address, yet some mail readers decode one there
   // anyway and would show a To of the sender's choosing ("Mailsploit").
   if (local.includes("=?")) throw invalid("that is not a valid email address");
+  // What we store must be what we can send: a dot-atom local part, nothing a server would re-read.
+  if (!isSendableAddress(address)) throw invalid("that is not a valid email address");
   return address;
+}
+
+// An address we can put in `To:` and the SMTP envelope as is. The local part is a dot-atom (RFC 5322): no leading, trailing or double dot. A server reads
+// `.x@y` as the quoted `".x"@y`, another mailbox than the one staff typed.
+const atom = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const label = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
+const plainAddress = new RegExp(`^${atom}(?:\\.${atom})*@${label}(?:\\.${label})*$`);
+
+export function isSendableAddress(address: string): boolean {
+  // `=?` would start an RFC 2047 encoded word that some readers decode into another To (Mailsploit).
+  return address.length <= 254 && plainAddress.test(address) && !address.includes("=?");
 }
 
 /** The key an address is known by: case-insensitive, as the unique index `lower(email)` sees it. */

@@ -2,8 +2,12 @@ import fc from "fast-check";
 import { simpleParser } from "mailparser";
 import addressparser from "nodemailer/lib/addressparser";
 import { describe, expect, it } from "vitest";
-import { isSendableAddress } from "../../src/sending/template.js";
-import { maxNameLength, normaliseAddress, normaliseName } from "../../src/subscribers/address.js";
+import {
+  isSendableAddress,
+  maxNameLength,
+  normaliseAddress,
+  normaliseName,
+} from "../../src/subscribers/address.js";
 import { hostileAddress, hostileText } from "./arbitraries.js";
 
 /** Runs `f`, answering its result or undefined when it refused the input with a DigestError "invalid". */
@@ -100,5 +104,44 @@ describe("name normalisation", () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe("the sender's own address gate", () => {
+  it("refuses local parts a server would read as another, quoted mailbox", () => {
+    for (const address of [
+      ".x@example.org",
+      "x.@example.org",
+      "a..b@example.org",
+      "a@b..example",
+      "a@-b.example",
+    ]) {
+      expect(isSendableAddress(address)).toBe(false);
+    }
+    expect(isSendableAddress("first.last+tag@mail.example.org")).toBe(true);
+  });
+
+  it("lets through only addresses mailparser reads back as exactly themselves", async () => {
+    const localChars = fc.constantFrom(..."abcXYZ019.!#$%&'*+/=?^_`{|}~-".split(""));
+    const address = fc
+      .tuple(
+        fc.array(localChars, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom("example.org", "a.b.example", "x..y"),
+      )
+      .map(([local, domain]) => `${local.join("")}@${domain}`);
+    let sendable = 0;
+    await fc.assert(
+      fc.asyncProperty(address, async (candidate) => {
+        if (!isSendableAddress(candidate)) return;
+        sendable++;
+        const mail = await simpleParser(
+          `From: a@example.org\r\nTo: ${candidate}\r\nSubject: s\r\n\r\nbody\r\n`,
+        );
+        const to = Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : [];
+        expect(to.flatMap((t) => t.value.map((v) => v.address))).toEqual([candidate]);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(sendable).toBeGreaterThan(200);
   });
 });
