@@ -19,6 +19,12 @@ import * as worker from "./commands/worker.js";
  * `digest`: each command lives in its own file under commands/ and imports its implementation
  * lazily, so `digest --help` is instant and `digest worker` never loads React.
  */
+// `digest subscribers export | head`: a reader that stops reading is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 const program = new Command("digest")
   .description("Digest: compose a newsletter issue in Markdown, and deliver it to every confirmed reader")
   .showHelpAfterError()
