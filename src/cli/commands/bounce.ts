@@ -47,12 +47,24 @@ export function register(program: Command): void {
         "type hard|soft|complaint|none, feedbackType, recipients",
     )
     .argument("<FILE.eml>", "the bounce or complaint message")
-    .option("--apply", "record the bounce against its delivery (needs the database)")
+    .option(
+      "--apply",
+      "record it with the bounce policy (needs the database): the delivery is found by its VERP address " +
+        "(with SECRET), our Message-ID, or the reader's address",
+    )
     .action(
       action(async (file: string, opts: { apply?: boolean }) => {
         if (opts.apply) {
-          process.stderr.write("--apply needs the database layer (not wired yet)\n");
-          return 1;
+          const { applyBounceFile } = await import("../bounce-apply.js");
+          const { bounce, applied, deliveryId } = await applyBounceFile(file);
+          const output = {
+            type: bounce.type,
+            ...(bounce.feedbackType ? { feedbackType: bounce.feedbackType } : {}),
+            recipients: bounce.recipients,
+            applied: { deliveryId: deliveryId ?? null, ...applied },
+          };
+          process.stdout.write(`${JSON.stringify(output)}\n`);
+          return 0;
         }
         const output = await bounceOutput(file);
         process.stdout.write(`${JSON.stringify(output)}\n`);
