@@ -4,7 +4,7 @@ import { parseBounce } from "../bounces/parse.js";
 import { type RecordedBounce, recordBounce } from "../bounces/record.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { DigestError } from "../errors.js";
-import { deliveryOfMessageId } from "../inbound/handle.js";
+import { messageRef } from "../inbound/handle.js";
 import { loadNewsletter } from "../newsletter.js";
 import { parseMailbox } from "../sending/identity.js";
 import { verifyDeliveryToken } from "../subscribers/tokens.js";
@@ -38,7 +38,7 @@ export async function applyBounceFile(
     parseMailbox(mailFrom ?? loadNewsletter(newsletterFile).from, "the sender").address.split("@")[1] ??
     "";
   const deliveryId =
-    verpDelivery(raw, domain, secret) ?? deliveryOfMessageId(bounce.originalMessageId, domain);
+    verpDelivery(raw, domain, secret) ?? messageRef(bounce.originalMessageId, domain)?.deliveryId;
   const database = await openConfiguredDatabase();
   try {
     const applied = await recordBounce(

@@ -1,5 +1,7 @@
+import { and, eq } from "drizzle-orm";
 import { recordBounce } from "../bounces/record.js";
 import type { Db } from "../db/database.js";
+import { deliveries } from "../db/schema.js";
 import { findSubscriber } from "../subscribers/admin.js";
 import { subscribe, unsubscribe } from "../subscribers/lifecycle.js";
 import type { Notify } from "../subscribers/notify.js";
@@ -27,7 +29,18 @@ export function inboundActions(deps: {
       if (id) await unsubscribe({ db: deps.db, notify, secret: deps.secret }, id);
     },
     async recordBounce(bounce, ref) {
-      await recordBounce({ db: deps.db, softBounceLimit: deps.softBounceLimit }, { bounce, ...ref });
+      if (ref.sendId) {
+        const [row] = await deps.db
+          .select({ id: deliveries.id })
+          .from(deliveries)
+          .where(and(eq(deliveries.id, ref.deliveryId), eq(deliveries.sendId, ref.sendId)));
+        // A Message-ID of our shape that names no delivery of that send is forged or mangled.
+        if (!row) return;
+      }
+      await recordBounce(
+        { db: deps.db, softBounceLimit: deps.softBounceLimit },
+        { bounce, deliveryId: ref.deliveryId, source: ref.source },
+      );
     },
   };
 }

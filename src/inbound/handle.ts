@@ -18,7 +18,14 @@ export interface InboundActions {
   /** Unsubscribe; `notify` false when a goodbye mail would be a reply to a robot. */
   unsubscribe(target: { subscriberId: string } | { email: string }, meta: { notify: boolean }): Promise<void>;
   /** The bounce policy (one transaction). */
-  recordBounce(bounce: Bounce, ref: { deliveryId?: number; source: "dsn" | "arf" }): Promise<void>;
+  /**
+   * The bounce policy (one transaction) for one delivery. `sendId` is set when the delivery was
+   * named by a Message-ID (unsigned): the delivery must then belong to that send.
+   */
+  recordBounce(
+    bounce: Bounce,
+    ref: { deliveryId: number; sendId?: string; source: "dsn" | "arf" },
+  ): Promise<void>;
 }
 
 export interface InboundContext {
@@ -127,21 +134,39 @@ async function subscribe(
   return { action: "subscribed", address: facts.fromAddress };
 }
 
-/** Parses a report and hands it to the policy; the delivery comes from VERP or our Message-ID. */
-async function bounce(ctx: InboundContext, raw: Buffer, deliveryId: number | undefined): Promise<Outcome> {
+/**
+ * Parses a report and hands it to the policy. The delivery comes from the VERP token (signed) or,
+ * for reports sent to our mailboxes, from our Message-ID in the returned headers, whose send UUID
+ * nobody outside can guess. A report that names neither is not applied: anyone can mail
+ * postmaster@ a "bounce" for a reader's address, and it must not stop their mail.
+ */
+async function bounce(
+  ctx: InboundContext,
+  raw: Buffer,
+  verifiedDelivery: number | undefined,
+): Promise<Outcome> {
   const parsed = await parseBounce(raw);
-  if (parsed.type === "none") return { action: "bounce", type: "none", deliveryId };
-  const id = deliveryId ?? deliveryOfMessageId(parsed.originalMessageId, ctx.domain);
-  await ctx.actions.recordBounce(parsed, {
-    deliveryId: id,
-    source: parsed.type === "complaint" ? "arf" : "dsn",
-  });
-  return { action: "bounce", type: parsed.type, deliveryId: id };
+  if (parsed.type === "none") return { action: "bounce", type: "none", deliveryId: verifiedDelivery };
+  const source = parsed.type === "complaint" ? "arf" : "dsn";
+  if (verifiedDelivery !== undefined) {
+    await ctx.actions.recordBounce(parsed, { deliveryId: verifiedDelivery, source });
+    return { action: "bounce", type: parsed.type, deliveryId: verifiedDelivery };
+  }
+  const ref = messageRef(parsed.originalMessageId, ctx.domain);
+  if (!ref) return { action: "ignored", why: `a ${parsed.type} report about no message of ours` };
+  await ctx.actions.recordBounce(parsed, { ...ref, source });
+  return { action: "bounce", type: parsed.type, deliveryId: ref.deliveryId };
 }
 
 /** Our Message-IDs are `<send-uuid.delivery-id@MAIL_DOMAIN>` (see sending/reader-links.ts). */
-export function deliveryOfMessageId(messageId: string | undefined, domain: string): number | undefined {
-  const match = /<?[0-9a-f-]{36}\.(\d{1,15})@([^>\s]+)>?/i.exec(messageId ?? "");
-  if (!match || match[2]?.toLowerCase() !== domain.toLowerCase()) return undefined;
-  return Number(match[1]);
+export function messageRef(
+  messageId: string | undefined,
+  domain: string,
+): { sendId: string; deliveryId: number } | undefined {
+  const match =
+    /<?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(\d{1,15})@([^>\s]+)>?/i.exec(
+      messageId ?? "",
+    );
+  if (!match?.[1] || !match[2] || match[3]?.toLowerCase() !== domain.toLowerCase()) return undefined;
+  return { sendId: match[1].toLowerCase(), deliveryId: Number(match[2]) };
 }

@@ -131,6 +131,50 @@ describe("mail into the inbound server", () => {
     expect(await statusOf("angry@readers.test")).toBe("complained");
   });
 
+  it("applies no report that names neither a VERP token nor a message of ours, so a forger cannot stop a reader's mail", async () => {
+    await database.query(
+      sql`insert into subscribers (email, status, consent_source) values ('target@readers.test', 'active', 'admin')`,
+    );
+    const forged = (extra: string[]) =>
+      [
+        "From: MAILER-DAEMON@mx.attacker.test",
+        `To: postmaster@${domain}`,
+        "Subject: Undelivered Mail",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="f"',
+        "",
+        "--f",
+        "Content-Type: message/delivery-status",
+        "",
+        "Reporting-MTA: dns; mx.attacker.test",
+        "",
+        "Final-Recipient: rfc822; target@readers.test",
+        "Action: failed",
+        "Status: 5.1.1",
+        "Diagnostic-Code: smtp; 550 5.1.1 <target@readers.test>: User unknown",
+        "--f",
+        "Content-Type: text/rfc822-headers",
+        "",
+        ...extra,
+        "To: target@readers.test",
+        "--f--",
+        "",
+      ].join("\r\n");
+    const [delivery] = await database.query<{ id: number }>(
+      sql`select id::float8 as id from deliveries order by id limit 1`,
+    );
+    for (const headers of [
+      [],
+      [`Message-ID: <00000000-0000-4000-8000-000000000000.${delivery?.id}@${domain}>`],
+    ]) {
+      await inbound().sendMail({
+        envelope: { from: "", to: [`postmaster@${domain}`] },
+        raw: forged(headers),
+      });
+    }
+    expect(await statusOf("target@readers.test")).toBe("active");
+  });
+
   it("does nothing for an auto-reply", async () => {
     const before = outbox.messages.length;
     await inbound().sendMail({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readCommand } from "../../src/inbound/command.js";
-import { deliveryOfMessageId } from "../../src/inbound/handle.js";
+import { messageRef } from "../../src/inbound/handle.js";
 import { replyForbidden } from "../../src/inbound/loop-safety.js";
 import { knownMailboxes, routeRecipient } from "../../src/inbound/recipient.js";
 
@@ -86,9 +86,12 @@ describe("loop safety", () => {
 describe("our Message-IDs", () => {
   it("lead a report back to its delivery only when they are ours", () => {
     const id = "<0b7c2d8e-1f2a-4b3c-9d4e-5f6a7b8c9d0e.42@digest.example.org>";
-    expect(deliveryOfMessageId(id, domain)).toBe(42);
-    expect(deliveryOfMessageId(id.replace("digest.example.org", "other.org"), domain)).toBeUndefined();
-    expect(deliveryOfMessageId("<random@digest.example.org>", domain)).toBeUndefined();
-    expect(deliveryOfMessageId(undefined, domain)).toBeUndefined();
+    expect(messageRef(id, domain)).toEqual({
+      sendId: "0b7c2d8e-1f2a-4b3c-9d4e-5f6a7b8c9d0e",
+      deliveryId: 42,
+    });
+    expect(messageRef(id.replace("digest.example.org", "other.org"), domain)).toBeUndefined();
+    expect(messageRef("<random@digest.example.org>", domain)).toBeUndefined();
+    expect(messageRef(undefined, domain)).toBeUndefined();
   });
 });
