@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { type Config, ConfigError, embeddedDataDir, loadConfig, resolvePublicUrl } from "../src/config.js";
-import { openDatabase } from "../src/db/connect.js";
+import { type Config, ConfigError, loadConfig, resolvePublicUrl } from "../src/config.js";
+import { databaseTarget, openDatabase } from "../src/db/connect.js";
 import type { Database } from "../src/db/database.js";
 import { createLogger, type Logger } from "../src/log.js";
 import { loadNewsletter } from "../src/newsletter.js";
@@ -8,6 +8,7 @@ import { resolveIdentity } from "../src/sending/identity.js";
 import { createMailer } from "../src/sending/mailer.js";
 import { defaultRedisUrl, redisConnection } from "../src/sending/queue.js";
 import { startDeliveryWorker } from "../src/sending/worker.js";
+import { untilStopSignal } from "../src/signals.js";
 import { startTransactionalWorker } from "./transactional.js";
 
 export const workerSettings = [
@@ -106,9 +107,7 @@ export async function startWorkers(
 export async function runWorkers(options: { onReady?: () => void } = {}): Promise<void> {
   const settings = loadConfig([...workerSettings, "databaseUrl", "logLevel"]);
   const log = createLogger(settings.logLevel);
-  const database = await openDatabase(
-    settings.databaseUrl ? { url: settings.databaseUrl } : { dataDir: embeddedDataDir() },
-  );
+  const database = await openDatabase(databaseTarget(settings.databaseUrl));
   let running: RunningWorkers;
   try {
     running = await startWorkers(settings, database, log);
@@ -117,10 +116,7 @@ export async function runWorkers(options: { onReady?: () => void } = {}): Promis
     throw error;
   }
   options.onReady?.();
-  const signal = await new Promise<string>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
+  const signal = await untilStopSignal();
   log.info({ signal }, "stopping: finishing the batches in flight");
   try {
     await running.close();

@@ -1,12 +1,12 @@
-import { embeddedDataDir, loadConfig } from "../config.js";
-import { openDatabase } from "../db/connect.js";
+import { loadConfig } from "../config.js";
+import { databaseTarget, openDatabase } from "../db/connect.js";
 import type { Database } from "../db/database.js";
 import { loadNewsletter, type Newsletter } from "../newsletter.js";
 
 /** The database the settings name: DATABASE_URL, else embedded PGlite in ./.data/pg. */
 export async function openConfiguredDatabase(): Promise<Database> {
   const { databaseUrl } = loadConfig(["databaseUrl"]);
-  return openDatabase(databaseUrl ? { url: databaseUrl } : { dataDir: embeddedDataDir() });
+  return openDatabase(databaseTarget(databaseUrl));
 }
 
 /** `--newsletter FILE`, else $NEWSLETTER_FILE, else ./newsletter.yaml. */

@@ -1,8 +1,8 @@
 import { type ServerType, serve } from "@hono/node-server";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { type Config, embeddedDataDir, loadConfig, resolvePublicUrl } from "../config.js";
-import { openDatabase } from "../db/connect.js";
+import { type Config, loadConfig, resolvePublicUrl } from "../config.js";
+import { databaseTarget, openDatabase } from "../db/connect.js";
 import type { Database } from "../db/database.js";
 import { createApp } from "../http/app.js";
 import { redisRateLimiter, socketAddress } from "../http/request.js";
@@ -20,6 +20,7 @@ import {
   redisConnection,
   type TransactionalJob,
 } from "../sending/queue.js";
+import { untilStopSignal } from "../signals.js";
 import { queueNotify } from "../subscribers/notify.js";
 
 /** Per-IP limit on POST /subscribe, shared by all serve processes through Redis. */
@@ -117,9 +118,7 @@ export async function startServe(
 export async function runServe(): Promise<void> {
   const settings = loadConfig([...serveSettings, "databaseUrl", "logLevel"]);
   const log = createLogger(settings.logLevel);
-  const database = await openDatabase(
-    settings.databaseUrl ? { url: settings.databaseUrl } : { dataDir: embeddedDataDir() },
-  );
+  const database = await openDatabase(databaseTarget(settings.databaseUrl));
   let running: RunningServe;
   try {
     running = await startServe(settings, database, log);
@@ -127,10 +126,7 @@ export async function runServe(): Promise<void> {
     await database.close();
     throw error;
   }
-  await new Promise<void>((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
-  });
+  await untilStopSignal();
   log.info("shutting down: finishing requests in flight");
   await running.close();
   await database.close();

@@ -1,10 +1,16 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { embeddedDataDir } from "../config.js";
 import { DigestError } from "../errors.js";
 import { type Database, type Db, rowsOf } from "./database.js";
 import * as schema from "./schema.js";
 
 export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
+
+/** What DATABASE_URL names: that server, or embedded PGlite in ./.data/pg when it is unset. */
+export function databaseTarget(databaseUrl: string | undefined, cwd = process.cwd()): DatabaseTarget {
+  return databaseUrl ? { url: databaseUrl } : { dataDir: embeddedDataDir(cwd) };
+}
 
 /** Opens the database the settings name: a server when DATABASE_URL is set, else embedded PGlite. */
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {

@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { sql } from "drizzle-orm";
 import { createTransport } from "nodemailer";
-import { workerSettings } from "../../../workers/main.js";
+import { startWorkers, workerSettings } from "../../../workers/main.js";
 import { embeddedDataDir, environment, loadConfig, resolvePublicUrl } from "../../config.js";
-import { openDatabase } from "../../db/connect.js";
+import { databaseTarget, openDatabase } from "../../db/connect.js";
 import type { Database } from "../../db/database.js";
 import { migrateDatabase } from "../../db/migrate.js";
 import { saveIssue } from "../../issues/store.js";
@@ -17,6 +17,7 @@ import { startSend } from "../../sending/plan.js";
 import { type DeliveriesJob, openQueue, queueNames, redisConnection } from "../../sending/queue.js";
 import { readerLinks, returnPath } from "../../sending/reader-links.js";
 import { loadSendStatus } from "../../sending/status.js";
+import { untilStopSignal } from "../../signals.js";
 import { followSend } from "../send-command.js";
 import { serveSettings, startServe } from "../serve-process.js";
 import { startOutbox } from "./outbox.js";
@@ -57,9 +58,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       (existsSync(join(cwd, "newsletter.yaml")) ? undefined : join(packageRoot, "newsletter.yaml")),
   });
   const log = createLogger(settings.logLevel);
-  const database = await openDatabase(
-    settings.databaseUrl ? { url: settings.databaseUrl } : { dataDir: embeddedDataDir(cwd) },
-  );
+  const database = await openDatabase(databaseTarget(settings.databaseUrl, cwd));
   const cleanup: Array<() => Promise<void>> = [
     async () => redis?.stop(),
     () => outbox.close(),
@@ -78,7 +77,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`issue:    ${issue.subject}`);
     say(`readers:  ${options.readers} sample readers (reader-NNN@example.com)`);
 
-    const workers = await (await import("../../../workers/main.js")).startWorkers(settings, database, log);
+    const workers = await startWorkers(settings, database, log);
     cleanup.unshift(() => workers.close());
     const serve = await startServe(settings, database, log);
     cleanup.unshift(() => serve.close());
@@ -145,10 +144,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     );
     if (options.serve) {
       say("\nServing until Ctrl-C.");
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
+      await untilStopSignal();
     }
     return 0;
   } finally {
