@@ -44,7 +44,7 @@ const workerNodeFlags = (
   .filter(Boolean);
 const adminUrl = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
-const secret = "bench-secret-0123456789abcdef";
+const secret = "bench-secret-0123456789abcdef-0123456789";
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const newsletter = loadNewsletter(join(root, "newsletter.yaml"));
 const identity = resolveIdentity(

@@ -18,6 +18,29 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
   .transform((u) => u.replace(/\/+$/, ""));
 
+/** The values `.env.example` ships with: a copied example is as public as no secret at all. */
+export const exampleSecrets = [
+  "change-me-to-a-long-random-string",
+  "change-me-to-another-long-random-string",
+] as const;
+
+const secretValue = z
+  .string()
+  .min(32, "needs at least 32 characters (`digest init` writes a random one)")
+  .refine(
+    (v) => !/change-me/i.test(v) && !(exampleSecrets as readonly string[]).includes(v),
+    "is the example value from .env.example: set your own (`digest init` writes a random one)",
+  );
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const fields = {
   databaseUrl: { env: "DATABASE_URL", schema: z.string().url().optional() },
   redisUrl: { env: "REDIS_URL", schema: z.string().url().optional() },
@@ -43,8 +66,8 @@ const fields = {
       .transform((d) => d.toLowerCase())
       .optional(),
   },
-  adminToken: { env: "ADMIN_TOKEN", schema: z.string().min(16, "at least 16 characters").optional() },
-  secret: { env: "SECRET", schema: z.string().min(16, "at least 16 characters") },
+  adminToken: { env: "ADMIN_TOKEN", schema: secretValue.optional() },
+  secret: { env: "SECRET", schema: secretValue },
   sendRate: { env: "SEND_RATE", schema: positiveInt.default(50) },
   smtpPool: { env: "SMTP_POOL", schema: positiveInt.default(5) },
   softBounceLimit: { env: "SOFT_BOUNCE_LIMIT", schema: positiveInt.default(3) },
@@ -60,6 +83,42 @@ const fields = {
   dkimSelector: { env: "DKIM_SELECTOR", schema: z.string().optional() },
   dkimPrivateKeyFile: { env: "DKIM_PRIVATE_KEY_FILE", schema: z.string().optional() },
   newsletterFile: { env: "NEWSLETTER_FILE", schema: z.string().default("newsletter.yaml") },
+  timezone: {
+    env: "TIMEZONE",
+    schema: z
+      .string()
+      .refine(isTimeZone, "an IANA time zone name such as America/New_York")
+      .default("UTC"),
+  },
+  trustedProxies: {
+    env: "TRUSTED_PROXIES",
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(",")
+          .map((p) => p.trim())
+          .filter((p) => p !== ""),
+      )
+      .optional(),
+  },
+  metricsToken: { env: "METRICS_TOKEN", schema: z.string().min(16, "at least 16 characters").optional() },
+  inboundTlsCertFile: { env: "INBOUND_TLS_CERT_FILE", schema: z.string().optional() },
+  inboundTlsKeyFile: { env: "INBOUND_TLS_KEY_FILE", schema: z.string().optional() },
+  bounceImapUrl: {
+    env: "BOUNCE_IMAP_URL",
+    schema: z
+      .string()
+      .regex(/^imaps?:\/\//, "must start with imaps:// or imap://")
+      .optional(),
+  },
+  snsCertFile: { env: "SNS_CERT_FILE", schema: z.string().optional() },
+  webhookPostmarkAuth: {
+    env: "WEBHOOK_POSTMARK_AUTH",
+    schema: z.string().regex(/^[^:]+:.+$/, "user:password").optional(),
+  },
+  webhookMailgunSigningKey: { env: "WEBHOOK_MAILGUN_SIGNING_KEY", schema: z.string().min(8).optional() },
+  webhookSendgridPublicKey: { env: "WEBHOOK_SENDGRID_PUBLIC_KEY", schema: z.string().min(16).optional() },
   logLevel: {
     env: "LOG_LEVEL",
     schema: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),

@@ -20,8 +20,8 @@ import { createTestDatabase } from "../helpers/db.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
 import { type CapturedMessage, startSmtpCapture } from "../helpers/smtp.js";
 
-export const secret = "test-secret-0123456789abcdef";
-export const adminToken = "admin-token-0123456789abcdef";
+export const secret = "test-secret-0123456789abcdef-0123456789";
+export const adminToken = "admin-token-0123456789abcdef-0123456789";
 
 /**
  * The whole subscription service as a test drives it: a fresh database, a queue under a unique

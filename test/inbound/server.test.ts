@@ -39,7 +39,7 @@ beforeAll(async () => {
     host: "127.0.0.1",
     domain,
     mailboxes: knownMailboxes(`news@${domain}`, domain),
-    secret: "inbound-test-secret-0123456789",
+    secret: "inbound-test-secret-0123456789-0123456789",
     log: silentLogger,
     actions,
     maxBytes: 1024 * 1024,

@@ -26,7 +26,7 @@ const identity = resolveIdentity(
   { publicUrl: "https://news.example.org", mailDomain: "example.org" },
   newsletter,
 );
-const secret = "property-secret-0123456789";
+const secret = "property-secret-0123456789-0123456789abcdef";
 const subscriberId = "2f0c2b7e-8a53-4c4e-9f0e-3d7f4c1b9a10";
 let rendition: Rendition;
 let subject: string;

@@ -15,7 +15,7 @@ import { repoRoot } from "../helpers/cli.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
 
 /** Small factories and a wired pipeline (real Postgres, Redis, SMTP) for the sending tests. */
-export const secret = "test-secret-0123456789abcdef";
+export const secret = "test-secret-0123456789abcdef-0123456789";
 export const newsletter = loadNewsletter(join(repoRoot, "newsletter.yaml"));
 export const identity = resolveIdentity(
   { publicUrl: "https://news.example.org", mailDomain: "example.org" },

@@ -48,7 +48,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     ...env,
     SMTP_URL: outbox.url,
     REDIS_URL: env.REDIS_URL ?? redis?.url,
-    SECRET: env.SECRET ?? randomBytes(24).toString("hex"),
+    SECRET: env.SECRET ?? randomBytes(32).toString("base64url"),
     PORT: String(port),
     INBOUND_SMTP_PORT: env.INBOUND_SMTP_PORT ?? String(await freePort(2525)),
     LOG_LEVEL: env.LOG_LEVEL ?? "error",
