@@ -98,6 +98,8 @@ export const issues = pgTable("issues", {
   /** The rendition: rendered once, with placeholders for per-reader parts. */
   html: text("html").notNull(),
   text: text("text").notNull(),
+  /** When its first real send started: from then on it is in the archive and its text is frozen. */
+  publishedAt: timestamp("published_at", { withTimezone: true }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -147,12 +149,15 @@ export const deliveries = pgTable(
     /** Times this row was re-sent after its worker died between the server's 250 and the commit. */
     ambiguous: integer("ambiguous").notNull().default(0),
     lastResponse: text("last_response"),
+    /** The id a relay gave the message in its 250 answer, so its webhook events can be matched. */
+    providerMessageId: text("provider_message_id"),
     sentAt: timestamp("sent_at", { withTimezone: true }),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex("deliveries_send_subscriber_key").on(t.sendId, t.subscriberId),
     index("deliveries_send_status_idx").on(t.sendId, t.status),
+    index("deliveries_provider_message_idx").on(t.providerMessageId),
     check("deliveries_status_check", inList("status", deliveryStatuses)),
   ],
 );
