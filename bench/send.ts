@@ -229,7 +229,7 @@ async function spliceMicros(html: string, text: string, subject: string, slug: s
     for (let i = 0; i < n; i++) {
       const message = spliceMessage(
         template,
-        { ...links, email: `reader${i}@bench.example`, messageId: messageId(identity, "s", i) },
+        { ...links, email: `reader${i}@bench.example`, messageId: messageId(identity, secret, "s", i) },
         buffers,
       );
       buffers.give(message);
@@ -241,7 +241,7 @@ async function spliceMicros(html: string, text: string, subject: string, slug: s
       spliceMessage(template, {
         ...links,
         email: `reader${i}@bench.example`,
-        messageId: messageId(identity, "s", i),
+        messageId: messageId(identity, secret, "s", i),
       });
   });
   const readerLinksMicros = best(() => {
@@ -277,7 +277,7 @@ async function sendMailBaseline(port: number, html: string, text: string, subjec
         html: body.html,
         text: body.text,
         headers: issueHeaders(identity, links),
-        messageId: messageId(identity, "baseline", i),
+        messageId: messageId(identity, secret, "baseline", i),
         envelope: { from: returnPath(identity, secret, i), to: [email] },
       }),
     );

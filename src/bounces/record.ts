@@ -15,12 +15,16 @@ export interface RecordBounceDeps {
   softBounceLimit: number;
 }
 
-export type BounceSource = "smtp" | "dsn" | "arf" | "cli";
+/** Where a report came from: the SMTP answer while sending, inbound mail (DSN/ARF), a saved file, a relay's webhook, the bounce mailbox. */
+export type BounceSource = "smtp" | "dsn" | "arf" | "cli" | "webhook" | "mailbox";
 
 export interface RecordBounceInput {
   bounce: Bounce;
-  /** The delivery the report is about (from the VERP return path), when known. */
-  deliveryId?: number;
+  /**
+   * The delivery the report is about, already proven (see apply.ts): the policy never picks a
+   * reader by the address a report names.
+   */
+  deliveryId: number;
   source: BounceSource;
 }
 
@@ -44,14 +48,9 @@ export async function recordBounce(
   const first = bounce.recipients[0];
   return deps.db.transaction(async (tx) => {
     const run = async <T>(statement: SQL) => rowsOf<T>(await tx.execute(statement));
-    const [match] = input.deliveryId
-      ? await run<{ id: string; email: string }>(sql`
-          select s.id, s.email from deliveries d join subscribers s on s.id = d.subscriber_id
-          where d.id = ${input.deliveryId} for update of s`)
-      : first
-        ? await run<{ id: string; email: string }>(sql`
-            select id, email from subscribers where lower(email) = lower(${first.address}) for update`)
-        : [];
+    const [match] = await run<{ id: string; email: string }>(sql`
+      select s.id, s.email from deliveries d join subscribers s on s.id = d.subscriber_id
+      where d.id = ${input.deliveryId} for update of s`);
 
     const complaintStops =
       bounce.type === "complaint" && stoppingComplaints.has(bounce.feedbackType ?? "abuse");
@@ -82,7 +81,7 @@ export async function recordBounce(
       );
       status = after?.status;
     }
-    if (input.deliveryId && (bounce.type === "hard" || bounce.type === "soft")) {
+    if (bounce.type === "hard" || bounce.type === "soft") {
       await run(sql`update deliveries set status = 'bounced', last_response = coalesce(${first?.diagnostic ?? null}, last_response), updated_at = now()
         where id = ${input.deliveryId} and status in ('queued', 'sending', 'sent', 'deferred', 'failed')`);
     }

@@ -1,24 +1,21 @@
 import { readFile } from "node:fs/promises";
+import { applyReport, type ReportOutcome, type ReportProof } from "../bounces/apply.js";
 import type { Bounce } from "../bounces/bounce.js";
 import { parseBounce } from "../bounces/parse.js";
-import { type RecordedBounce, recordBounce } from "../bounces/record.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { DigestError } from "../errors.js";
-import { messageRef } from "../inbound/handle.js";
 import { loadNewsletter } from "../newsletter.js";
 import { parseMailbox } from "../sending/identity.js";
 import { verifyDeliveryToken } from "../subscribers/tokens.js";
 import { openConfiguredDatabase } from "./context.js";
 
 /**
- * `digest bounce FILE --apply`: the same policy as the inbound server (recordBounce, one
- * transaction) for a report saved to a file. The delivery is found by the VERP address the report
- * was sent to (Delivered-To / X-Original-To / To, when SECRET is set), else by our Message-ID in
- * the returned headers, else the policy matches the reader by the failed recipient's address.
+ * `digest bounce FILE --apply`: the same proof and policy as the inbound server (bounces/apply.ts)
+ * for a report saved to a file. The delivery is named by the VERP address the report was sent to
+ * (Delivered-To / X-Original-To / To) or by our signed Message-ID in the returned headers; a report
+ * with neither, or naming another recipient, is not applied and the reason is printed.
  */
-export async function applyBounceFile(
-  file: string,
-): Promise<{ bounce: Bounce; applied: RecordedBounce; deliveryId?: number }> {
+export async function applyBounceFile(file: string): Promise<{ bounce: Bounce; applied: ReportOutcome }> {
   let raw: Buffer;
   try {
     raw = await readFile(file);
@@ -37,15 +34,23 @@ export async function applyBounceFile(
     mailDomain ??
     parseMailbox(mailFrom ?? loadNewsletter(newsletterFile).from, "the sender").address.split("@")[1] ??
     "";
-  const deliveryId =
-    verpDelivery(raw, domain, secret) ?? messageRef(bounce.originalMessageId, domain)?.deliveryId;
+  if (!secret) {
+    throw new DigestError(
+      "invalid",
+      "--apply needs SECRET (the one the service signs with): without it no report can be proven ours",
+    );
+  }
+  const proofs: ReportProof[] = [];
+  const verp = verpDelivery(raw, domain, secret);
+  if (verp !== undefined) proofs.push({ kind: "verp", deliveryId: verp });
+  if (bounce.originalMessageId) proofs.push({ kind: "message-id", messageId: bounce.originalMessageId });
   const database = await openConfiguredDatabase();
   try {
-    const applied = await recordBounce(
-      { db: database.db, softBounceLimit },
-      { bounce, deliveryId, source: "cli" },
+    const applied = await applyReport(
+      { db: database.db, secret, domain, softBounceLimit },
+      { bounce, proofs, source: "cli" },
     );
-    return { bounce, applied, deliveryId };
+    return { bounce, applied };
   } finally {
     await database.close();
   }

@@ -56,7 +56,7 @@ export async function renderCommand(
     subject: issue.subject,
     rendition: sample,
     headers: issueHeaders(identity, links),
-    messageId: messageId(identity, "sample", 0),
+    messageId: messageId(identity, sampleSecret, "sample", 0),
     returnPath: returnPath(identity, sampleSecret, 0),
   });
   mkdirSync(opts.out, { recursive: true });

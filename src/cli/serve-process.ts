@@ -99,6 +99,7 @@ export async function startServe(
       db: database.db,
       notify,
       secret: settings.secret,
+      domain: identity.domain,
       softBounceLimit: settings.softBounceLimit,
     }),
   });

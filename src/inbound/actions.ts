@@ -1,7 +1,5 @@
-import { and, eq } from "drizzle-orm";
-import { recordBounce } from "../bounces/record.js";
+import { applyReport } from "../bounces/apply.js";
 import type { Db } from "../db/database.js";
-import { deliveries } from "../db/schema.js";
 import { findSubscriber } from "../subscribers/admin.js";
 import { subscribe, unsubscribe } from "../subscribers/lifecycle.js";
 import type { Notify } from "../subscribers/notify.js";
@@ -15,6 +13,7 @@ export function inboundActions(deps: {
   db: Db;
   notify: Notify;
   secret: string;
+  domain: string;
   softBounceLimit: number;
 }): InboundActions {
   const quiet: Notify = async () => {};
@@ -28,18 +27,10 @@ export function inboundActions(deps: {
         "subscriberId" in target ? target.subscriberId : (await findSubscriber(deps.db, target.email))?.id;
       if (id) await unsubscribe({ db: deps.db, notify, secret: deps.secret }, id);
     },
-    async recordBounce(bounce, ref) {
-      if (ref.sendId) {
-        const [row] = await deps.db
-          .select({ id: deliveries.id })
-          .from(deliveries)
-          .where(and(eq(deliveries.id, ref.deliveryId), eq(deliveries.sendId, ref.sendId)));
-        // A Message-ID of our shape that names no delivery of that send is forged or mangled.
-        if (!row) return;
-      }
-      await recordBounce(
-        { db: deps.db, softBounceLimit: deps.softBounceLimit },
-        { bounce, deliveryId: ref.deliveryId, source: ref.source },
+    applyReport(bounce, proofs, source) {
+      return applyReport(
+        { db: deps.db, secret: deps.secret, domain: deps.domain, softBounceLimit: deps.softBounceLimit },
+        { bounce, proofs, source },
       );
     },
   };

@@ -1,4 +1,5 @@
 import { type ParsedMail, simpleParser } from "mailparser";
+import type { ReportOutcome, ReportProof } from "../bounces/apply.js";
 import type { Bounce } from "../bounces/bounce.js";
 import { parseBounce } from "../bounces/parse.js";
 import { DigestError } from "../errors.js";
@@ -17,15 +18,11 @@ export interface InboundActions {
   subscribe(email: string, meta: { ip?: string }): Promise<void>;
   /** Unsubscribe; `notify` false when a goodbye mail would be a reply to a robot. */
   unsubscribe(target: { subscriberId: string } | { email: string }, meta: { notify: boolean }): Promise<void>;
-  /** The bounce policy (one transaction). */
   /**
-   * The bounce policy (one transaction) for one delivery. `sendId` is set when the delivery was
-   * named by a Message-ID (unsigned): the delivery must then belong to that send.
+   * Proof, then the bounce policy (one transaction): see bounces/apply.ts. The outcome says whether
+   * the report was applied, or why not.
    */
-  recordBounce(
-    bounce: Bounce,
-    ref: { deliveryId: number; sendId?: string; source: "dsn" | "arf" },
-  ): Promise<void>;
+  applyReport(bounce: Bounce, proofs: ReportProof[], source: "dsn" | "arf"): Promise<ReportOutcome>;
 }
 
 export interface InboundContext {
@@ -135,9 +132,9 @@ async function subscribe(
 }
 
 /**
- * Parses a report and hands it to the policy. The delivery comes from the VERP token (signed) or,
- * for reports sent to our mailboxes, from our Message-ID in the returned headers, whose send UUID
- * nobody outside can guess. A report that names neither is not applied: anyone can mail
+ * Parses a report and hands it to the policy with what proves it answers our mail: the VERP token
+ * (already verified from the envelope recipient) and the Message-ID the report quotes (verified by
+ * its signature in bounces/apply.ts). A report with neither is not applied: anyone can mail
  * postmaster@ a "bounce" for a reader's address, and it must not stop their mail.
  */
 async function bounce(
@@ -148,25 +145,16 @@ async function bounce(
   const parsed = await parseBounce(raw);
   if (parsed.type === "none") return { action: "bounce", type: "none", deliveryId: verifiedDelivery };
   const source = parsed.type === "complaint" ? "arf" : "dsn";
-  if (verifiedDelivery !== undefined) {
-    await ctx.actions.recordBounce(parsed, { deliveryId: verifiedDelivery, source });
-    return { action: "bounce", type: parsed.type, deliveryId: verifiedDelivery };
-  }
-  const ref = messageRef(parsed.originalMessageId, ctx.domain);
-  if (!ref) return { action: "ignored", why: `a ${parsed.type} report about no message of ours` };
-  await ctx.actions.recordBounce(parsed, { ...ref, source });
-  return { action: "bounce", type: parsed.type, deliveryId: ref.deliveryId };
-}
-
-/** Our Message-IDs are `<send-uuid.delivery-id@MAIL_DOMAIN>` (see sending/reader-links.ts). */
-export function messageRef(
-  messageId: string | undefined,
-  domain: string,
-): { sendId: string; deliveryId: number } | undefined {
-  const match =
-    /<?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(\d{1,15})@([^>\s]+)>?/i.exec(
-      messageId ?? "",
+  const proofs: ReportProof[] = [];
+  if (verifiedDelivery !== undefined) proofs.push({ kind: "verp", deliveryId: verifiedDelivery });
+  if (parsed.originalMessageId) proofs.push({ kind: "message-id", messageId: parsed.originalMessageId });
+  const outcome = await ctx.actions.applyReport(parsed, proofs, source);
+  if (!outcome.applied) {
+    ctx.log.info(
+      { deliveryId: outcome.deliveryId, why: outcome.why },
+      `inbound: ${parsed.type} report ignored`,
     );
-  if (!match?.[1] || !match[2] || match[3]?.toLowerCase() !== domain.toLowerCase()) return undefined;
-  return { sendId: match[1].toLowerCase(), deliveryId: Number(match[2]) };
+    return { action: "ignored", why: `a ${parsed.type} report not applied: ${outcome.why}` };
+  }
+  return { action: "bounce", type: parsed.type, deliveryId: outcome.deliveryId };
 }

@@ -168,7 +168,7 @@ async function sendAll(
       );
       raw = spliceMessage(
         send.template,
-        { ...links, messageId: messageId(identity, send.id, row.id) },
+        { ...links, messageId: messageId(identity, settings.secret, send.id, row.id) },
         deps.buffers,
       );
     } catch (error) {

@@ -32,7 +32,4 @@ export function returnPath(identity: MailIdentity, secret: string, deliveryId: n
   return `bounces+${signDeliveryToken(secret, deliveryId)}@${identity.domain}`;
 }
 
-/** Deterministic per delivery, so a re-sent ambiguous delivery carries the same Message-ID. */
-export function messageId(identity: MailIdentity, sendId: string, deliveryId: number): string {
-  return `<${sendId}.${deliveryId}@${identity.domain}>`;
-}
+export { messageId } from "./message-id.js";

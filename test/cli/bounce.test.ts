@@ -3,16 +3,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { signDeliveryToken } from "../../src/subscribers/tokens.js";
 import { digest } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
 
 const database = await createTestDatabase();
 const work = mkdtempSync(join(tmpdir(), "digest-bounce-"));
 
-const dsn = (recipient: string, status: string, diagnostic: string) =>
+const secret = "cli-bounce-secret-0123456789-0123456789";
+const domain = "alliance-digest.example.org";
+
+const dsn = (recipient: string, status: string, diagnostic: string, to = `someone@${domain}`) =>
   [
     "From: MAILER-DAEMON@mx.example.net",
-    "To: someone@alliance-digest.example.org",
+    `To: ${to}`,
     "Subject: Undelivered Mail Returned to Sender",
     "MIME-Version: 1.0",
     'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
@@ -53,9 +57,34 @@ describe("digest bounce", () => {
     });
   });
 
-  it("with --apply suppresses the reader a hard bounce names, and leaves a full mailbox's reader active", async () => {
+  /** Two readers who were each sent one delivery of a real send; returns their delivery ids. */
+  async function twoDeliveries(): Promise<Record<string, number>> {
     await database.query(sql`insert into subscribers (email, status, consent_source)
       values ('gone@example.net', 'active', 'admin'), ('full@example.net', 'active', 'admin')`);
+    const [issue] = await database.query<{ id: string }>(sql`insert into issues
+      (slug, volume, subject, issue_date, source, html, text, published_at)
+      values ('vol-1', '1', 'Vol 1', '2023-01-01', '', '', '', now()) returning id`);
+    const [send] = await database.query<{ id: string }>(
+      sql`insert into sends (issue_id, status) values (${issue?.id}, 'done') returning id`,
+    );
+    const rows = await database.query<{ email: string; id: number }>(sql`
+      insert into deliveries (send_id, subscriber_id, status)
+      select ${send?.id}, id, 'sent' from subscribers returning id::int,
+      (select email from subscribers s where s.id = subscriber_id)`);
+    return Object.fromEntries(rows.map((r) => [r.email, r.id]));
+  }
+  const verp = (deliveryId: number) => `bounces+${signDeliveryToken(secret, deliveryId)}@${domain}`;
+  const env = { DATABASE_URL: database.url, SECRET: secret, MAIL_DOMAIN: domain };
+
+  it("with --apply suppresses the reader a proven hard bounce names, and leaves a full mailbox's reader active", async () => {
+    const ids = await twoDeliveries();
+    const forged = join(work, "apply-forged.eml");
+    // Names the reader's address but answers none of our mail: changes nothing.
+    writeFileSync(forged, dsn("gone@example.net", "5.1.1", "550 5.1.1 User unknown"));
+    const ignored = digest(["bounce", forged, "--apply"], { env });
+    expect(ignored.code).toBe(0);
+    expect(JSON.parse(ignored.stdout).applied.ignored).toMatch(/no proof/);
+
     const hard = join(work, "apply-hard.eml");
     writeFileSync(
       hard,
@@ -63,11 +92,29 @@ describe("digest bounce", () => {
         "gone@example.net",
         "5.1.1",
         "550 5.1.1 <gone@example.net>: Recipient address rejected: User unknown",
+        verp(ids["gone@example.net"] ?? 0),
       ),
     );
     const soft = join(work, "apply-soft.eml");
-    writeFileSync(soft, dsn("full@example.net", "5.2.2", "552 5.2.2 <full@example.net>: Mailbox full"));
-    const env = { DATABASE_URL: database.url, SECRET: undefined };
+    writeFileSync(
+      soft,
+      dsn(
+        "full@example.net",
+        "5.2.2",
+        "552 5.2.2 <full@example.net>: Mailbox full",
+        verp(ids["full@example.net"] ?? 0),
+      ),
+    );
+    // A proven delivery, but the report names someone else: not applied either.
+    const mismatched = join(work, "apply-mismatched.eml");
+    writeFileSync(
+      mismatched,
+      dsn("full@example.net", "5.1.1", "550 5.1.1 User unknown", verp(ids["gone@example.net"] ?? 0)),
+    );
+    expect(JSON.parse(digest(["bounce", mismatched, "--apply"], { env }).stdout).applied.ignored).toMatch(
+      /another recipient/,
+    );
+
     const first = digest(["bounce", hard, "--apply"], { env });
     expect(first.stderr).toBe("");
     expect(JSON.parse(first.stdout).applied).toMatchObject({ subscriberStatus: "bounced", suppressed: true });
@@ -79,6 +126,13 @@ describe("digest bounce", () => {
       { email: "full@example.net", status: "active" },
       { email: "gone@example.net", status: "bounced" },
     ]);
+  });
+
+  it("with --apply and no SECRET says it cannot prove anything, and changes nothing", () => {
+    const file = join(work, "hard.eml");
+    const r = digest(["bounce", file, "--apply"], { env: { ...env, SECRET: undefined } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/SECRET/);
   });
 
   it("names a missing file instead of crashing", () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { readCommand } from "../../src/inbound/command.js";
-import { messageRef } from "../../src/inbound/handle.js";
 import { replyForbidden } from "../../src/inbound/loop-safety.js";
 import { knownMailboxes, routeRecipient } from "../../src/inbound/recipient.js";
+import type { MailIdentity } from "../../src/sending/identity.js";
+import { messageId, verifiedMessageRef } from "../../src/sending/message-id.js";
 
 const domain = "digest.example.org";
 const mailboxes = knownMailboxes("news@digest.example.org", domain);
@@ -84,14 +85,25 @@ describe("loop safety", () => {
 });
 
 describe("our Message-IDs", () => {
-  it("lead a report back to its delivery only when they are ours", () => {
-    const id = "<0b7c2d8e-1f2a-4b3c-9d4e-5f6a7b8c9d0e.42@digest.example.org>";
-    expect(messageRef(id, domain)).toEqual({
-      sendId: "0b7c2d8e-1f2a-4b3c-9d4e-5f6a7b8c9d0e",
-      deliveryId: 42,
-    });
-    expect(messageRef(id.replace("digest.example.org", "other.org"), domain)).toBeUndefined();
-    expect(messageRef("<random@digest.example.org>", domain)).toBeUndefined();
-    expect(messageRef(undefined, domain)).toBeUndefined();
+  const secret = "rules-secret-0123456789-0123456789-abcdef";
+  const identity = { domain } as MailIdentity;
+  const sendId = "0b7c2d8e-1f2a-4b3c-9d4e-5f6a7b8c9d0e";
+
+  it("lead a report back to its delivery only when they are ours and signed with our secret", () => {
+    const id = messageId(identity, secret, sendId, 42);
+    expect(id).toMatch(new RegExp(`^<${sendId}\\.42\\.[0-9a-f]{20}@digest\\.example\\.org>$`));
+    expect(verifiedMessageRef(secret, domain, id)).toEqual({ sendId, deliveryId: 42 });
+    expect(verifiedMessageRef(secret, domain, id.replace("digest.example.org", "other.org"))).toBeUndefined();
+    expect(verifiedMessageRef(secret, domain, "<random@digest.example.org>")).toBeUndefined();
+    expect(verifiedMessageRef(secret, domain, undefined)).toBeUndefined();
+  });
+
+  it("cannot be guessed for a neighbouring delivery from one's own copy", () => {
+    const mine = messageId(identity, secret, sendId, 42);
+    const neighbour = mine.replace(".42.", ".43.");
+    expect(verifiedMessageRef(secret, domain, neighbour)).toBeUndefined();
+    expect(verifiedMessageRef("another-secret-0123456789-0123456789", domain, mine)).toBeUndefined();
+    // The unsigned shape of earlier versions proves nothing.
+    expect(verifiedMessageRef(secret, domain, `<${sendId}.42@${domain}>`)).toBeUndefined();
   });
 });

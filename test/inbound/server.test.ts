@@ -18,8 +18,12 @@ const actions: InboundActions = {
   async unsubscribe(target, meta) {
     calls.push(`unsubscribe ${JSON.stringify(target)} notify=${meta.notify}`);
   },
-  async recordBounce(bounce: Bounce, ref) {
-    calls.push(`bounce ${bounce.type} ${ref.deliveryId ?? "-"}`);
+  async applyReport(bounce: Bounce, proofs) {
+    const verp = proofs.find((p) => p.kind === "verp");
+    calls.push(`bounce ${bounce.type} ${verp?.kind === "verp" ? verp.deliveryId : "-"}`);
+    return verp?.kind === "verp"
+      ? { applied: true, deliveryId: verp.deliveryId, recorded: { suppressed: false } }
+      : { applied: false, why: "no proof" };
   },
 };
 

@@ -79,7 +79,7 @@ describe("the seed issue Vol 2.6", () => {
       subject: parsed!.subject,
       rendition: personalize(rendition!, links),
       headers: issueHeaders(identity, links),
-      messageId: messageId(identity, "s", 1),
+      messageId: messageId(identity, "compose-secret", "s", 1),
       returnPath: returnPath(identity, "a-test-secret-of-some-length", 1),
     });
     const head = raw.toString("utf8").split("\r\n\r\n")[0]!;

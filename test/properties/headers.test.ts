@@ -44,7 +44,7 @@ const asciiAddress = (address: string) => {
 
 function goodReader(email = "reader@example.net"): ReaderParts {
   const links = readerLinks(identity, secret, { subscriberId, email }, "vol-2-6");
-  return { ...links, messageId: messageId(identity, "9b2d1c3e-0000-4000-8000-000000000001", 7) };
+  return { ...links, messageId: messageId(identity, secret, "9b2d1c3e-0000-4000-8000-000000000001", 7) };
 }
 
 /** Values a reader part could take: our own well-formed ones, or hostile text of every kind. */
@@ -121,7 +121,7 @@ describe("composing a message", () => {
             subject: evilSubject,
             rendition: personalize(rendition, links),
             headers: issueHeaders(evil, links),
-            messageId: messageId(evil, "s", 1),
+            messageId: messageId(evil, secret, "s", 1),
             returnPath: returnPath(evil, secret, 1),
           });
         } catch {

@@ -1,5 +1,6 @@
 import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifiedMessageRef } from "../../src/sending/message-id.js";
 import { startSend } from "../../src/sending/plan.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
@@ -8,6 +9,7 @@ import {
   deliveryRows,
   type Pipeline,
   pipeline,
+  secret,
   sendStatusOf,
   storeIssue,
   waitUntil,
@@ -54,7 +56,8 @@ describe("a send to every active reader", () => {
     const to = captured.to[0]!;
     expect(mail.to && "text" in mail.to ? mail.to.text : "").toBe(to);
     expect(captured.from).toMatch(/^bounces\+[a-z2-7]+@example\.org$/);
-    expect(mail.messageId).toMatch(new RegExp(`^<${sendId}\\.\\d+@example\\.org>$`));
+    expect(mail.messageId).toMatch(new RegExp(`^<${sendId}\\.\\d+\\.[0-9a-f]{20}@example\\.org>$`));
+    expect(verifiedMessageRef(secret, "example.org", mail.messageId)?.sendId).toBe(sendId);
     const raw = captured.raw.toString("utf8");
     expect(raw).toMatch(
       /^List-Unsubscribe: <https:\/\/news\.example\.org\/unsubscribe\/[a-z2-7]+>, <mailto:unsubscribe\+[a-z2-7]+@example\.org\?subject=unsubscribe>\r$/m,

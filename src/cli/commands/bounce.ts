@@ -49,19 +49,21 @@ export function register(program: Command): void {
     .argument("<FILE.eml>", "the bounce or complaint message")
     .option(
       "--apply",
-      "record it with the bounce policy (needs the database): the delivery is found by its VERP address " +
-        "(with SECRET), our Message-ID, or the reader's address",
+      "record it with the bounce policy (needs the database and SECRET): only when its VERP address or " +
+        "our signed Message-ID names a delivery, and the recipient it names is that delivery's reader",
     )
     .action(
       action(async (file: string, opts: { apply?: boolean }) => {
         if (opts.apply) {
           const { applyBounceFile } = await import("../bounce-apply.js");
-          const { bounce, applied, deliveryId } = await applyBounceFile(file);
+          const { bounce, applied } = await applyBounceFile(file);
           const output = {
             type: bounce.type,
             ...(bounce.feedbackType ? { feedbackType: bounce.feedbackType } : {}),
             recipients: bounce.recipients,
-            applied: { deliveryId: deliveryId ?? null, ...applied },
+            applied: applied.applied
+              ? { deliveryId: applied.deliveryId, ...applied.recorded }
+              : { deliveryId: applied.deliveryId ?? null, ignored: applied.why },
           };
           process.stdout.write(`${JSON.stringify(output)}\n`);
           return 0;
