@@ -1,0 +1,37 @@
+import { renderToBuffer } from "@react-pdf/renderer";
+import { createElement } from "react";
+import IssuePdf, { type Paper } from "../../emails/_pdf/issue-pdf.js";
+import type { Newsletter } from "../newsletter.js";
+import type { ParsedIssue } from "./parse.js";
+import { registerPdfFonts } from "./pdf-fonts.js";
+import { dateLabel, mastheadOf } from "./render.js";
+
+export const pdfPaper = (newsletter: Newsletter): Paper => (newsletter.paper === "A4" ? "A4" : "LETTER");
+
+/** The PDF edition of an issue: rendered once per issue, never per reader (it names no reader). */
+export async function renderIssuePdf(issue: ParsedIssue, newsletter: Newsletter): Promise<Buffer> {
+  registerPdfFonts();
+  const element = createElement(IssuePdf, {
+    masthead: mastheadOf(newsletter),
+    volumeLabel: `Vol ${issue.volume}`,
+    dateLabel: dateLabel(issue.date),
+    subject: issue.subject,
+    paper: pdfPaper(newsletter),
+    intro: issue.intro,
+    stories: issue.stories,
+  });
+  return renderToBuffer(element);
+}
+
+/**
+ * A readable file name for the download: "US-Japan-Alliance-Digest-Vol-2.6.pdf". ASCII only, so it
+ * is safe in a Content-Disposition header as it is.
+ */
+export function pdfFileName(newsletterName: string, volume: string): string {
+  const base = `${newsletterName} Vol ${volume}`
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^A-Za-z0-9.]+/g, "-")
+    .replace(/^[-.]+|[-.]+$/g, "");
+  return `${base || "issue"}.pdf`;
+}
