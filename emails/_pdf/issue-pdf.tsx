@@ -13,6 +13,11 @@ export interface IssuePdfProps {
   dateLabel: string;
   /** The issue's subject: the document's title in the reader's PDF viewer. */
   subject: string;
+  /**
+   * The document's creation date. The issue's own date rather than the clock: the same issue then
+   * gives the same bytes (and the same ETag) whenever it is rendered.
+   */
+  issuedAt: Date;
   paper: Paper;
   intro: Block[];
   stories: Story[];
@@ -34,6 +39,8 @@ export default function IssuePdf(props: IssuePdfProps) {
       creator="Digest"
       producer="Digest"
       language="en"
+      creationDate={props.issuedAt}
+      modificationDate={props.issuedAt}
     >
       <Page size={props.paper} style={styles.page}>
         <View style={styles.masthead}>

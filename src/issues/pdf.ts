@@ -16,6 +16,7 @@ export async function renderIssuePdf(issue: ParsedIssue, newsletter: Newsletter)
     volumeLabel: `Vol ${issue.volume}`,
     dateLabel: dateLabel(issue.date),
     subject: issue.subject,
+    issuedAt: new Date(`${issue.date}T12:00:00Z`),
     paper: pdfPaper(newsletter),
     intro: issue.intro,
     stories: issue.stories,
