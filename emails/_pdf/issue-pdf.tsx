@@ -70,10 +70,12 @@ export default function IssuePdf(props: IssuePdfProps) {
         </View>
 
         {stories.map((story, i) => (
-          <View key={story.id} id={story.id} style={styles.story}>
+          <View key={story.id} style={styles.story}>
             {/* A headline never ends a page alone: it moves on, with its rule, unless a few lines of
                 its story fit below it. */}
-            <View wrap={false} minPresenceAhead={48}>
+            {/* The link target sits here, not on the story: a story that runs over pages would
+                take its target to its last page. */}
+            <View id={story.id} wrap={false} minPresenceAhead={48}>
               {i > 0 ? <View style={styles.storyRule} /> : null}
               <Text style={styles.headline}>{story.headline}</Text>
             </View>
