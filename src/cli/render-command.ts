@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, resolvePublicUrl } from "../config.js";
 import { InputError } from "../errors.js";
+import { renderPdf } from "../issues/edition.js";
 import { checkIssue, formatProblem } from "../issues/lint.js";
-import { renderIssuePdf } from "../issues/pdf.js";
 import { personalize } from "../issues/personalize.js";
 import { composeMessage, issueHeaders } from "../sending/compose.js";
 import { resolveIdentity } from "../sending/identity.js";
@@ -60,7 +60,7 @@ export async function renderCommand(
     messageId: messageId(identity, "sample", 0),
     returnPath: returnPath(identity, sampleSecret, 0),
   });
-  const pdf = await renderIssuePdf(issue, newsletter);
+  const pdf = await renderPdf(issue, newsletter);
   mkdirSync(opts.out, { recursive: true });
   const base = join(opts.out, issue.slug);
   writeFileSync(`${base}.html`, sample.html);

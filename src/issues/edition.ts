@@ -4,8 +4,7 @@ import type { Db } from "../db/database.js";
 import { type Issue, issuePdfs, issues } from "../db/schema.js";
 import { DigestError } from "../errors.js";
 import type { Newsletter } from "../newsletter.js";
-import { parseIssue } from "./parse.js";
-import { pdfFileName, renderIssuePdf } from "./pdf.js";
+import { type ParsedIssue, parseIssue } from "./parse.js";
 
 /** One issue's PDF edition as the archive and the console hand it out. */
 export interface IssueEdition {
@@ -81,10 +80,29 @@ export async function issuePdf(
   };
 }
 
+/** The PDF renderer takes over half a second to load: only processes that render pay for it. */
+export async function renderPdf(issue: ParsedIssue, newsletter: Newsletter): Promise<Buffer> {
+  const { renderIssuePdf } = await import("./pdf.js");
+  return renderIssuePdf(issue, newsletter);
+}
+
 async function renderStored(issue: Issue, newsletter: Newsletter): Promise<Buffer> {
   const parsed = parseIssue(issue.source).issue;
   if (!parsed) {
     throw new DigestError("invalid", `issue ${issue.slug}: its stored Markdown no longer parses`);
   }
-  return renderIssuePdf(parsed, newsletter);
+  return renderPdf(parsed, newsletter);
+}
+
+/**
+ * A readable file name for the download: "US-Japan-Alliance-Digest-Vol-2.6.pdf". ASCII only, so it
+ * is safe in a Content-Disposition header as it is.
+ */
+export function pdfFileName(newsletterName: string, volume: string): string {
+  const base = `${newsletterName} Vol ${volume}`
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^A-Za-z0-9.]+/g, "-")
+    .replace(/^[-.]+|[-.]+$/g, "");
+  return `${base || "issue"}.pdf`;
 }

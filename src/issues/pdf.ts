@@ -23,16 +23,3 @@ export async function renderIssuePdf(issue: ParsedIssue, newsletter: Newsletter)
   });
   return renderToBuffer(element);
 }
-
-/**
- * A readable file name for the download: "US-Japan-Alliance-Digest-Vol-2.6.pdf". ASCII only, so it
- * is safe in a Content-Disposition header as it is.
- */
-export function pdfFileName(newsletterName: string, volume: string): string {
-  const base = `${newsletterName} Vol ${volume}`
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .replace(/[^A-Za-z0-9.]+/g, "-")
-    .replace(/^[-.]+|[-.]+$/g, "");
-  return `${base || "issue"}.pdf`;
-}

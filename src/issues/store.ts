@@ -3,10 +3,9 @@ import type { Db } from "../db/database.js";
 import { type Issue, issues } from "../db/schema.js";
 import { DigestError } from "../errors.js";
 import type { Newsletter } from "../newsletter.js";
-import { storeIssuePdf } from "./edition.js";
+import { renderPdf, storeIssuePdf } from "./edition.js";
 import { checkIssue, formatProblem } from "./lint.js";
 import type { Problem } from "./markdown.js";
-import { renderIssuePdf } from "./pdf.js";
 
 export interface SavedIssue {
   issue: Issue;
@@ -34,7 +33,7 @@ export async function saveIssue(
     );
   }
   // Rendered before anything is written: an issue is never stored without its PDF edition.
-  const pdf = await renderIssuePdf(issue, newsletter);
+  const pdf = await renderPdf(issue, newsletter);
   const values = {
     slug: issue.slug,
     volume: issue.volume,

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { pdfFileName } from "../../src/issues/edition.js";
 import { type ParsedIssue, parseIssue } from "../../src/issues/parse.js";
-import { pdfFileName, renderIssuePdf } from "../../src/issues/pdf.js";
+import { renderIssuePdf } from "../../src/issues/pdf.js";
 import { lineBreakParts } from "../../src/issues/pdf-fonts.js";
 import { loadNewsletter } from "../../src/newsletter.js";
 import { repoRoot } from "../helpers/cli.js";
