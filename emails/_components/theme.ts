@@ -41,7 +41,7 @@ export const darkModeCss = `
  */
 export const printCss = `
 @media print {
-  .dg-page { background-color: #ffffff !important; padding: 0 !important; }
+  .dg-page, .dg-page > table > tbody > tr > td { background-color: #ffffff !important; padding: 0 !important; }
   .dg-band { background-color: #ffffff !important; border-bottom: 2px solid #12263a; padding-left: 0 !important; }
   .dg-band p { color: #12263a !important; }
   .dg-card { padding-left: 0 !important; padding-right: 0 !important; }
