@@ -58,6 +58,10 @@ describe("GET /archive/<slug>.pdf", () => {
     expect(weak.status).toBe(304);
     const stale = await app.request("/archive/vol-2-6.pdf", { headers: { "If-None-Match": '"other"' } });
     expect(stale.status).toBe(200);
+    const head = await app.request("/archive/vol-2-6.pdf", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("etag")).toBe(etag);
+    expect(await head.text()).toBe("");
   });
 
   it("keeps a published edition as it was when the same issue is stored again", async () => {
