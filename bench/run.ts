@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { benchSend } from "./send.js";
 
-/** `npm run bench`: the send benchmark, then the import benchmark when bench/import.ts exists. */
+/** `npm run bench`: the send benchmark, the import benchmark when bench/import.ts exists, then the PDF edition's render time. */
 const figures = await benchSend();
 process.stdout.write(`send benchmark (${new Date().toISOString()}):\n`);
 for (const [key, value] of Object.entries(figures)) process.stdout.write(`  ${key}: ${value}\n`);
@@ -13,4 +13,6 @@ if (existsSync(importBench)) {
   const result = await module.benchImport?.();
   if (result !== undefined) process.stdout.write(`import benchmark: ${JSON.stringify(result)}\n`);
 }
+const { benchPdf, formatPdfFigures } = await import("./pdf.js");
+process.stdout.write(formatPdfFigures(await benchPdf()));
 process.exit(0);

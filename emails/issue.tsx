@@ -63,7 +63,7 @@ export default function IssueEmail(props: IssueEmailProps) {
         ))}
       </ol>
       {props.pdfUrl ? (
-        <Section style={{ margin: "0 0 28px" }}>
+        <Section className="dg-noprint" style={{ margin: "0 0 28px" }}>
           <Button
             href={props.pdfUrl}
             style={{

@@ -27,6 +27,8 @@ export const Newsletter = z.strictObject({
   contact: z.string().email().optional(),
   archiveTitle: line.optional(),
   social: z.array(z.strictObject({ label: line, url: link })).default([]),
+  /** Paper size of the PDF edition; Letter when unset (the Alliance Digest's readers are mostly in the US). */
+  paper: z.enum(["A4", "Letter"]).optional(),
 });
 export type Newsletter = z.output<typeof Newsletter>;
 

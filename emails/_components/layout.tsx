@@ -1,7 +1,7 @@
 import { Body, Container, Head, Hr, Html, Link, Preview, Section, Text } from "@react-email/components";
 import type { CSSProperties, ReactNode } from "react";
 import type { Masthead } from "./content.js";
-import { colors, darkModeCss, fontStack } from "./theme.js";
+import { colors, darkModeCss, fontStack, printCss } from "./theme.js";
 
 const small: CSSProperties = {
   fontSize: "13px",
@@ -31,7 +31,7 @@ export function Layout(props: {
       <Head>
         <meta name="color-scheme" content="light dark" />
         <meta name="supported-color-schemes" content="light dark" />
-        <style>{darkModeCss}</style>
+        <style>{darkModeCss + printCss}</style>
       </Head>
       {props.preview ? <Preview>{props.preview}</Preview> : null}
       <Body
@@ -39,7 +39,7 @@ export function Layout(props: {
         style={{ backgroundColor: colors.page, margin: 0, padding: "24px 0", fontFamily: fontStack }}
       >
         <Container style={{ maxWidth: "600px", width: "100%", margin: "0 auto" }}>
-          <Section style={{ backgroundColor: colors.band, padding: "22px 32px" }}>
+          <Section className="dg-band" style={{ backgroundColor: colors.band, padding: "22px 32px" }}>
             <Text
               style={{
                 color: colors.bandInk,
@@ -70,6 +70,7 @@ export function Layout(props: {
               {masthead.postalAddress}
             </Text>
             <LinkRow
+              className="dg-noprint"
               items={[
                 links.viewUrl ? { href: links.viewUrl, label: "View in browser" } : undefined,
                 links.manageUrl ? { href: links.manageUrl, label: "Manage your subscription" } : undefined,
@@ -84,11 +85,11 @@ export function Layout(props: {
 }
 
 /** One footer line of links separated by middle dots; absent items are left out. */
-function LinkRow(props: { items: Array<{ href: string; label: string } | undefined> }) {
+function LinkRow(props: { items: Array<{ href: string; label: string } | undefined>; className?: string }) {
   const items = props.items.filter((x) => x !== undefined);
   if (items.length === 0) return null;
   return (
-    <Text className="dg-muted" style={small}>
+    <Text className={props.className ? `dg-muted ${props.className}` : "dg-muted"} style={small}>
       {items.map((item, i) => (
         <span key={item.label}>
           {i > 0 ? " · " : ""}

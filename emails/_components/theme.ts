@@ -33,3 +33,20 @@ export const darkModeCss = `
   .dg-title { font-size: 19px !important; line-height: 25px !important; }
 }
 `;
+
+/**
+ * The web version (`/archive/<slug>`) is this same HTML, and people print it: on paper there is
+ * nothing to click, and browsers drop background colours, which would leave the masthead's white
+ * name on white paper.
+ */
+export const printCss = `
+@media print {
+  .dg-page, .dg-page > table > tbody > tr > td { background-color: #ffffff !important; padding: 0 !important; }
+  .dg-band { background-color: #ffffff !important; border-bottom: 2px solid #12263a; padding-left: 0 !important; }
+  .dg-band p { color: #12263a !important; }
+  .dg-card { padding-left: 0 !important; padding-right: 0 !important; }
+  .dg-noprint { display: none !important; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  p { orphans: 3; widows: 3; }
+}
+`;

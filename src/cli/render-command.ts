@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, resolvePublicUrl } from "../config.js";
 import { InputError } from "../errors.js";
+import { renderPdf } from "../issues/edition.js";
 import { checkIssue, formatProblem } from "../issues/lint.js";
 import { personalize } from "../issues/personalize.js";
 import { composeMessage, issueHeaders } from "../sending/compose.js";
@@ -59,16 +60,19 @@ export async function renderCommand(
     messageId: messageId(identity, sampleSecret, "sample", 0),
     returnPath: returnPath(identity, sampleSecret, 0),
   });
+  const pdf = await renderPdf(issue, newsletter);
   mkdirSync(opts.out, { recursive: true });
   const base = join(opts.out, issue.slug);
   writeFileSync(`${base}.html`, sample.html);
   writeFileSync(`${base}.txt`, sample.text);
   writeFileSync(`${base}.eml`, eml);
+  writeFileSync(`${base}.pdf`, pdf);
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
   process.stdout.write(
     `${base}.html  ${kb(Buffer.byteLength(sample.html))}\n` +
       `${base}.txt   ${kb(Buffer.byteLength(sample.text))}\n` +
-      `${base}.eml   ${kb(eml.length)}\n`,
+      `${base}.eml   ${kb(eml.length)}\n` +
+      `${base}.pdf   ${kb(pdf.length)}\n`,
   );
   return 0;
 }

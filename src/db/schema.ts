@@ -3,6 +3,7 @@ import {
   bigint,
   boolean,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -183,8 +184,32 @@ export const bounces = pgTable(
   (t) => [index("bounces_subscriber_idx").on(t.subscriberId), index("bounces_delivery_idx").on(t.deliveryId)],
 );
 
+// ---- The PDF edition (issue 13) ----
+
+/** Raw bytes. postgres.js hands back a Buffer and PGlite a Uint8Array: both become a Buffer. */
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => "bytea",
+  fromDriver: (value) => Buffer.from(value),
+});
+
+/**
+ * Each issue's PDF edition, rendered once when the issue is stored and kept unchanged once it is
+ * published. A table of its own so that the many reads of an issue row never carry its PDF along.
+ */
+export const issuePdfs = pgTable("issue_pdfs", {
+  issueId: uuid("issue_id")
+    .primaryKey()
+    .references(() => issues.id, { onDelete: "cascade" }),
+  pdf: bytea("pdf").notNull(),
+  /** Hex SHA-256 of `pdf`: the download's ETag. */
+  sha256: text("sha256").notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
 export type Subscriber = typeof subscribers.$inferSelect;
 export type Issue = typeof issues.$inferSelect;
 export type Send = typeof sends.$inferSelect;
 export type Delivery = typeof deliveries.$inferSelect;
 export type BounceRow = typeof bounces.$inferSelect;
+export type IssuePdfRow = typeof issuePdfs.$inferSelect;

@@ -18,7 +18,8 @@ input[type=email],input[type=text]{width:100%;max-width:24rem;padding:.5rem;font
 button{margin-top:1rem;padding:.6rem 1.1rem;font:inherit;font-weight:600;border:0;border-radius:4px;background:#0b4f8a;color:#fff;cursor:pointer}
 .hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
 .muted{color:#555}ul.archive{padding-left:1.2rem}
-@media (prefers-color-scheme:dark){body{background:#15181c;color:#e6e6e6}.muted{color:#aaa}a{color:#8cc4ff}}`;
+@media (prefers-color-scheme:dark){body{background:#15181c;color:#e6e6e6}.muted{color:#aaa}a{color:#8cc4ff}}
+@media print{form,button,.hp,.noprint{display:none!important}body{max-width:none;margin:0;color:#000;background:#fff}a{color:#000}}`;
 
 export function page(newsletter: Newsletter, title: string, body: Html): Html {
   return html`<!doctype html>
@@ -65,7 +66,7 @@ ${
     ? html`<p class="muted">No issues yet.</p>`
     : html`<ul class="archive">${archive.map(
         (i) =>
-          html`<li><a href="/archive/${i.slug}">${i.subject}</a> <span class="muted">${i.issueDate}</span></li>`,
+          html`<li><a href="/archive/${i.slug}">${i.subject}</a> <span class="muted">${i.issueDate}</span> <a class="noprint" href="/archive/${i.slug}.pdf">PDF</a></li>`,
       )}</ul>`
 }`,
   );

@@ -10,6 +10,7 @@ import {
 } from "../subscribers/lifecycle.js";
 import { archivedIssues, atomFeed, webVersion } from "./archive.js";
 import type { AppDeps } from "./deps.js";
+import { editionRoutes } from "./edition.js";
 import { homePage, managePage, messagePage, unsubscribePage } from "./pages.js";
 import { readFields } from "./request.js";
 
@@ -20,6 +21,7 @@ export function publicRoutes(deps: AppDeps) {
 
   app.get("/", async (c) => c.html(homePage(newsletter, await archivedIssues(db))));
 
+  app.route("/", editionRoutes(deps));
   app.get("/archive/:slug", async (c) => {
     const body = await webVersion(db, c.req.param("slug"), publicUrl);
     if (body === undefined) throw new HTTPException(404, { message: "no such issue" });

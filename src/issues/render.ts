@@ -2,6 +2,7 @@ import { render } from "@react-email/components";
 import { convert, type FormatCallback } from "html-to-text";
 import { createElement } from "react";
 import type { Masthead } from "../../emails/_components/content.js";
+import { placeholders } from "../../emails/_components/placeholders.js";
 import IssueEmail from "../../emails/issue.js";
 import type { Newsletter } from "../newsletter.js";
 import type { ParsedIssue } from "./parse.js";
@@ -34,13 +35,20 @@ export function dateLabel(isoDate: string): string {
   });
 }
 
+/**
+ * Where the PDF edition is served when the front matter names no other PDF. The "view in browser"
+ * URL is always `${PUBLIC_URL}/archive/<slug>`, so its placeholder plus `.pdf` is the edition's
+ * address, and the rendition stays free of the public URL (filled in per reader, like the rest).
+ */
+const editionUrl = `${placeholders.viewUrl}.pdf`;
+
 export async function renderIssue(issue: ParsedIssue, newsletter: Newsletter): Promise<Rendition> {
   const element = createElement(IssueEmail, {
     masthead: mastheadOf(newsletter),
     volumeLabel: `Vol ${issue.volume}`,
     dateLabel: dateLabel(issue.date),
     preheader: issue.preheader,
-    pdfUrl: issue.pdf,
+    pdfUrl: issue.pdf ?? editionUrl,
     intro: issue.intro,
     stories: issue.stories,
   });

@@ -3,6 +3,7 @@ import type { Db } from "../db/database.js";
 import { type Issue, issues } from "../db/schema.js";
 import { DigestError } from "../errors.js";
 import type { Newsletter } from "../newsletter.js";
+import { renderPdf, storeIssuePdf } from "./edition.js";
 import { checkIssue, formatProblem } from "./lint.js";
 import type { Problem } from "./markdown.js";
 
@@ -31,6 +32,8 @@ export async function saveIssue(
       `the issue has errors:\n${errors.map((p) => formatProblem(fileName, p)).join("\n")}`,
     );
   }
+  // Rendered before anything is written: an issue is never stored without its PDF edition.
+  const pdf = await renderPdf(issue, newsletter);
   const values = {
     slug: issue.slug,
     volume: issue.volume,
@@ -47,6 +50,7 @@ export async function saveIssue(
     .onConflictDoUpdate({ target: issues.slug, set: { ...values, updatedAt: sql`now()` } })
     .returning({ id: issues.id, createdAt: issues.createdAt, updatedAt: issues.updatedAt });
   if (!row) throw new Error("insert returned no row");
+  await storeIssuePdf(db, row.id, pdf);
   const [stored] = await db.select().from(issues).where(eq(issues.id, row.id));
   if (!stored) throw new Error("stored issue vanished");
   return {

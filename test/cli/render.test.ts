@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simpleParser } from "mailparser";
 import { describe, expect, it } from "vitest";
-import { digest } from "../helpers/cli.js";
+import { digest, repoRoot } from "../helpers/cli.js";
+import { pdfText, squash } from "../issues/pdf-reader.js";
 
 const work = mkdtempSync(join(tmpdir(), "digest-render-"));
 const noDatabase = {
@@ -14,16 +15,32 @@ const noDatabase = {
 };
 
 describe("digest render", () => {
-  it("writes exactly one html, txt and eml for the example issue, needing no database or secret", async () => {
+  it("writes exactly one html, txt, eml and pdf for the example issue, needing no database or secret", async () => {
     const out = join(work, "out");
     const r = digest(["render", "examples/issues/vol-2-6.md", "--out", out], { env: noDatabase });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(["vol-2-6.eml", "vol-2-6.html", "vol-2-6.txt"]);
+    expect(readdirSync(out).sort()).toEqual(["vol-2-6.eml", "vol-2-6.html", "vol-2-6.pdf", "vol-2-6.txt"]);
     const mail = await simpleParser(readFileSync(join(out, "vol-2-6.eml")));
     expect(mail.headers.get("content-type")).toMatchObject({ value: "multipart/alternative" });
     expect(mail.text).toContain("The Philippines getting US-Japan help to contain oil spill");
     expect(r.stdout).toMatch(/vol-2-6\.html +\d+\.\d KB/);
+    expect(r.stdout).toMatch(/vol-2-6\.pdf +\d+\.\d KB/);
+    const pdf = readFileSync(join(out, "vol-2-6.pdf"));
+    expect(squash(pdfText(pdf))).toContain(squash("US and Japan sign deal on critical minerals"));
+  });
+
+  it("renders the PDF from the compiled package, finding its fonts from any working folder", () => {
+    const out = join(work, "elsewhere");
+    const issue = join(repoRoot, "test/issues/fixtures/vol-9-1.md");
+    const r = digest(["render", issue, "--out", out, "--newsletter", join(repoRoot, "newsletter.yaml")], {
+      env: noDatabase,
+      cwd: work,
+    });
+    expect(r.code).toBe(0);
+    expect(squash(pdfText(readFileSync(join(out, "vol-9-1.pdf"))))).toContain("日米同盟は、インド太平洋地域");
+    // Without `pdf:` in the front matter, the email's download button points to the PDF edition.
+    expect(readFileSync(join(out, "vol-9-1.html"), "utf8")).toContain("/archive/vol-9-1.pdf");
   });
 
   it("refuses a malformed issue with the file and line, and writes nothing", () => {

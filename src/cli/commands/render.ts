@@ -5,7 +5,7 @@ import { newsletterOption } from "../context.js";
 export function register(program: Command): void {
   program
     .command("render")
-    .description("render an issue to HTML, plain text and a sample .eml (needs no database)")
+    .description("render an issue to HTML, plain text, a sample .eml and the PDF edition (needs no database)")
     .argument("<issue.md>", "the issue's Markdown file")
     .option("--out <dir>", "output folder, created if missing", "out")
     .option(...newsletterOption)
