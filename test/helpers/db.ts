@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
-import { afterAll } from "vitest";
+import { afterAll, onTestFinished } from "vitest";
 import { openDatabase } from "../../src/db/connect.js";
 import type { Database } from "../../src/db/database.js";
 import { migrateDatabase } from "../../src/db/migrate.js";
+import { databasePattern, testRunId } from "./run.js";
 
 /** The shared PostgreSQL every machine runs; each test file gets its own database in it. */
 export const sharedPostgresUrl = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -13,11 +14,25 @@ export interface TestDatabase extends Database {
 }
 
 /**
- * Creates a fresh, migrated database for one test file and drops it after the file's tests.
- * Call at the top level of a test file or in beforeAll.
+ * Runs `cleanup` when the current test ends, or after the file's tests when called outside a test
+ * (at the top level or in beforeAll). An `afterAll` registered inside a running test never runs,
+ * which is how databases made inside tests used to be left behind.
+ */
+function whenDone(cleanup: () => Promise<void>): void {
+  try {
+    onTestFinished(cleanup);
+  } catch {
+    afterAll(cleanup);
+  }
+}
+
+/**
+ * Creates a fresh, migrated database and drops it after the current test, or after the file's
+ * tests when called at the top level or in beforeAll. Its name carries the run's id, so the end of
+ * the run drops it even if this process dies first (test/global-setup.ts).
  */
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
-  const name = `digest_test_${randomBytes(6).toString("hex")}`;
+  const name = `${databasePattern(testRunId())}${randomBytes(5).toString("hex")}`;
   const admin = postgres(sharedPostgresUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   await admin.end();
@@ -25,11 +40,14 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   url.pathname = `/${name}`;
   const database = await openDatabase({ url: url.toString() });
   if (options.migrate !== false) await migrateDatabase(database);
-  afterAll(async () => {
-    await database.close();
-    const cleanup = postgres(sharedPostgresUrl, { max: 1, onnotice: () => {} });
-    await cleanup.unsafe(`drop database if exists ${name} with (force)`);
-    await cleanup.end();
+  whenDone(async () => {
+    try {
+      await database.close();
+    } finally {
+      const cleanup = postgres(sharedPostgresUrl, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    }
   });
   return { ...database, url: url.toString() };
 }
@@ -38,6 +56,6 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
 export async function createEmbeddedDatabase(): Promise<Database> {
   const database = await openDatabase({ memory: true });
   await migrateDatabase(database);
-  afterAll(() => database.close());
+  whenDone(() => database.close());
   return database;
 }
