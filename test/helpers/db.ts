@@ -13,16 +13,27 @@ export interface TestDatabase extends Database {
   url: string;
 }
 
-/**
- * Runs `cleanup` when the current test ends, or after the file's tests when called outside a test
- * (at the top level or in beforeAll). An `afterAll` registered inside a running test never runs,
- * which is how databases made inside tests used to be left behind.
- */
+/** Cleanups not run yet: the file's end runs whatever its tests have not. */
+const pending = new Set<() => Promise<void>>();
+
+// Registered when a test file first imports this module, which happens while vitest collects the
+// file, so it runs after the file's tests (and, hooks running as a stack, after the file's own
+// afterAll hooks have closed what used the databases). An afterAll registered later, from inside
+// beforeAll or a test, is silently never run: that is how test databases used to be left behind.
+afterAll(async () => {
+  for (const cleanup of [...pending]) await cleanup();
+});
+
+/** Runs `cleanup` when the current test ends, or at the end of the file when called outside a test. */
 function whenDone(cleanup: () => Promise<void>): void {
+  const once = async () => {
+    if (pending.delete(once)) await cleanup();
+  };
+  pending.add(once);
   try {
-    onTestFinished(cleanup);
+    onTestFinished(once);
   } catch {
-    afterAll(cleanup);
+    // Not inside a test (top level or beforeAll): the file-end hook above runs it.
   }
 }
 
