@@ -11,6 +11,13 @@ export interface Leftovers {
 const postgresUrl = () => process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const redisUrl = () => process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
+/** A client that fails at once when Redis is not there, instead of reconnecting for ever. */
+function openRedis(): Redis {
+  const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on("error", () => {}); // the command that needed the connection fails and says why
+  return redis;
+}
+
 async function scanKeys(redis: Redis, pattern: string, each: (keys: string[]) => Promise<unknown>) {
   let cursor = "0";
   do {
@@ -23,7 +30,7 @@ async function scanKeys(redis: Redis, pattern: string, each: (keys: string[]) =>
 /** The databases and Redis keys of one run that are still there. */
 export async function findLeftovers(run: string): Promise<Leftovers> {
   const sql = postgres(postgresUrl(), { max: 1, onnotice: () => {} });
-  const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 3 });
+  const redis = openRedis();
   try {
     const rows = await sql<{ datname: string }[]>`
       select datname from pg_database where starts_with(datname, ${databasePattern(run)}) order by datname`;
@@ -45,7 +52,7 @@ export async function findLeftovers(run: string): Promise<Leftovers> {
  */
 export async function sweepRun(run: string): Promise<Leftovers> {
   const sql = postgres(postgresUrl(), { max: 1, onnotice: () => {} });
-  const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 3 });
+  const redis = openRedis();
   try {
     const rows = await sql<{ datname: string }[]>`
       select datname from pg_database where starts_with(datname, ${databasePattern(run)}) order by datname`;
