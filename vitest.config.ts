@@ -7,6 +7,9 @@ export default defineConfig({
   test: {
     pool: "forks",
     setupFiles: ["test/setup.ts"],
+    // Gives each run an id that test databases and queue prefixes carry, and removes at the end
+    // whatever of the run is still on the shared PostgreSQL and Redis.
+    globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [

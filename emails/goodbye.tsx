@@ -1,4 +1,5 @@
-import { Link, Text } from "@react-email/components";
+import { Link } from "@react-email/link";
+import { Text } from "@react-email/text";
 import type { Masthead } from "./_components/content.js";
 import { Layout, sampleMasthead } from "./_components/layout.js";
 import { colors } from "./_components/theme.js";

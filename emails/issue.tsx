@@ -1,4 +1,8 @@
-import { Button, Heading, Link, Section, Text } from "@react-email/components";
+import { Button } from "@react-email/button";
+import { Heading } from "@react-email/heading";
+import { Link } from "@react-email/link";
+import { Section } from "@react-email/section";
+import { Text } from "@react-email/text";
 import type { Block, Masthead, Story } from "./_components/content.js";
 import { Layout, sampleMasthead } from "./_components/layout.js";
 import { placeholders } from "./_components/placeholders.js";

@@ -1,4 +1,7 @@
-import { Heading, Img, Link, Text } from "@react-email/components";
+import { Heading } from "@react-email/heading";
+import { Img } from "@react-email/img";
+import { Link } from "@react-email/link";
+import { Text } from "@react-email/text";
 import type { CSSProperties, ReactNode } from "react";
 import type { Block, Inline } from "./content.js";
 import { colors } from "./theme.js";

@@ -1,4 +1,4 @@
-import { render } from "@react-email/components";
+import { render } from "@react-email/render";
 import { convert, type FormatCallback } from "html-to-text";
 import { createElement } from "react";
 import type { Masthead } from "../../emails/_components/content.js";

@@ -1,4 +1,4 @@
-import { render } from "@react-email/components";
+import { render } from "@react-email/render";
 import { createElement } from "react";
 import ConfirmEmail from "../../emails/confirm.js";
 import GoodbyeEmail from "../../emails/goodbye.js";

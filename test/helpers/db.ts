@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
-import { afterAll } from "vitest";
+import { afterAll, onTestFinished } from "vitest";
 import { openDatabase } from "../../src/db/connect.js";
 import type { Database } from "../../src/db/database.js";
 import { migrateDatabase } from "../../src/db/migrate.js";
+import { databasePattern, testRunId } from "./run.js";
 
 /** The shared PostgreSQL every machine runs; each test file gets its own database in it. */
 export const sharedPostgresUrl = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -12,12 +13,37 @@ export interface TestDatabase extends Database {
   url: string;
 }
 
+/** Cleanups not run yet: the file's end runs whatever its tests have not. */
+const pending = new Set<() => Promise<void>>();
+
+// Registered when a test file first imports this module, which happens while vitest collects the
+// file, so it runs after the file's tests (and, hooks running as a stack, after the file's own
+// afterAll hooks have closed what used the databases). An afterAll registered later, from inside
+// beforeAll or a test, is silently never run: that is how test databases used to be left behind.
+afterAll(async () => {
+  for (const cleanup of [...pending]) await cleanup();
+});
+
+/** Runs `cleanup` when the current test ends, or at the end of the file when called outside a test. */
+function whenDone(cleanup: () => Promise<void>): void {
+  const once = async () => {
+    if (pending.delete(once)) await cleanup();
+  };
+  pending.add(once);
+  try {
+    onTestFinished(once);
+  } catch {
+    // Not inside a test (top level or beforeAll): the file-end hook above runs it.
+  }
+}
+
 /**
- * Creates a fresh, migrated database for one test file and drops it after the file's tests.
- * Call at the top level of a test file or in beforeAll.
+ * Creates a fresh, migrated database and drops it after the current test, or after the file's
+ * tests when called at the top level or in beforeAll. Its name carries the run's id, so the end of
+ * the run drops it even if this process dies first (test/global-setup.ts).
  */
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
-  const name = `digest_test_${randomBytes(6).toString("hex")}`;
+  const name = `${databasePattern(testRunId())}${randomBytes(5).toString("hex")}`;
   const admin = postgres(sharedPostgresUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   await admin.end();
@@ -25,11 +51,14 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   url.pathname = `/${name}`;
   const database = await openDatabase({ url: url.toString() });
   if (options.migrate !== false) await migrateDatabase(database);
-  afterAll(async () => {
-    await database.close();
-    const cleanup = postgres(sharedPostgresUrl, { max: 1, onnotice: () => {} });
-    await cleanup.unsafe(`drop database if exists ${name} with (force)`);
-    await cleanup.end();
+  whenDone(async () => {
+    try {
+      await database.close();
+    } finally {
+      const cleanup = postgres(sharedPostgresUrl, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    }
   });
   return { ...database, url: url.toString() };
 }
@@ -38,6 +67,6 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
 export async function createEmbeddedDatabase(): Promise<Database> {
   const database = await openDatabase({ memory: true });
   await migrateDatabase(database);
-  afterAll(() => database.close());
+  whenDone(() => database.close());
   return database;
 }

@@ -4,14 +4,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import { prefixPattern, testRunId } from "./run.js";
 import { freePort } from "./smtp.js";
 
 /** The shared Redis every machine runs. Tests only add keys under their own unique prefix to it. */
 export const sharedRedisUrl = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
-/** A QUEUE_PREFIX no other test uses, so queues never see another test's jobs. */
+/**
+ * A QUEUE_PREFIX no other test uses, so queues never see another test's jobs. It carries the run's
+ * id, so the end of the run deletes its keys even when the test could not (test/global-setup.ts).
+ */
 export function uniquePrefix(label = "t"): string {
-  return `test-${label}-${randomBytes(5).toString("hex")}`;
+  return `${prefixPattern(testRunId())}${label}-${randomBytes(5).toString("hex")}`;
 }
 
 /** Deletes every key of a prefix from the shared Redis (after a test). */

@@ -11,7 +11,7 @@ import { messageId, readerLinks, returnPath } from "../../src/sending/reader-lin
 
 const newsletter = loadNewsletter("newsletter.yaml");
 const seed = readFileSync("examples/issues/vol-2-6.md", "utf8");
-const seedText = readFileSync("../shared/seed/alliance-digest-vol-2-6.txt", "utf8");
+const seedText = readFileSync("test/fixtures/seed/alliance-digest-vol-2-6.txt", "utf8");
 
 /** The five headlines and five detail paragraphs as the seed publication has them. */
 const seedHeadlines = seedText

@@ -9,11 +9,10 @@ export function register(program: Command): void {
     .action(
       action(async (opts: { port: string }) => {
         const { spawn } = await import("node:child_process");
-        const { createRequire } = await import("node:module");
         const { join } = await import("node:path");
         const { packageRoot } = await import("../../paths.js");
-        const require = createRequire(join(packageRoot, "package.json"));
-        const cli = join(require.resolve("react-email"), "..", "cli", "index.mjs");
+        const { findPreviewServer } = await import("../preview-server.js");
+        const cli = findPreviewServer(packageRoot);
         const child = spawn(
           process.execPath,
           [cli, "dev", "--dir", join(packageRoot, "emails"), "--port", opts.port],
