@@ -30,8 +30,17 @@ export function createMetrics(db: Db) {
     labelNames: ["method", "code"],
     registers: [registry],
   });
+  const providerEvents = new Counter({
+    name: "digest_webhook_events_total",
+    help: "Provider webhook events by provider and outcome (applied, duplicate, unmatched, rejected)",
+    labelNames: ["provider", "outcome"],
+    registers: [registry],
+  });
   return {
     registry,
+    countProviderEvent(provider: string, outcome: string) {
+      providerEvents.inc({ provider, outcome });
+    },
     countRequest(method: string, code: number) {
       requests.inc({ method: /^[A-Z]{3,7}$/.test(method) ? method : "OTHER", code: String(code) });
     },
