@@ -30,7 +30,7 @@ const statusOf: Record<ErrorKind, 400 | 403 | 404 | 409 | 503> = {
 export async function createApp(deps: AppDeps) {
   // Imported here so that tests of one part do not load the other's dependencies.
   const { publicRoutes } = await import("./public.js");
-  const metrics = createMetrics(deps.db);
+  const metrics = createMetrics(deps.db, deps.bounceMailboxCounts);
   const app = new Hono();
 
   app.use("*", async (c, next) => {

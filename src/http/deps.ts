@@ -29,4 +29,6 @@ export interface AppDeps {
   dashboardQueues?: Queue[];
   /** Provider webhooks at /webhooks/*; all answer 404 when absent. */
   webhooks?: WebhookDeps;
+  /** Messages read from the bounce mailbox since start, by result (for /metrics). */
+  bounceMailboxCounts?: () => Record<string, number>;
 }
