@@ -106,7 +106,7 @@ export function startBounceMailbox(
     for (const uid of uids) {
       if (stopping) return;
       const message = await imap.fetchOne(String(uid), { source: true }, { uid: true });
-      if (!message || !message.source) continue;
+      if (message === false || !message.source) continue;
       // A database failure throws here and leaves the message where it is, for the next pass.
       const outcome = await applyMailedReport(deps.report, message.source);
       deps.count?.(outcome.result);

@@ -201,7 +201,7 @@ describe("the bounce mailbox", () => {
       await imap.mailboxOpen("INBOX");
       const [uid] = (await imap.search({ all: true }, { uid: true })) || [];
       const message = await imap.fetchOne(String(uid), { source: true }, { uid: true });
-      if (!message || !message.source) throw new Error("no message left");
+      if (message === false || !message.source) throw new Error("no message left");
       expect((await applyMailedReport(report, message.source)).result).toBe("applied");
     });
     const second = start();
