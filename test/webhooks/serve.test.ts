@@ -135,6 +135,9 @@ describe("digest serve with a relay's bounce settings", () => {
         5_000,
         "the bounce moved to Bounces/Processed",
       );
+      const metrics = await (await fetch(`http://127.0.0.1:${serve.httpPort}/metrics`)).text();
+      expect(metrics).toMatch(/digest_bounce_mailbox_messages\{result="applied"\} 1/);
+      expect(metrics).toMatch(/digest_webhook_events_total\{provider="mailgun",outcome="applied"\} 1/);
     } finally {
       await imap.logout();
     }

@@ -5,6 +5,7 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { snsKeySource } from "../../src/bounces/providers/sns.js";
+import { bounceSources } from "../../src/bounces/sources.js";
 import { createApp } from "../../src/http/app.js";
 import { redisReplayMemory, type WebhookDeps } from "../../src/http/webhooks.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
@@ -454,5 +455,23 @@ describe("settings", () => {
     const suppressed = (await snapshot()).rows.filter((r) => r.status !== "active").map((r) => r.email);
     expect(suppressed.sort()).toEqual([0, 1, 3, 7, 8, 10, 12, 13].map(reader).sort());
     expect(await suppressedCount(database)).toBe(8);
+  });
+
+  it("staff see where each of the send's bounces came from, and why", async () => {
+    const [send] = await database.query<{ id: string }>(sql`select id from sends`);
+    const sources = await bounceSources(database.db, send?.id ?? "");
+    const summary = sources.map((s) => `${s.label} ${s.type} ${s.reason} ${s.count}`).sort();
+    expect(summary).toEqual(
+      [
+        "webhook: ses hard user_unknown 2",
+        "webhook: ses complaint complaint 1",
+        "webhook: ses soft user_unknown 1",
+        "webhook: postmark hard user_unknown 1",
+        "webhook: postmark complaint complaint 1",
+        "webhook: mailgun hard user_unknown 1",
+        "webhook: sendgrid hard user_unknown 1",
+        "webhook: sendgrid complaint complaint 1",
+      ].sort(),
+    );
   });
 });
