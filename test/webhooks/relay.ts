@@ -84,8 +84,14 @@ export async function sendThroughRelay(
   for (const [messageId, id] of relay.ids) {
     const ref = verifiedMessageRef(secret, identity.domain, messageId);
     if (!ref) throw new Error(`the relay got a Message-ID that is not ours: ${messageId}`);
-    await database.query(sql`update deliveries set provider_message_id = coalesce(provider_message_id, ${id})
-      where id = ${ref.deliveryId}`);
+    const [row] = await database.query<{ provider_message_id: string }>(sql`update deliveries
+      set provider_message_id = coalesce(provider_message_id, ${id})
+      where id = ${ref.deliveryId} returning provider_message_id`);
+    // A worker that records the id must record exactly what the relay said after "250 Ok ".
+    if (row?.provider_message_id !== id)
+      throw new Error(
+        `delivery ${ref.deliveryId}: recorded relay id ${row?.provider_message_id}, the relay said ${id}`,
+      );
   }
   return pipe;
 }
