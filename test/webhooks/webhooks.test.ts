@@ -346,6 +346,17 @@ describe("Mailgun", () => {
     expect(await statusOf(database, reader(10))).toBe("bounced");
   });
 
+  it("a temporary failure (Mailgun retries it) changes nothing", async () => {
+    const before = await snapshot();
+    const event = mailgunFailure(11);
+    const temporary = {
+      ...event,
+      "event-data": { ...event["event-data"], severity: "temporary", reason: "generic" },
+    };
+    expect((await post("/webhooks/mailgun", JSON.stringify(temporary))).status).toBe(200);
+    expect(await snapshot()).toEqual(before);
+  });
+
   it("a bad signature, a stale timestamp or a reused token gets 401 and changes nothing", async () => {
     const before = await snapshot();
     const bad = mailgunFailure(11, { ...mailgunSignature(mailgunKey), signature: "0".repeat(64) });

@@ -39,7 +39,7 @@ export function verifyMailgun(payload: unknown, signingKey: string, nowSeconds: 
 }
 
 /**
- * Mailgun's `failed` (permanent or temporary) and `complained` events. Mailgun keeps our Message-ID
+ * Mailgun's permanent `failed` and `complained` events. Mailgun keeps our Message-ID
  * as its message id (`message.headers.message-id`, without brackets).
  */
 export function mailgunEvents(payload: unknown): ProviderEvent[] {
@@ -57,7 +57,8 @@ export function mailgunEvents(payload: unknown): ProviderEvent[] {
     ...(messageId ? { messageId } : {}),
   };
   if (kind === "complained") return [{ ...common, bounce: complaintBounce(address) }];
-  if (kind !== "failed") return [];
+  // A temporary failure is an attempt Mailgun retries (a delay); its final word is a permanent one.
+  if (kind !== "failed" || str(e.severity) !== "permanent") return [];
   const status = obj(e["delivery-status"]);
   const code = str(status.code);
   const words = [str(status.message), str(status.description)].filter((w) => w !== "").join(" ");
@@ -65,7 +66,7 @@ export function mailgunEvents(payload: unknown): ProviderEvent[] {
     address,
     status: str(status["enhanced-code"]),
     diagnostic: code && !words.startsWith(code) ? `${code} ${words}` : words || str(e.reason),
-    temporary: str(e.severity) !== "permanent",
+    temporary: false,
   });
   return [{ ...common, bounce: failureBounce(recipient, messageId) }];
 }

@@ -40,11 +40,11 @@ export function postmarkEvents(payload: unknown): ProviderEvent[] {
 }
 
 // Postmark's bounce types that report a failure; auto-replies, (un)subscribe requests and address
-// changes are not about delivery and are ignored.
+// changes are not about delivery, and "Transient" is a delay Postmark still retries (like a DSN's
+// Action: delayed): all ignored.
 const FAILURES = new Set([
   "HardBounce",
   "SoftBounce",
-  "Transient",
   "DnsError",
   "BadEmailAddress",
   "Blocked",
@@ -53,7 +53,7 @@ const FAILURES = new Set([
   "DMARCPolicy",
   "Unknown",
 ]);
-const TEMPORARY = new Set(["SoftBounce", "Transient", "DnsError", "Blocked"]);
+const TEMPORARY = new Set(["SoftBounce", "DnsError", "Blocked"]);
 
 /** `Authorization: Basic ...` against WEBHOOK_POSTMARK_AUTH (`user:password`), in constant time. */
 export function postmarkAuthorized(header: string | undefined, expected: string): boolean {
