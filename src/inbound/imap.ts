@@ -141,6 +141,8 @@ export function startBounceMailbox(
       const unparsed = (await imap.mailboxCreate([target.mailbox, "Unparsed"])).path;
       await imap.mailboxOpen(target.mailbox);
       imap.on("exists", () => wake());
+      // A lost connection ends the wait at once: the loop reconnects instead of sleeping on.
+      imap.on("close", () => wake());
       deps.log.info(
         { host: target.host, mailbox: target.mailbox, idle: imap.capabilities.has("IDLE") },
         "bounce mailbox: reading",
