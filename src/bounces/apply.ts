@@ -32,6 +32,10 @@ export interface ReportInput {
   bounce: Bounce;
   proofs: ReportProof[];
   source: BounceSource;
+  /** The report's own id (its Message-ID, a provider's event id): the same report counts once. */
+  reportId?: string;
+  /** The relay that reported it, for webhook reports. */
+  provider?: string;
 }
 
 export type ReportOutcome =
@@ -58,7 +62,13 @@ export async function applyReport(deps: ApplyReportDeps, input: ReportInput): Pr
   // Only the recipient we mailed goes into the record: a report's other addresses are not ours to keep.
   const recorded = await recordBounce(
     { db: deps.db, softBounceLimit: deps.softBounceLimit },
-    { bounce: { ...bounce, recipients: theirs }, deliveryId, source: input.source },
+    {
+      bounce: { ...bounce, recipients: theirs },
+      deliveryId,
+      source: input.source,
+      ...(input.reportId ? { reportId: input.reportId } : {}),
+      ...(input.provider ? { provider: input.provider } : {}),
+    },
   );
   return { applied: true, deliveryId, recorded };
 }

@@ -64,7 +64,7 @@ const NO_VALID_RECIPIENTS: RegExp = /\bno valid recipients?\b/i;
 
 // Directory answers that only a missing mailbox produces; they stand without a code or command.
 const USER_UNKNOWN_STRONG: RegExp =
-  /recipient (?:name|address) (?:is )?not recognized|not listed in (?:the )?(?:domino directory|public name & address book|directory)|address couldn't be found|address could not be found|(?:wasn't|was not) found at|invalid recipient|no mailbox (?:here )?by that name/i;
+  /recipient (?:name|address) (?:is )?not recognized|not listed in (?:the )?(?:domino directory|public name & address book|directory)|address couldn't be found|address could not be found|(?:wasn't|was not) found at|invalid recipient|no mailbox (?:here )?by that name|unknown user: ?<?[^\s<>@]+@/i;
 
 // Weaker domain wording ("Invalid domain"): hard only when a code or the RCPT command confirms it.
 const BAD_DOMAIN: RegExp =
@@ -186,7 +186,8 @@ export function classifyReason(input: ClassifyInput): FailureClass {
         /^55[13]$/.test(reply);
     if (confirmed) return { type: "hard", reason: hard === "bad_domain" ? "host_unknown" : hard };
   } else if (hard === "mailbox_unknown" || hard === "invalid_userid") {
-    if (!command.startsWith("DATA") && (hard === "mailbox_unknown" || permanent))
+    // A report that quotes no code at all is a final one (delays are typed apart), as for DNS below.
+    if (!command.startsWith("DATA") && (hard === "mailbox_unknown" || permanent || (!lead && !reply)))
       return { type: "hard", reason: "user_unknown" };
   } else if (hard === "access_denied") {
     if (!command.startsWith("DATA") && /^55[04]$/.test(reply) && codes.some((c) => /^5\.[47]\.1$/.test(c)))
@@ -217,13 +218,58 @@ export function classifyReason(input: ClassifyInput): FailureClass {
 
 /** The last SMTP command the text says an answer replied to. */
 export function lastCommand(text: string): string {
+  const transcript = failedInTranscript(text);
+  if (transcript) return transcript;
   const found = [
     ...text.matchAll(
-      /(?:in reply to|after|>>>)\s*(?:end of\s+)?(rcpt|data|mail|helo|ehlo|starttls|quit)\b|\b(rcpt)[ _]to\b/gi,
+      /(?:in reply to|after)\s*(?:end of\s+)?(rcpt|data|mail|helo|ehlo|starttls|quit)\b|\b(rcpt)[ _]to\b/gi,
     ),
   ];
   const last = found.at(-1);
   return last?.[1] ?? last?.[2] ?? "";
+}
+
+/**
+ * In a session transcript (">>> RCPT To:<a>", "<<< 550 ..."), the command the first failure of the
+ * last failed session answered.
+ * With pipelining (RFC 2920) a client sends RCPT and DATA before reading either answer, and the
+ * answers come back in order: the 550 after ">>> DATA" may be RCPT's. Replies are matched to
+ * commands first in, first out; a reply's continuation lines ("550-") are not an answer of their own.
+ */
+function failedInTranscript(text: string): string {
+  if (!text.includes(">>>") || !text.includes("<<<")) return "";
+  // A transcript may hold sessions with several hosts ("While talking to ..."): the last one that
+  // failed is the one that ended delivery.
+  const sessions = text.split(/while talking to/i).map(firstFailureIn);
+  return sessions.filter((c) => c !== "").at(-1) ?? "";
+}
+
+function firstFailureIn(text: string): string {
+  const items = [...text.matchAll(/(>>>|<<<)\s*([A-Za-z]+|\d{3}(?=[ -]|$)-?)/g)]
+    .map((m) => ({ sent: m[1] === ">>>", token: (m[2] ?? "").toUpperCase() }))
+    // A reply's continuation lines ("550-") are not an answer of their own.
+    .filter((item) => item.sent || /^\d{3}$/.test(item.token));
+  let pending: string[] = [];
+  for (let i = 0; i < items.length; ) {
+    const item = items[i];
+    if (item?.sent) {
+      pending.push(item.token);
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < items.length && !items[j]?.sent) j++;
+    const replies = items.slice(i, j).map((r) => r.token);
+    // More answers than shown commands: the first ones answer commands the transcript left out
+    // (sendmail shows only the last command of a pipelined group).
+    const unseen = Math.max(0, replies.length - pending.length);
+    for (const [k, code] of replies.entries()) {
+      if (/^[45]/.test(code)) return k < unseen ? "UNSHOWN" : (pending[k - unseen] ?? "UNSHOWN");
+    }
+    pending = pending.slice(replies.length - unseen);
+    i = j;
+  }
+  return "";
 }
 
 function hardByText(text: string): string | undefined {

@@ -5,7 +5,7 @@
  */
 import { type ParsedMail, simpleParser } from "mailparser";
 import type { Bounce, BounceRecipient } from "./bounce.js";
-import { classifyReason, type FailureClass } from "./classify.js";
+import { classifyReason, type FailureClass, lastCommand } from "./classify.js";
 import { addressesOfHeader, inlineFeedbackReport, parseFeedbackReport } from "./complaint.js";
 import { dsnRecipients } from "./dsn.js";
 import { decodeText, normalizeRaw, oneLine } from "./fields.js";
@@ -160,16 +160,32 @@ function firstPerAddress<T extends { address: string }>(rows: T[]): T[] {
 
 // Reads the closest words first; wider text only when those words name no reason.
 function classifyWithContext(status: string, texts: string[]): FailureClass {
-  let result: FailureClass = classifyReason({ status, diagnostic: "" });
+  // The SMTP stage may be told only in the human-readable part ("in reply to end of DATA command")
+  // while the Diagnostic-Code quotes the answer alone. The widest text is read first: a
+  // recipient's window of lines is an excerpt, a transcript cut apart.
+  const stage =
+    [...texts]
+      .reverse()
+      .map(lastCommand)
+      .find((c) => c !== "") ?? "";
+  const command = stage ? { command: stage } : {};
+  let result: FailureClass = classifyReason({ status, diagnostic: "", ...command });
   let context = "";
   for (const text of texts) {
     if (!text.trim()) continue;
     context = context ? `${context}\n${text}` : text;
-    result = classifyReason({ status, diagnostic: context });
-    if (!WEAK.has(result.reason)) return result;
+    result = classifyReason({ status, diagnostic: context, ...command });
+    if (!WEAK.has(result.reason)) break;
   }
+  // "User unknown" beside the report's own statement that the account is disabled is about a
+  // mailbox that exists (some carriers answer so for suspended accounts): never hard.
+  if (result.type === "hard" && result.reason === "user_unknown" && DISABLED.test(texts.join("\n")))
+    return { type: "soft", reason: "mailbox_disabled" };
   return result;
 }
+
+const DISABLED =
+  /\baccount (?:is |has been |was )?(?:disabled|suspended|deactivated|inactive|locked)|(?:disabled|suspended|deactivated|inactive) account/i;
 
 const WEAK = new Set(["other", "temporary", "filtered"]);
 
@@ -245,7 +261,7 @@ function headerIn(block: string, name: string): string | undefined {
 }
 
 const DAEMON =
-  /mailer-daemon|postmaster|mail delivery|mail administrator|mail system|mailmaster|delivery subsystem/i;
+  /mailer-daemon|post_?master|mail delivery|mail administrator|mail system|mailmaster|delivery subsystem/i;
 const BOUNCE_SUBJECT =
   /undeliver|undelivered|delivery (?:status|fail|notification|report)|returned (?:mail|to sender)|failure notice|mail delivery|could not be delivered|not delivered|delivery has failed|rejected|bounce|nondeliverable|non-delivery|unzustellbar|non remis|no entregado|失敗|エラー|error/i;
 

@@ -26,6 +26,14 @@ export interface RecordBounceInput {
    */
   deliveryId: number;
   source: BounceSource;
+  /**
+   * The report's own identity (the bounce message's Message-ID, a provider's event id): recording
+   * the same report for the same delivery twice changes nothing, so a mailbox reader restarted
+   * between applying and moving a message, or a webhook retried by its provider, counts once.
+   */
+  reportId?: string;
+  /** The relay that reported it (ses, postmark, mailgun, sendgrid), shown to staff. */
+  provider?: string;
 }
 
 export interface RecordedBounce {
@@ -35,6 +43,8 @@ export interface RecordedBounce {
   subscriberStatus?: string;
   /** True when this report put the address on the suppression list. */
   suppressed: boolean;
+  /** True when the same report was already recorded for this delivery: nothing changed. */
+  duplicate?: boolean;
 }
 
 const stoppingComplaints = new Set(["abuse", "fraud", "opt-out"]);
@@ -51,6 +61,13 @@ export async function recordBounce(
     const [match] = await run<{ id: string; email: string }>(sql`
       select s.id, s.email from deliveries d join subscribers s on s.id = d.subscriber_id
       where d.id = ${input.deliveryId} for update of s`);
+    // The lock above serialises reports about one reader, so two copies of a report cannot both
+    // pass this check.
+    if (input.reportId) {
+      const [seen] = await run(sql`select 1 from bounces where delivery_id = ${input.deliveryId}
+        and details->>'reportId' = ${input.reportId} limit 1`);
+      if (seen) return { ...(match ? { subscriberId: match.id } : {}), suppressed: false, duplicate: true };
+    }
 
     const complaintStops =
       bounce.type === "complaint" && stoppingComplaints.has(bounce.feedbackType ?? "abuse");
@@ -91,7 +108,7 @@ export async function recordBounce(
     await run(sql`insert into bounces (delivery_id, subscriber_id, type, feedback_type, reason, status, diagnostic, source, details)
       values ((select id from deliveries where id = ${input.deliveryId ?? null}), ${match?.id ?? null}, ${bounce.type}, ${bounce.feedbackType ?? null},
         ${first?.reason ?? null}, ${first?.status ?? null}, ${first?.diagnostic ?? null}, ${input.source},
-        ${JSON.stringify({ recipients: bounce.recipients, originalMessageId: bounce.originalMessageId })}::jsonb)`);
+        ${JSON.stringify({ recipients: bounce.recipients, originalMessageId: bounce.originalMessageId, reportId: input.reportId, provider: input.provider })}::jsonb)`);
     return { ...(match ? { subscriberId: match.id, subscriberStatus: status } : {}), suppressed };
   });
 }

@@ -1,12 +1,15 @@
 import { type ServerType, serve } from "@hono/node-server";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import { snsKeySource } from "../bounces/providers/sns.js";
 import { type Config, loadConfig, resolvePublicUrl } from "../config.js";
 import { databaseTarget, openDatabase } from "../db/connect.js";
 import type { Database } from "../db/database.js";
 import { createApp } from "../http/app.js";
 import { redisRateLimiter, socketAddress } from "../http/request.js";
+import { redisReplayMemory, visitSubscribeUrl } from "../http/webhooks.js";
 import { inboundActions } from "../inbound/actions.js";
+import { type BounceMailbox, startBounceMailbox } from "../inbound/imap.js";
 import { knownMailboxes } from "../inbound/recipient.js";
 import { startInboundServer } from "../inbound/server.js";
 import { createLogger, type Logger } from "../log.js";
@@ -39,8 +42,21 @@ export const serveSettings = [
   "inboundSmtpPort",
   "softBounceLimit",
   "sendBatchSize",
+  // Bounces from relays (provider webhooks, the bounce mailbox): each is off when unset.
+  "bounceImapUrl",
+  "snsCertFile",
+  "webhookPostmarkAuth",
+  "webhookMailgunSigningKey",
+  "webhookSendgridPublicKey",
 ] as const;
-export type ServeSettings = Config<(typeof serveSettings)[number]>;
+type RelaySettingName =
+  | "bounceImapUrl"
+  | "snsCertFile"
+  | "webhookPostmarkAuth"
+  | "webhookMailgunSigningKey"
+  | "webhookSendgridPublicKey";
+export type ServeSettings = Config<Exclude<(typeof serveSettings)[number], RelaySettingName>> &
+  Partial<Config<RelaySettingName>>;
 
 export interface RunningServe {
   httpPort: number;
@@ -69,6 +85,13 @@ export async function startServe(
   const queue = openQueue<TransactionalJob>(queueNames.transactional, queueSettings, producer);
   const deliveries = openQueue<DeliveriesJob>(queueNames.deliveries, queueSettings, producer);
   const notify = queueNotify(queue);
+  const report = {
+    db: database.db,
+    secret: settings.secret,
+    domain: identity.domain,
+    softBounceLimit: settings.softBounceLimit,
+  };
+  const mailboxCounts: Record<string, number> = {};
   const app = await createApp({
     db: database.db,
     notify,
@@ -81,6 +104,17 @@ export async function startServe(
     log,
     sending: { database, queue: deliveries, batchSize: settings.sendBatchSize },
     dashboardQueues: [queue, deliveries] as Queue[],
+    webhooks: {
+      report,
+      log,
+      snsKeys: snsKeySource(settings.snsCertFile ? { certFile: settings.snsCertFile } : {}),
+      confirmSubscription: visitSubscribeUrl,
+      ...(settings.webhookPostmarkAuth ? { postmarkAuth: settings.webhookPostmarkAuth } : {}),
+      ...(settings.webhookMailgunSigningKey ? { mailgunSigningKey: settings.webhookMailgunSigningKey } : {}),
+      ...(settings.webhookSendgridPublicKey ? { sendgridPublicKey: settings.webhookSendgridPublicKey } : {}),
+      ...redisReplayMemory(producer, settings.queuePrefix),
+    },
+    bounceMailboxCounts: () => mailboxCounts,
   });
   const server: ServerType = serve({ fetch: app.fetch, port: settings.port, hostname: "0.0.0.0" });
   await new Promise<void>((resolve, reject) => {
@@ -103,12 +137,28 @@ export async function startServe(
       softBounceLimit: settings.softBounceLimit,
     }),
   });
+  const mailbox: BounceMailbox | undefined = settings.bounceImapUrl
+    ? startBounceMailbox(
+        {
+          report,
+          log,
+          count: (result) => {
+            mailboxCounts[result] = (mailboxCounts[result] ?? 0) + 1;
+          },
+        },
+        settings.bounceImapUrl,
+      )
+    : undefined;
   log.info({ port: httpPort, inboundPort: inbound.port, publicUrl: publicUrl.url }, "serving");
   return {
     httpPort,
     inboundPort: inbound.port,
     async close() {
-      await Promise.all([inbound.close(), new Promise<void>((resolve) => server.close(() => resolve()))]);
+      await Promise.all([
+        inbound.close(),
+        new Promise<void>((resolve) => server.close(() => resolve())),
+        mailbox?.close(),
+      ]);
       await Promise.all([queue.close(), deliveries.close()]);
       producer.disconnect();
     },

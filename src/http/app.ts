@@ -30,7 +30,7 @@ const statusOf: Record<ErrorKind, 400 | 403 | 404 | 409 | 503> = {
 export async function createApp(deps: AppDeps) {
   // Imported here so that tests of one part do not load the other's dependencies.
   const { publicRoutes } = await import("./public.js");
-  const metrics = createMetrics(deps.db);
+  const metrics = createMetrics(deps.db, deps.bounceMailboxCounts);
   const app = new Hono();
 
   app.use("*", async (c, next) => {
@@ -38,9 +38,14 @@ export async function createApp(deps: AppDeps) {
     metrics.countRequest(c.req.method, c.res.status);
   });
   const small = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge });
-  // The import streams with its own cap; the issue route allows 2 MB of Markdown.
+  // The import streams with its own cap; the issue route allows 2 MB of Markdown; provider
+  // webhooks post batches (their own 1 MB cap).
   app.use("*", (c, next) =>
-    c.req.path === "/api/subscribers/import" || c.req.path === "/api/issues" ? next() : small(c, next),
+    c.req.path === "/api/subscribers/import" ||
+    c.req.path === "/api/issues" ||
+    c.req.path.startsWith("/webhooks/")
+      ? next()
+      : small(c, next),
   );
 
   app.get("/healthz", (c) => c.json({ ok: true }));
@@ -59,6 +64,12 @@ export async function createApp(deps: AppDeps) {
   if (deps.dashboardQueues) {
     const { dashboard, dashboardPath } = await import("./dashboard.js");
     app.route(dashboardPath, dashboard(deps.dashboardQueues));
+  }
+
+  if (deps.webhooks) {
+    const { maxWebhookBytes, webhookRoutes } = await import("./webhooks.js");
+    app.use("/webhooks/*", bodyLimit({ maxSize: maxWebhookBytes, onError: tooLarge }));
+    app.route("/webhooks", webhookRoutes(deps.webhooks, metrics.countProviderEvent));
   }
 
   app.route("/", publicRoutes(deps));

@@ -6,6 +6,7 @@ import type { Newsletter } from "../newsletter.js";
 import type { PlanDeps } from "../sending/plan.js";
 import type { Notify } from "../subscribers/notify.js";
 import type { RateLimiter } from "./request.js";
+import type { WebhookDeps } from "./webhooks.js";
 
 /** What the HTTP app needs, wired once by `digest serve` (or a test). */
 export interface AppDeps {
@@ -26,4 +27,8 @@ export interface AppDeps {
   sending?: PlanDeps;
   /** Queues shown by the BullMQ dashboard at /admin/queues; off when absent. */
   dashboardQueues?: Queue[];
+  /** Provider webhooks at /webhooks/*; all answer 404 when absent. */
+  webhooks?: WebhookDeps;
+  /** Messages read from the bounce mailbox since start, by result (for /metrics). */
+  bounceMailboxCounts?: () => Record<string, number>;
 }

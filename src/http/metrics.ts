@@ -8,8 +8,19 @@ import { subscriberStatuses } from "../db/schema.js";
  * Prometheus metrics, one registry per app (never prom-client's global one, so two apps in one
  * process do not clash). Subscriber counts are read from the database at scrape time, not kept.
  */
-export function createMetrics(db: Db) {
+export function createMetrics(db: Db, mailboxCounts?: () => Record<string, number>) {
   const registry = new Registry();
+  if (mailboxCounts) {
+    new Gauge({
+      name: "digest_bounce_mailbox_messages",
+      help: "Messages read from the bounce mailbox since start, by result (applied, duplicate, ignored, unparsed)",
+      labelNames: ["result"],
+      registers: [registry],
+      collect() {
+        for (const [result, n] of Object.entries(mailboxCounts())) this.set({ result }, n);
+      },
+    });
+  }
   new Gauge({
     name: "digest_subscribers",
     help: "Subscribers by status",
@@ -30,8 +41,17 @@ export function createMetrics(db: Db) {
     labelNames: ["method", "code"],
     registers: [registry],
   });
+  const providerEvents = new Counter({
+    name: "digest_webhook_events_total",
+    help: "Provider webhook events by provider and outcome (applied, duplicate, unmatched, rejected)",
+    labelNames: ["provider", "outcome"],
+    registers: [registry],
+  });
   return {
     registry,
+    countProviderEvent(provider: string, outcome: string) {
+      providerEvents.inc({ provider, outcome });
+    },
     countRequest(method: string, code: number) {
       requests.inc({ method: /^[A-Z]{3,7}$/.test(method) ? method : "OTHER", code: String(code) });
     },

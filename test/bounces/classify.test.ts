@@ -131,12 +131,15 @@ describe("classifyReason", () => {
     ).toBe("soft");
   });
 
-  it("'Invalid final delivery userid' with a 5xx is hard, without any code it stays soft", () => {
+  it("'Invalid final delivery userid' with a 5xx or with no code at all (a final report) is hard; with a 4xx soft", () => {
     expect(classifyReason({ diagnostic: "550 Invalid final delivery userid: a@example.org" })).toEqual({
       type: "hard",
       reason: "user_unknown",
     });
-    expect(classifyReason({ diagnostic: "Invalid final delivery userid: a@example.org" }).type).toBe("soft");
+    expect(classifyReason({ diagnostic: "Invalid final delivery userid: a@example.org" }).type).toBe("hard");
+    expect(classifyReason({ diagnostic: "450 Invalid final delivery userid: a@example.org" }).type).toBe(
+      "soft",
+    );
   });
 
   it("'Invalid userid' said after DATA stays soft (a content filter's words)", () => {

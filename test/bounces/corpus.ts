@@ -1,8 +1,11 @@
 /**
- * Scores parseBounce against the labelled bounce corpus (`shared/corpus/bounces`, beside the repo).
- * Row level: label row i is compared with the i-th recipient we report (a missing recipient counts
- * as "none"). File level: the file's label is its most severe row class, compared with `type`.
+ * Scores parseBounce against the labelled bounce corpus (test/fixtures/bounces, copied from the
+ * Sisimai sample; see its README). Row level: label row i is compared with the i-th recipient we
+ * report (a missing recipient counts as "none"). File level: the file's label is its most severe
+ * row class, compared with `type`. Hard precision and recall follow the corpus README's `filtered`
+ * rule: a message whose rows are all Sisimai `filtered` is right whether we call it hard or soft.
  */
+import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +14,16 @@ import { parseBounce } from "../../src/bounces/parse.js";
 import { mostSevere } from "../../src/bounces/severity.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const corpusDir = path.resolve(repoRoot, "..", "shared", "corpus", "bounces");
+export const corpusDir = path.resolve(repoRoot, "test", "fixtures", "bounces");
+
+/**
+ * The held-out third, fixed before any tuning: a file belongs to it when the first byte of
+ * sha256(file name) is a multiple of 3. Rules are tuned on the rest; a rule that only helps the
+ * tuned part does not go in.
+ */
+export function isHeldOut(file: string): boolean {
+  return (createHash("sha256").update(file).digest()[0] ?? 0) % 3 === 0;
+}
 
 export interface Label {
   file: string;
@@ -28,6 +40,8 @@ export interface FileResult {
   /** Every recipient's Action was "delayed": a delay notice, typed none by the spec. */
   delayNotice: boolean;
   feedbackType?: string;
+  /** Every label row is Sisimai's `filtered`: hard or soft are both right (the README's rule). */
+  allFiltered: boolean;
 }
 
 export async function scoreCorpus(): Promise<FileResult[]> {
@@ -44,6 +58,7 @@ export async function scoreCorpus(): Promise<FileResult[]> {
       rowsGot: label.rows.map((_, i) => bounce.recipients[i]?.type ?? "none"),
       recipients: bounce.recipients.length,
       delayNotice: bounce.recipients.length > 0 && bounce.recipients.every((r) => r.action === "delayed"),
+      allFiltered: label.rows.length > 0 && label.rows.every((r) => r.reason === "filtered"),
       ...(bounce.feedbackType ? { feedbackType: bounce.feedbackType } : {}),
     });
   }
@@ -74,12 +89,13 @@ export function figures(results: FileResult[]): Figures {
   let rowsRight = 0;
   for (const r of results) {
     confusion[r.expected][r.got]++;
-    count(file, r.expected === "hard", r.got === "hard");
+    // The filtered rule: such a message called hard is neither a hit nor a false alarm.
+    if (!(r.allFiltered && r.got === "hard")) count(file, r.expected === "hard", r.got === "hard");
     r.label.rows.forEach((l, i) => {
       const got = r.rowsGot[i] ?? "none";
       rows++;
-      if (got === l.class) rowsRight++;
-      count(row, l.class === "hard", got === "hard");
+      if (got === l.class || (r.allFiltered && got === "hard")) rowsRight++;
+      if (!(r.allFiltered && got === "hard")) count(row, l.class === "hard", got === "hard");
     });
   }
   const rate = (a: number, b: number) => (b === 0 ? 1 : a / b);

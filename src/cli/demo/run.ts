@@ -52,6 +52,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     PORT: String(port),
     INBOUND_SMTP_PORT: env.INBOUND_SMTP_PORT ?? String(await freePort(2525)),
     LOG_LEVEL: env.LOG_LEVEL ?? "error",
+    // The demo's made-up sends must never read (and move) a real bounce mailbox.
+    BOUNCE_IMAP_URL: undefined,
     // Outside a checkout the demo still has the Alliance Digest's settings to show.
     NEWSLETTER_FILE:
       env.NEWSLETTER_FILE ??

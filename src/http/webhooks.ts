@@ -1,0 +1,179 @@
+import type { KeyObject } from "node:crypto";
+import { type Context, Hono } from "hono";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { ApplyReportDeps } from "../bounces/apply.js";
+import { applyProviderEvent, type Provider, type ProviderEvent } from "../bounces/providers/event.js";
+import { mailgunEvents, mailgunMaxSkewSeconds, verifyMailgun } from "../bounces/providers/mailgun.js";
+import { postmarkAuthorized, postmarkEvents } from "../bounces/providers/postmark.js";
+import { sendgridEvents, sendgridPublicKey, verifySendgrid } from "../bounces/providers/sendgrid.js";
+import { sesEvents } from "../bounces/providers/ses.js";
+import {
+  isAmazonSnsUrl,
+  type SnsKeySource,
+  snsMaxAgeMs,
+  verifySnsMessage,
+} from "../bounces/providers/sns.js";
+
+/** What the provider webhooks need, wired by `digest serve` (or a test). */
+export interface WebhookDeps {
+  report: ApplyReportDeps;
+  log: Pick<Logger, "info" | "warn">;
+  /** Signing keys for SNS messages (SNS_CERT_FILE, or the certificate at SigningCertURL, cached). */
+  snsKeys: SnsKeySource;
+  /** Visits an SNS SubscribeURL (already checked to be Amazon's). */
+  confirmSubscription(url: string): Promise<void>;
+  postmarkAuth?: string;
+  mailgunSigningKey?: string;
+  /** WEBHOOK_SENDGRID_PUBLIC_KEY as given (base64 DER SPKI). */
+  sendgridPublicKey?: string;
+  /** True only the first time `key` is seen within `ttlSeconds` (Redis SET NX EX): replay defence. */
+  rememberOnce(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Forgets a remembered key, so a provider's retry of a call we failed to process is accepted. */
+  forget(key: string): Promise<void>;
+  now?: () => number;
+}
+
+export type EventOutcome = "applied" | "duplicate" | "unmatched" | "rejected";
+
+/** Provider webhooks carry batches; a body beyond this is refused. */
+export const maxWebhookBytes = 1024 * 1024;
+
+/**
+ * POST /webhooks/{ses,postmark,mailgun,sendgrid} (SPEC §4). A webhook whose setting is unset answers
+ * 404; anything unsigned, badly signed, stale or replayed answers 401 and changes nothing. A signed
+ * call answers 200 even when an event matches none of our deliveries (it is logged and counted): a
+ * provider retries anything else, and retrying cannot make it match.
+ */
+export function webhookRoutes(deps: WebhookDeps, count: (provider: Provider, outcome: EventOutcome) => void) {
+  const app = new Hono();
+  const now = deps.now ?? Date.now;
+  let sendgridKey: KeyObject | undefined;
+
+  const refuse = (c: Context, provider: Provider, why: string) => {
+    count(provider, "rejected");
+    deps.log.warn({ provider, why }, "webhook: refused");
+    return c.json({ error: "not signed by the provider" }, 401);
+  };
+  const apply = async (c: Context, events: ProviderEvent[]) => {
+    for (const event of events) {
+      const outcome = await applyProviderEvent(deps.report, event);
+      if (outcome.applied && outcome.recorded.duplicate) count(event.provider, "duplicate");
+      else if (outcome.applied) count(event.provider, "applied");
+      else {
+        count(event.provider, "unmatched");
+        deps.log.info(
+          { provider: event.provider, event: event.eventId, type: event.bounce.type, why: outcome.why },
+          "webhook: event not applied",
+        );
+      }
+    }
+    return c.json({ ok: true, events: events.length });
+  };
+
+  app.post("/ses", async (c) => {
+    const verdict = await verifySnsMessage(parseJson(await bodyText(c)), deps.snsKeys, now());
+    if (!verdict.ok) return refuse(c, "ses", verdict.why);
+    const { envelope } = verdict;
+    // SNS signs each delivery with the same MessageId; a replay within the age limit is refused.
+    if (!(await deps.rememberOnce(`sns:${envelope.messageId}`, snsMaxAgeMs / 1000)))
+      return refuse(c, "ses", "replayed message");
+    try {
+      if (envelope.type === "SubscriptionConfirmation") {
+        if (!envelope.subscribeUrl || !isAmazonSnsUrl(envelope.subscribeUrl))
+          return refuse(c, "ses", "subscribe URL not on an Amazon SNS host");
+        await deps.confirmSubscription(envelope.subscribeUrl);
+        deps.log.info({ topic: envelope.topicArn }, "webhook: SNS subscription confirmed");
+        return c.json({ ok: true });
+      }
+      if (envelope.type === "UnsubscribeConfirmation") return c.json({ ok: true });
+      return await apply(c, sesEvents(parseJson(envelope.message)));
+    } catch (error) {
+      await deps.forget(`sns:${envelope.messageId}`);
+      throw error;
+    }
+  });
+
+  app.post("/postmark", async (c) => {
+    if (!deps.postmarkAuth) return c.notFound();
+    if (!postmarkAuthorized(c.req.header("authorization"), deps.postmarkAuth)) {
+      c.header("WWW-Authenticate", 'Basic realm="webhooks"');
+      return refuse(c, "postmark", "wrong or missing basic auth");
+    }
+    return apply(c, postmarkEvents(parseJson(await bodyText(c))));
+  });
+
+  app.post("/mailgun", async (c) => {
+    if (!deps.mailgunSigningKey) return c.notFound();
+    const payload = parseJson(await bodyText(c));
+    const verdict = verifyMailgun(payload, deps.mailgunSigningKey, Math.floor(now() / 1000));
+    if (!verdict.ok) return refuse(c, "mailgun", verdict.why);
+    const key = `mailgun:${verdict.token}`;
+    if (!(await deps.rememberOnce(key, 2 * mailgunMaxSkewSeconds)))
+      return refuse(c, "mailgun", "token reused");
+    try {
+      return await apply(c, mailgunEvents(payload));
+    } catch (error) {
+      await deps.forget(key);
+      throw error;
+    }
+  });
+
+  app.post("/sendgrid", async (c) => {
+    if (!deps.sendgridPublicKey) return c.notFound();
+    sendgridKey ??= sendgridPublicKey(deps.sendgridPublicKey);
+    const raw = Buffer.from(await c.req.arrayBuffer());
+    const signature = c.req.header("x-twilio-email-event-webhook-signature");
+    const verdict = verifySendgrid(
+      sendgridKey,
+      raw,
+      signature,
+      c.req.header("x-twilio-email-event-webhook-timestamp"),
+      Math.floor(now() / 1000),
+    );
+    if (!verdict.ok) return refuse(c, "sendgrid", verdict.why);
+    const key = `sendgrid:${signature}`;
+    if (!(await deps.rememberOnce(key, 2 * 5 * 60))) return refuse(c, "sendgrid", "replayed call");
+    try {
+      return await apply(c, sendgridEvents(parseJson(raw.toString("utf8"))));
+    } catch (error) {
+      await deps.forget(key);
+      throw error;
+    }
+  });
+  return app;
+}
+
+/** Replay memory in Redis (shared by every serve process), under the queue prefix. */
+export function redisReplayMemory(
+  redis: Redis,
+  prefix: string,
+): Pick<WebhookDeps, "rememberOnce" | "forget"> {
+  const name = (key: string) => `${prefix}:webhook-seen:${key}`;
+  return {
+    async rememberOnce(key, ttlSeconds) {
+      return (await redis.set(name(key), "1", "EX", Math.max(1, Math.ceil(ttlSeconds)), "NX")) === "OK";
+    },
+    async forget(key) {
+      await redis.del(name(key));
+    },
+  };
+}
+
+/** Visits an SNS SubscribeURL; a redirect elsewhere is refused. */
+export async function visitSubscribeUrl(url: string): Promise<void> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: "error" });
+  if (!response.ok) throw new Error(`SNS subscription confirmation answered ${response.status}`);
+}
+
+async function bodyText(c: Context): Promise<string> {
+  return c.req.text();
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

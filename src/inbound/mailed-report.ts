@@ -1,0 +1,57 @@
+import { createHash } from "node:crypto";
+import { type ApplyReportDeps, applyReport, type ReportProof } from "../bounces/apply.js";
+import { parseBounce } from "../bounces/parse.js";
+import { verifyDeliveryToken } from "../subscribers/tokens.js";
+import { routeRecipient } from "./recipient.js";
+
+export type MailedReportOutcome =
+  | { result: "applied"; deliveryId: number; type: string }
+  | { result: "duplicate"; deliveryId: number }
+  /** A report we read but do not apply (no proof, another reader, a delay notice): logged. */
+  | { result: "ignored"; why: string }
+  /** Not a bounce or complaint we can read at all. */
+  | { result: "unparsed" };
+
+/**
+ * One message from the bounce mailbox (BOUNCE_IMAP_URL), applied like inbound mail: parsed into a
+ * `Bounce`, proven by the VERP address the relay delivered it to (Delivered-To, X-Original-To or To,
+ * verified by its token) or by the signed Message-ID it quotes. The report's own Message-ID (or a
+ * hash of its bytes) identifies it, so reading it twice records it once.
+ */
+export async function applyMailedReport(deps: ApplyReportDeps, raw: Buffer): Promise<MailedReportOutcome> {
+  const bounce = await parseBounce(raw);
+  if (bounce.type === "none" && bounce.recipients.length === 0) return { result: "unparsed" };
+  if (bounce.type === "none") return { result: "ignored", why: "not a failure or complaint report" };
+  const head = headerBlock(raw);
+  const proofs: ReportProof[] = [];
+  for (const name of ["delivered-to", "x-original-to", "to"]) {
+    for (const address of headerAddresses(head, name)) {
+      const recipient = routeRecipient(address, deps.domain, []);
+      if (recipient?.kind !== "bounce") continue;
+      const deliveryId = verifyDeliveryToken(deps.secret, recipient.token);
+      if (deliveryId !== undefined) proofs.push({ kind: "verp", deliveryId });
+    }
+  }
+  if (bounce.originalMessageId) proofs.push({ kind: "message-id", messageId: bounce.originalMessageId });
+  const ownId = /^message-id[ \t]*:[ \t]*(<[^>\s]{1,900}>)/im.exec(head)?.[1];
+  const reportId = ownId ?? `sha256:${createHash("sha256").update(raw).digest("hex")}`;
+  const outcome = await applyReport(deps, { bounce, proofs, source: "mailbox", reportId });
+  if (!outcome.applied) return { result: "ignored", why: outcome.why };
+  if (outcome.recorded.duplicate) return { result: "duplicate", deliveryId: outcome.deliveryId };
+  return { result: "applied", deliveryId: outcome.deliveryId, type: bounce.type };
+}
+
+/** The top-level header block, unfolded. */
+function headerBlock(raw: Buffer): string {
+  const text = raw.subarray(0, 256 * 1024).toString("latin1");
+  const end = text.search(/\r?\n\r?\n/);
+  return (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, " ");
+}
+
+function headerAddresses(head: string, name: string): string[] {
+  const found: string[] = [];
+  for (const m of head.matchAll(new RegExp(`^${name}[ \\t]*:(.*)$`, "gim"))) {
+    for (const a of (m[1] ?? "").matchAll(/<?([^\s<>,;"]+@[^\s<>,;"]+)>?/g)) if (a[1]) found.push(a[1]);
+  }
+  return found;
+}

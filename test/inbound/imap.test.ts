@@ -1,0 +1,237 @@
+import { sql } from "drizzle-orm";
+import { ImapFlow } from "imapflow";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ApplyReportDeps } from "../../src/bounces/apply.js";
+import { type BounceMailbox, parseImapUrl, startBounceMailbox } from "../../src/inbound/imap.js";
+import { applyMailedReport, type MailedReportOutcome } from "../../src/inbound/mailed-report.js";
+import { signDeliveryToken } from "../../src/subscribers/tokens.js";
+import { createTestDatabase } from "../helpers/db.js";
+import { type PrivateDovecot, startDovecot } from "../helpers/dovecot.js";
+import { identity, type Pipeline, secret, waitUntil } from "../sending/harness.js";
+import { type Relay, sendThroughRelay, startRelay, statusOf } from "../webhooks/relay.js";
+
+/**
+ * The bounce mailbox (BOUNCE_IMAP_URL) against a real Dovecot: a relay that rewrites the return path
+ * delivers bounces there; each is applied like inbound mail, then moved to Processed (or Unparsed).
+ */
+const database = await createTestDatabase();
+const report: ApplyReportDeps = { db: database.db, secret, domain: identity.domain, softBounceLimit: 3 };
+let dovecot: PrivateDovecot;
+let relay: Relay;
+let pipe: Pipeline;
+const counted: MailedReportOutcome["result"][] = [];
+const running: BounceMailbox[] = [];
+
+const reader = (i: number) => `r${i}@readers.test`;
+const ourId = (i: number) => relay.messageIdOf.get(reader(i)) ?? "";
+
+function start(url = dovecot.url(), pollSeconds = 60): BounceMailbox {
+  const mailbox = startBounceMailbox(
+    { report, log: pino({ level: "silent" }), count: (r) => counted.push(r) },
+    url,
+    { pollSeconds, reconnectSeconds: 1 },
+  );
+  running.push(mailbox);
+  return mailbox;
+}
+
+async function withImap<T>(server: PrivateDovecot, work: (imap: ImapFlow) => Promise<T>): Promise<T> {
+  const imap = new ImapFlow({
+    host: "127.0.0.1",
+    port: server.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: server.user, pass: server.password },
+    logger: false,
+  });
+  await imap.connect();
+  try {
+    return await work(imap);
+  } finally {
+    await imap.logout();
+  }
+}
+
+const deliver = (raw: string, server = dovecot) =>
+  withImap(server, (imap) => imap.append("INBOX", raw).then(() => {}));
+
+async function counts(server = dovecot) {
+  return withImap(server, async (imap) => {
+    const n = async (path: string) => {
+      const boxes = await imap.list();
+      if (!boxes.some((b) => b.path === path)) return 0;
+      const status = await imap.status(path, { messages: true });
+      return status ? (status.messages ?? 0) : 0;
+    };
+    return {
+      inbox: await n("INBOX"),
+      processed: await n("INBOX/Processed"),
+      unparsed: await n("INBOX/Unparsed"),
+    };
+  });
+}
+
+let serial = 0;
+/** A DSN (RFC 3464) as a relay mails it to our mailbox, quoting the headers of our message. */
+function dsn(
+  i: number,
+  options: { status?: string; diagnostic?: string; messageId?: string; deliveredTo?: string } = {},
+) {
+  const boundary = `b${++serial}`;
+  return [
+    ...(options.deliveredTo ? [`Delivered-To: ${options.deliveredTo}`] : []),
+    "From: MAILER-DAEMON@relay.example.net",
+    `To: bounces@${identity.domain}`,
+    `Subject: Undelivered Mail Returned to Sender`,
+    `Message-ID: <dsn-${serial}-${Date.now()}@relay.example.net>`,
+    "Date: Mon, 30 Nov 2026 07:00:00 +0000",
+    "MIME-Version: 1.0",
+    `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
+    "",
+    `--${boundary}`,
+    "Content-Type: text/plain",
+    "",
+    "This is the mail system at host relay.example.net. I'm sorry to have to inform you that your message could not be delivered.",
+    "",
+    `--${boundary}`,
+    "Content-Type: message/delivery-status",
+    "",
+    "Reporting-MTA: dns; relay.example.net",
+    "",
+    `Final-Recipient: rfc822; ${reader(i)}`,
+    "Action: failed",
+    `Status: ${options.status ?? "5.1.1"}`,
+    `Diagnostic-Code: smtp; ${options.diagnostic ?? "550 5.1.1 <user>: Recipient address rejected: User unknown in virtual mailbox table"}`,
+    "",
+    `--${boundary}`,
+    "Content-Type: text/rfc822-headers",
+    "",
+    "From: Alliance Digest <news@example.org>",
+    `To: ${reader(i)}`,
+    "Subject: Vol 2.6",
+    ...(options.messageId === "" ? [] : [`Message-ID: ${options.messageId ?? ourId(i)}`]),
+    "",
+    `--${boundary}--`,
+    "",
+  ].join("\r\n");
+}
+
+async function deliveryIdOf(email: string): Promise<number> {
+  const [row] = await database.query<{ id: number }>(
+    sql`select d.id::float8 as id from deliveries d join subscribers s on s.id = d.subscriber_id where s.email = ${email}`,
+  );
+  return row?.id ?? 0;
+}
+
+beforeAll(async () => {
+  dovecot = await startDovecot();
+  relay = await startRelay();
+  pipe = await sendThroughRelay(database, relay, 20);
+}, 60_000);
+afterAll(async () => {
+  for (const m of running) await m.close();
+  await pipe?.close();
+  await relay?.close();
+  await dovecot?.stop();
+});
+
+describe("BOUNCE_IMAP_URL", () => {
+  it("reads user, password, host, port and mailbox from the URL", () => {
+    expect(parseImapUrl("imaps://bounce%40x:p%40ss@mail.example.net/Bounces")).toMatchObject({
+      host: "mail.example.net",
+      port: 993,
+      secure: true,
+      user: "bounce@x",
+      password: "p@ss",
+      mailbox: "Bounces",
+    });
+  });
+});
+
+describe("the bounce mailbox", () => {
+  it("a bounce quoting our Message-ID suppresses the reader and ends up in Processed", async () => {
+    await deliver(dsn(0));
+    const mailbox = start();
+    await waitUntil(async () => (await statusOf(database, reader(0))) === "bounced", 10_000, "r0 bounced");
+    await mailbox.settled();
+    expect(await counts()).toEqual({ inbox: 0, processed: 1, unparsed: 0 });
+    const [row] = await database.query<{ source: string }>(sql`select source from bounces`);
+    expect(row?.source).toBe("mailbox");
+  });
+
+  it("mail arriving while the reader waits is read at once (IDLE), proven by its VERP Delivered-To", async () => {
+    const token = signDeliveryToken(secret, await deliveryIdOf(reader(1)));
+    await deliver(dsn(1, { messageId: "", deliveredTo: `bounces+${token}@${identity.domain}` }));
+    // The reader polls every 60 s: only the server's IDLE news makes this quick.
+    await waitUntil(async () => (await statusOf(database, reader(1))) === "bounced", 5_000, "r1 bounced");
+  });
+
+  it("a garbage message ends up in Unparsed, counted; a report without proof is moved but changes nothing", async () => {
+    await deliver("From: someone@example.net\r\nSubject: hello\r\n\r\nnot a bounce at all\r\n");
+    await deliver(dsn(2, { messageId: "<forged.1.00000000000000000000@example.org>" }));
+    await running[0]?.settled();
+    await waitUntil(async () => (await counts()).inbox === 0, 5_000, "the inbox emptied");
+    expect(await counts()).toEqual({ inbox: 0, processed: 3, unparsed: 1 });
+    expect(counted).toContain("unparsed");
+    expect(await statusOf(database, reader(2))).toBe("active");
+  });
+
+  it("stopping mid-poll and starting again loses nothing and applies nothing twice", async () => {
+    await running.shift()?.close();
+    // Soft bounces: each reader's count shows how often a report was applied.
+    for (let i = 3; i < 15; i++)
+      await deliver(dsn(i, { status: "5.2.2", diagnostic: "552 5.2.2 Mailbox full" }));
+    const first = start();
+    await waitUntil(
+      async () =>
+        ((
+          await database.query<{ n: number }>(
+            sql`select count(*)::int as n from bounces where reason = 'mailbox_full'`,
+          )
+        )[0]?.n ?? 0) >= 3,
+      10_000,
+      "a few applied",
+    );
+    await first.close();
+    const left = (await counts()).inbox;
+    expect(left).toBeGreaterThan(0);
+    // A reader killed between applying a report and moving it: the report is applied, still in the inbox.
+    await withImap(dovecot, async (imap) => {
+      await imap.mailboxOpen("INBOX");
+      const [uid] = (await imap.search({ all: true }, { uid: true })) || [];
+      const message = await imap.fetchOne(String(uid), { source: true }, { uid: true });
+      if (message === false || !message.source) throw new Error("no message left");
+      expect((await applyMailedReport(report, message.source)).result).toBe("applied");
+    });
+    const second = start();
+    await waitUntil(async () => (await counts()).inbox === 0, 10_000, "the inbox emptied");
+    await second.settled();
+    expect((await counts()).processed).toBe(3 + 12);
+    const softs = await database.query<{ email: string; soft_bounces: number }>(
+      sql`select email, soft_bounces from subscribers where soft_bounces > 0 order by email`,
+    );
+    expect(softs.map((s) => s.soft_bounces)).toEqual(Array(12).fill(1));
+    const [n] = await database.query<{ n: number }>(
+      sql`select count(*)::int as n from bounces where reason = 'mailbox_full'`,
+    );
+    expect(n?.n).toBe(12);
+  });
+
+  it("polls a server without IDLE", async () => {
+    const plain = await startDovecot({ withoutIdle: true });
+    try {
+      start(plain.url(), 1);
+      await deliver(dsn(15), plain);
+      await waitUntil(
+        async () => (await statusOf(database, reader(15))) === "bounced",
+        10_000,
+        "r15 bounced",
+      );
+      await waitUntil(async () => (await counts(plain)).processed === 1, 5_000, "moved");
+    } finally {
+      await running.pop()?.close();
+      await plain.stop();
+    }
+  });
+});

@@ -1,0 +1,145 @@
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { ImapFlow } from "imapflow";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServe, startServe } from "../../src/cli/serve-process.js";
+import { silentLogger } from "../../src/log.js";
+import { repoRoot } from "../helpers/cli.js";
+import { createTestDatabase } from "../helpers/db.js";
+import { type PrivateDovecot, startDovecot } from "../helpers/dovecot.js";
+import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { freePort } from "../helpers/smtp.js";
+import { identity, type Pipeline, secret, waitUntil } from "../sending/harness.js";
+import { type Relay, sendThroughRelay, startRelay, statusOf } from "./relay.js";
+import { mailgunSignature } from "./sign.js";
+
+/**
+ * `digest serve` with a relay's bounce settings: the Mailgun webhook over real HTTP and the bounce
+ * mailbox (BOUNCE_IMAP_URL) on a real Dovecot, both stopping mail to the readers they report.
+ */
+const database = await createTestDatabase();
+const prefix = uniquePrefix("serve-relay");
+const mailgunKey = `key-${randomBytes(16).toString("hex")}`;
+let dovecot: PrivateDovecot;
+let relay: Relay;
+let pipe: Pipeline;
+let serve: RunningServe;
+
+const reader = (i: number) => `r${i}@readers.test`;
+
+beforeAll(async () => {
+  dovecot = await startDovecot();
+  relay = await startRelay();
+  pipe = await sendThroughRelay(database, relay, 3);
+  serve = await startServe(
+    {
+      redisUrl: sharedRedisUrl,
+      queuePrefix: prefix,
+      port: await freePort(),
+      publicUrl: "http://127.0.0.1:3000",
+      secret,
+      adminToken: undefined,
+      newsletterFile: join(repoRoot, "newsletter.yaml"),
+      mailFrom: `News <news@${identity.domain}>`,
+      mailDomain: identity.domain,
+      inboundSmtpPort: await freePort(),
+      softBounceLimit: 3,
+      sendBatchSize: 50,
+      bounceImapUrl: dovecot.url("Bounces"),
+      webhookMailgunSigningKey: mailgunKey,
+    },
+    database,
+    silentLogger,
+  );
+}, 60_000);
+afterAll(async () => {
+  await serve?.close();
+  await pipe?.close();
+  await relay?.close();
+  await dovecot?.stop();
+  await dropPrefix(prefix);
+});
+
+describe("digest serve with a relay's bounce settings", () => {
+  it("a signed Mailgun complaint over HTTP stops mail to its reader", async () => {
+    const messageId = relay.messageIdOf.get(reader(0)) ?? "";
+    const body = {
+      signature: mailgunSignature(mailgunKey),
+      "event-data": {
+        id: "-Agny091SquKnsrW2NEKUA",
+        event: "complained",
+        recipient: reader(0),
+        message: { headers: { "message-id": messageId.slice(1, -1) } },
+      },
+    };
+    const res = await fetch(`http://127.0.0.1:${serve.httpPort}/webhooks/mailgun`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    expect(await statusOf(database, reader(0))).toBe("complained");
+    const postmark = await fetch(`http://127.0.0.1:${serve.httpPort}/webhooks/postmark`, {
+      method: "POST",
+      body: "{}",
+    });
+    expect(postmark.status).toBe(404);
+  });
+
+  it("reads the mailbox named by BOUNCE_IMAP_URL, creating Processed under it", async () => {
+    const imap = new ImapFlow({
+      host: "127.0.0.1",
+      port: dovecot.port,
+      secure: false,
+      doSTARTTLS: false,
+      auth: { user: dovecot.user, pass: dovecot.password },
+      logger: false,
+    });
+    await imap.connect();
+    try {
+      await imap.mailboxCreate("Bounces");
+      const messageId = relay.messageIdOf.get(reader(1)) ?? "";
+      await imap.append(
+        "Bounces",
+        [
+          "From: MAILER-DAEMON@relay.example.net",
+          "To: bounces@example.org",
+          "Subject: Delivery Status Notification (Failure)",
+          "Content-Type: multipart/report; report-type=delivery-status; boundary=b",
+          "",
+          "--b",
+          "Content-Type: message/delivery-status",
+          "",
+          "Reporting-MTA: dns; relay.example.net",
+          "",
+          `Final-Recipient: rfc822; ${reader(1)}`,
+          "Action: failed",
+          "Status: 5.1.1",
+          "Diagnostic-Code: smtp; 550 5.1.1 user unknown",
+          "",
+          "--b",
+          "Content-Type: text/rfc822-headers",
+          "",
+          `Message-ID: ${messageId}`,
+          "",
+          "--b--",
+          "",
+        ].join("\r\n"),
+      );
+      await waitUntil(async () => (await statusOf(database, reader(1))) === "bounced", 10_000, "r1 bounced");
+      await waitUntil(
+        async () => {
+          const status = await imap.status("Bounces/Processed", { messages: true });
+          return status !== false && status.messages === 1;
+        },
+        5_000,
+        "the bounce moved to Bounces/Processed",
+      );
+      const metrics = await (await fetch(`http://127.0.0.1:${serve.httpPort}/metrics`)).text();
+      expect(metrics).toMatch(/digest_bounce_mailbox_messages\{result="applied"\} 1/);
+      expect(metrics).toMatch(/digest_webhook_events_total\{provider="mailgun",outcome="applied"\} 1/);
+    } finally {
+      await imap.logout();
+    }
+  });
+});
