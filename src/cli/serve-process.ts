@@ -40,7 +40,7 @@ export const serveSettings = [
   "softBounceLimit",
   "sendBatchSize",
 ] as const;
-export type ServeSettings = Config<(typeof serveSettings)[number]>;
+export type ServeSettings = Config<(typeof serveSettings)[number]> & Partial<Config<"timezone">>;
 
 export interface RunningServe {
   httpPort: number;
@@ -81,6 +81,7 @@ export async function startServe(
     log,
     sending: { database, queue: deliveries, batchSize: settings.sendBatchSize },
     dashboardQueues: [queue, deliveries] as Queue[],
+    timezone: settings.timezone,
   });
   const server: ServerType = serve({ fetch: app.fetch, port: settings.port, hostname: "0.0.0.0" });
   await new Promise<void>((resolve, reject) => {
@@ -116,7 +117,7 @@ export async function startServe(
 
 /** `digest serve`: runs until SIGTERM/SIGINT, then shuts down in two phases. */
 export async function runServe(): Promise<void> {
-  const settings = loadConfig([...serveSettings, "databaseUrl", "logLevel"]);
+  const settings = loadConfig([...serveSettings, "timezone", "databaseUrl", "logLevel"]);
   const log = createLogger(settings.logLevel);
   const database = await openDatabase(databaseTarget(settings.databaseUrl));
   let running: RunningServe;

@@ -40,7 +40,11 @@ export async function createApp(deps: AppDeps) {
   const small = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge });
   // The import streams with its own cap; the issue route allows 2 MB of Markdown.
   app.use("*", (c, next) =>
-    c.req.path === "/api/subscribers/import" || c.req.path === "/api/issues" ? next() : small(c, next),
+    c.req.path === "/api/subscribers/import" ||
+    c.req.path === "/api/issues" ||
+    c.req.path.startsWith("/admin/")
+      ? next()
+      : small(c, next),
   );
 
   app.get("/healthz", (c) => c.json({ ok: true }));
@@ -55,11 +59,9 @@ export async function createApp(deps: AppDeps) {
     const { sendRoutes } = await import("./sends.js");
     app.route("/api", sendRoutes(deps.sending));
   }
-  app.use("/admin/*", adminAuth(deps.adminToken));
-  if (deps.dashboardQueues) {
-    const { dashboard, dashboardPath } = await import("./dashboard.js");
-    app.route(dashboardPath, dashboard(deps.dashboardQueues));
-  }
+  // The staff console (and the BullMQ dashboard in it) behind a session; it sets its own body limits.
+  const { consoleRoutes } = await import("./console/index.js");
+  app.route("/admin", await consoleRoutes(deps, deps.dashboardQueues));
 
   app.route("/", publicRoutes(deps));
 

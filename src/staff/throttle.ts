@@ -11,7 +11,7 @@ import { staffLoginFailures } from "../db/schema.js";
 export const loginLimits = {
   windowMinutes: 15,
   freeFailures: 3,
-  maxDelayMs: 4000,
+  maxDelayMs: 1600,
   perEmail: 10,
   perClient: 30,
 } as const;
@@ -36,7 +36,7 @@ export async function loginVerdict(db: Db, email: string, client: string | undef
   const byClient = rows.find((r) => r.key.startsWith("ip:"))?.n ?? 0;
   if (byEmail >= loginLimits.perEmail || byClient >= loginLimits.perClient) return { refused: true };
   const over = Math.max(byEmail, Math.floor(byClient / 3)) - loginLimits.freeFailures;
-  return { refused: false, delayMs: over < 0 ? 0 : Math.min(250 * 2 ** over, loginLimits.maxDelayMs) };
+  return { refused: false, delayMs: over < 0 ? 0 : Math.min(100 * 2 ** over, loginLimits.maxDelayMs) };
 }
 
 export async function recordLoginFailure(db: Db, email: string, client: string | undefined): Promise<void> {

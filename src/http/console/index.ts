@@ -1,0 +1,71 @@
+import type { Queue } from "bullmq";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { getCookie } from "hono/cookie";
+import { HTTPException } from "hono/http-exception";
+import { endSession } from "../../staff/sessions.js";
+import { authRoutes } from "./auth.js";
+import { type ConsoleDeps, type ConsoleEnv, cookieName } from "./deps.js";
+import { adminOnly, dropSessionCookie, requireSession } from "./guard.js";
+import { issueRoutes } from "./issues.js";
+import { overviewRoutes } from "./overview.js";
+import { sendRoutes } from "./sends.js";
+import { staffRoutes } from "./staff-pages.js";
+import { consoleCss } from "./style.js";
+import { maxConsoleImportBytes, subscriberRoutes } from "./subscribers.js";
+
+/** Markdown up to 2 MB; the CSV import up to its own cap (plus the form's overhead). */
+const maxFormBytes = 2 * 1024 * 1024;
+const tooLarge = (): never => {
+  throw new HTTPException(413, { message: "the request body is too large" });
+};
+
+/**
+ * The staff console, mounted at /admin (SPEC §4): server-rendered pages behind a session cookie,
+ * with a CSRF token on every state-changing request and roles checked per route.
+ */
+export async function consoleRoutes(deps: ConsoleDeps, dashboardQueues?: Queue[]) {
+  const app = new Hono<ConsoleEnv>();
+  const small = bodyLimit({ maxSize: maxFormBytes, onError: tooLarge });
+  const large = bodyLimit({ maxSize: maxConsoleImportBytes * 2 + 64 * 1024, onError: tooLarge });
+  app.use("*", (c, next) =>
+    c.req.path.startsWith("/admin/subscribers/import") ? large(c, next) : small(c, next),
+  );
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "same-origin");
+    if (!c.res.headers.has("X-Frame-Options")) c.header("X-Frame-Options", "DENY");
+  });
+
+  app.get("/static/console.css", (c) => {
+    c.header("Content-Type", "text/css; charset=utf-8");
+    c.header("Cache-Control", "public, max-age=300");
+    return c.body(consoleCss);
+  });
+  app.route("/", authRoutes(deps));
+
+  const inside = new Hono<ConsoleEnv>();
+  inside.use("*", requireSession(deps));
+  inside.post("/logout", async (c) => {
+    const id = getCookie(c, cookieName);
+    if (id) await endSession(deps.db, id);
+    dropSessionCookie(c);
+    return c.redirect("/admin/login", 303);
+  });
+  inside.route("/", overviewRoutes(deps));
+  inside.route("/issues", issueRoutes(deps));
+  inside.route("/sends", sendRoutes(deps));
+  inside.use("/subscribers", adminOnly);
+  inside.use("/subscribers/*", adminOnly);
+  inside.route("/subscribers", subscriberRoutes(deps));
+  inside.route("/", staffRoutes(deps));
+  inside.use("/queues", adminOnly);
+  inside.use("/queues/*", adminOnly);
+  if (dashboardQueues) {
+    const { dashboard } = await import("../dashboard.js");
+    inside.route("/queues", dashboard(dashboardQueues));
+  }
+  app.route("/", inside);
+  return app;
+}
