@@ -1,8 +1,11 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Queue } from "bullmq";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
+import { packageRoot } from "../../paths.js";
 import { endSession } from "../../staff/sessions.js";
 import { authRoutes } from "./auth.js";
 import { type ConsoleDeps, type ConsoleEnv, cookieName } from "./deps.js";
@@ -42,6 +45,14 @@ export async function consoleRoutes(deps: ConsoleDeps, dashboardQueues?: Queue[]
     c.header("Content-Type", "text/css; charset=utf-8");
     c.header("Cache-Control", "public, max-age=300");
     return c.body(consoleCss);
+  });
+  // Japanese text must not depend on the staff member's installed fonts (the OFL font ships with us).
+  app.get("/static/noto-sans-jp-:weight{400|700}.ttf", async (c) => {
+    const weight = c.req.param("weight") === "700" ? "700Bold" : "400Regular";
+    const font = await readFile(join(packageRoot, "assets", "fonts", `NotoSansJP_${weight}.ttf`));
+    c.header("Content-Type", "font/ttf");
+    c.header("Cache-Control", "public, max-age=86400");
+    return c.body(new Uint8Array(font));
   });
   app.route("/", authRoutes(deps));
 

@@ -1,5 +1,11 @@
 /** The console's one stylesheet, served from /admin/static/console.css. No framework, no build. */
 export const consoleCss = `
+@font-face { font-family: "Noto Sans JP"; font-weight: 400; font-display: swap;
+  src: url(/admin/static/noto-sans-jp-400.ttf) format("truetype");
+  unicode-range: U+3000-30FF, U+3400-4DBF, U+4E00-9FFF, U+FF00-FFEF; }
+@font-face { font-family: "Noto Sans JP"; font-weight: 700; font-display: swap;
+  src: url(/admin/static/noto-sans-jp-700.ttf) format("truetype");
+  unicode-range: U+3000-30FF, U+3400-4DBF, U+4E00-9FFF, U+FF00-FFEF; }
 :root {
   --ink: #1d2433; --muted: #5b6478; --line: #dfe3ea; --bg: #f5f6f8; --card: #fff;
   --accent: #2d5bd7; --accent-ink: #fff; --ok: #1f8a4c; --warn: #b7791f; --bad: #c53030;
