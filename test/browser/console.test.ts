@@ -79,7 +79,7 @@ async function snap(page: Page, name: string) {
     await page.waitForTimeout(150);
     const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow, `${name} overflows at ${width} px`).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(shots, `${name}-${width}.png`), fullPage: width === 390 });
+    await page.screenshot({ path: join(shots, `${name}-${width}.png`) });
   }
   await page.setViewportSize({ width: 1280, height: 900 });
 }
@@ -126,6 +126,7 @@ describe("a staff member in a real browser", () => {
     expect(await page.textContent(".notice.bad")).toMatch(/Not saved: 1 lint error/);
     expect(await page.textContent(".source li.has-problem")).toMatch(/javascript:alert/);
     expect(await database.query(sql`select 1 from issues`)).toHaveLength(0);
+    await page.waitForSelector("#live-preview[data-refreshed]");
     await snap(page, "editor-lint");
 
     await page.fill("#markdown", issueWith("https://example.org/plan"));
@@ -142,6 +143,10 @@ describe("a staff member in a real browser", () => {
     expect(await preview?.textContent("body")).toContain("日米が重要鉱物で合意");
     expect(await page.textContent("pre.plain")).toContain("Prices < costs & margins");
     await snap(page, "issue");
+    await page.setViewportSize({ width: 390, height: 900 });
+    await page.locator("iframe.frame-phone").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, "issue-phone-preview-390.png") });
+    await page.setViewportSize({ width: 1280, height: 900 });
     await context.close();
   }, 90_000);
 
@@ -171,12 +176,14 @@ describe("a staff member in a real browser", () => {
     await page.fill("#confirm", count);
     await page.click("form[action$='/send'] button[type=submit]");
     await page.waitForURL(/\/admin\/sends\/[0-9a-f-]{36}$/);
-    await page.waitForSelector("body[data-send-finished=done]", { timeout: 30_000 });
+    // The page follows the event stream and shows the finished report when the send is done.
+    await page.waitForSelector("#finished[data-status=done]", { state: "attached", timeout: 30_000 });
     expect(await page.textContent("#status")).toBe("done");
     expect(await page.textContent("#share")).toBe("100%");
     expect(await page.textContent("[data-count=sent]")).toBe("4");
     expect(await page.textContent("[data-count=bounced]")).toBe("1");
-    await expect.poll(() => page.textContent("#live"), { timeout: 10_000 }).toContain("gone@readers.test");
+    expect(await page.$("form[action$='/pause']")).toBeNull();
+    expect(await page.textContent("#live")).toContain("gone@readers.test");
     expect(await page.textContent("#live")).toMatch(/no such user/);
     await snap(page, "send");
     await page.goto(`${base}/admin`);

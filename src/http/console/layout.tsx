@@ -116,7 +116,7 @@ export function AuditTable({ entries, timeZone }: { entries: AuditEntry[]; timeZ
             <th>When</th>
             <th>Who</th>
             <th>What</th>
-            <th>On</th>
+            <th class="hide-narrow">On</th>
           </tr>
         </thead>
         <tbody>
@@ -128,7 +128,7 @@ export function AuditTable({ entries, timeZone }: { entries: AuditEntry[]; timeZ
                 <code>{e.action}</code>
                 {e.detail ? <span class="muted small"> {JSON.stringify(e.detail).slice(0, 160)}</span> : null}
               </td>
-              <td class="small">{e.target ?? ""}</td>
+              <td class="small hide-narrow">{e.target ?? ""}</td>
             </tr>
           ))}
         </tbody>

@@ -167,7 +167,8 @@ const liveScript = (id: string) => `
     }
     if (s.status === "done" || s.status === "cancelled") {
       source.close();
-      document.body.dataset.sendFinished = s.status;
+      // The finished page has the final report and only the actions that still apply.
+      location.reload();
     }
   };
 })();
@@ -246,6 +247,7 @@ function SendPage(props: {
           </div>
         )}
       </div>
+      {finished(s.status) && <div id="finished" data-status={s.status} hidden />}
       <Live reasons={props.reasons} bounces={props.bounces} timeZone={props.timeZone} />
       <div class="card">
         <h2>Audit</h2>

@@ -48,7 +48,8 @@ main { max-width: 1180px; margin: 0 auto; padding: 24px 20px 48px; }
 table { width: 100%; border-collapse: collapse; }
 th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; font-size: 14px; }
+td.small { font-size: 14px; color: var(--muted); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:last-child td { border-bottom: 0; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600;
@@ -100,6 +101,7 @@ button.link { background: none; border: 0; color: var(--accent); padding: 0; fon
 .problems { margin: 0; padding-left: 1.2em; }
 .problems .error { color: var(--bad); }
 .problems .warning { color: var(--warn); }
+td .actions button { padding: 4px 10px; font-size: 13px; }
 .login { max-width: 400px; margin: 8vh auto; }
 .pager { display: flex; gap: 12px; align-items: center; margin-top: 12px; }
 @media (max-width: 820px) {
@@ -109,6 +111,13 @@ button.link { background: none; border: 0; color: var(--accent); padding: 0; fon
   .frame-wide { width: 100%; }
   .frame-phone { width: 100%; max-width: 375px; }
   .who { width: 100%; justify-content: space-between; }
+  .brand { flex-basis: 100%; }
+  .nav { gap: 2px 14px; }
   .hide-narrow { display: none; }
+  table.stack-narrow thead { display: none; }
+  table.stack-narrow tr { display: block; padding: 10px 0; border-bottom: 1px solid var(--line); }
+  table.stack-narrow tr:last-child { border-bottom: 0; }
+  table.stack-narrow td { display: block; border: 0; padding: 2px 0; }
+  table.stack-narrow td.hide-narrow { display: none; }
 }
 `;

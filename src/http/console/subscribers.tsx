@@ -88,7 +88,7 @@ function SubscriberList(p: ListProps) {
           <p class="muted">Nobody matches.</p>
         ) : (
           <div class="scroll">
-            <table>
+            <table class="stack-narrow">
               <thead>
                 <tr>
                   <th>Address</th>
