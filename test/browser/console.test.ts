@@ -76,7 +76,7 @@ The plan is [here](${link}) for anyone to read.
 async function snap(page: Page, name: string) {
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: 900 });
-    await page.waitForTimeout(150);
+    await page.waitForTimeout(400);
     const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow, `${name} overflows at ${width} px`).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(shots, `${name}-${width}.png`) });
@@ -145,6 +145,7 @@ describe("a staff member in a real browser", () => {
     await snap(page, "issue");
     await page.setViewportSize({ width: 390, height: 900 });
     await page.locator("iframe.frame-phone").scrollIntoViewIfNeeded();
+    await page.waitForTimeout(1000);
     await page.screenshot({ path: join(shots, "issue-phone-preview-390.png") });
     await page.setViewportSize({ width: 1280, height: 900 });
     await context.close();

@@ -122,7 +122,7 @@ export function AuditTable({ entries, timeZone }: { entries: AuditEntry[]; timeZ
         <tbody>
           {entries.map((e) => (
             <tr>
-              <td class="small">{showTime(e.createdAt, timeZone)}</td>
+              <td class="small nowrap">{showTime(e.createdAt, timeZone)}</td>
               <td>{e.actor}</td>
               <td>
                 <code>{e.action}</code>

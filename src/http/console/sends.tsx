@@ -118,7 +118,7 @@ export function BounceTable({ bounces, timeZone }: { bounces: BounceView[]; time
         <tbody>
           {bounces.map((b) => (
             <tr>
-              <td class="small">{showTime(b.created_at, timeZone)}</td>
+              <td class="small nowrap">{showTime(b.created_at, timeZone)}</td>
               <td>{b.email ?? "(erased)"}</td>
               <td>
                 <Badge status={b.type} />{" "}
@@ -153,6 +153,7 @@ const liveScript = (id: string) => `
       const el = document.querySelector('[data-count="' + key + '"]');
       if (el) el.textContent = s[key];
     }
+    if (!document.getElementById("rate")) return;
     document.getElementById("rate").textContent = s.rate + " /s";
     const left = s.secondsLeft !== undefined ? s.secondsLeft : s.etaSeconds;
     document.getElementById("left").textContent = left === null ? "—" : left + " s";
@@ -209,9 +210,13 @@ function SendPage(props: {
       <div class="card">
         <div class="actions" style="justify-content:space-between;margin-bottom:8px">
           <strong id="share">{Math.round(view.share)}%</strong>
-          <span class="muted small">
-            rate <span id="rate">{view.rate} /s</span> · time left <span id="left">{view.left}</span>
-          </span>
+          {finished(s.status) ? (
+            <span class="muted small">finished</span>
+          ) : (
+            <span class="muted small">
+              rate <span id="rate">{view.rate} /s</span> · time left <span id="left">{view.left}</span>
+            </span>
+          )}
         </div>
         <div
           class="bar"

@@ -139,7 +139,7 @@ export function staffRoutes(deps: ConsoleDeps) {
             </table>
           </div>
         </div>
-        <div class="cols">
+        <div>
           <div class="card">
             <h2>Add staff</h2>
             <form method="post" action="/admin/staff">

@@ -50,6 +50,8 @@ th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid var(--lin
 th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; }
 td { overflow-wrap: break-word; font-size: 14px; }
 td.small { font-size: 14px; color: var(--muted); }
+td.nowrap { white-space: nowrap; }
+.actions select { width: auto; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:last-child td { border-bottom: 0; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600;
