@@ -9,6 +9,7 @@ import { packageRoot } from "../../paths.js";
 import { endSession } from "../../staff/sessions.js";
 import { authRoutes } from "./auth.js";
 import { type ConsoleDeps, type ConsoleEnv, cookieName } from "./deps.js";
+import { consoleError } from "./error-page.js";
 import { adminOnly, dropSessionCookie, requireSession } from "./guard.js";
 import { issueRoutes } from "./issues.js";
 import { overviewRoutes } from "./overview.js";
@@ -29,6 +30,7 @@ const tooLarge = (): never => {
  */
 export async function consoleRoutes(deps: ConsoleDeps, dashboardQueues?: Queue[]) {
   const app = new Hono<ConsoleEnv>();
+  app.onError(consoleError);
   const small = bodyLimit({ maxSize: maxFormBytes, onError: tooLarge });
   const large = bodyLimit({ maxSize: maxConsoleImportBytes * 2 + 64 * 1024, onError: tooLarge });
   app.use("*", (c, next) =>
