@@ -82,6 +82,7 @@ export async function startServe(
     sending: { database, queue: deliveries, batchSize: settings.sendBatchSize },
     dashboardQueues: [queue, deliveries] as Queue[],
     timezone: settings.timezone,
+    mailFrom: `${identity.from.name} <${identity.from.address}>`,
   });
   const server: ServerType = serve({ fetch: app.fetch, port: settings.port, hostname: "0.0.0.0" });
   await new Promise<void>((resolve, reject) => {

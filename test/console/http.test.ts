@@ -265,6 +265,19 @@ describe("the issue editor", () => {
   });
 });
 
+describe("the console's own assets", () => {
+  it("serves its stylesheet and the Japanese font without a session", async () => {
+    const css = await app.request("/admin/static/console.css");
+    expect(css.headers.get("content-type")).toMatch(/^text\/css/);
+    for (const weight of ["400", "700"]) {
+      const font = await app.request(`/admin/static/noto-sans-jp-${weight}.ttf`);
+      expect(font.status).toBe(200);
+      expect(font.headers.get("content-type")).toBe("font/ttf");
+      expect((await font.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+    }
+  });
+});
+
 describe("the queue dashboard", () => {
   it("is behind the session for admins only, not the bearer token", async () => {
     expect(

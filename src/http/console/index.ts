@@ -49,13 +49,17 @@ export async function consoleRoutes(deps: ConsoleDeps, dashboardQueues?: Queue[]
     return c.body(consoleCss);
   });
   // Japanese text must not depend on the staff member's installed fonts (the OFL font ships with us).
-  app.get("/static/noto-sans-jp-:weight{400|700}.ttf", async (c) => {
-    const weight = c.req.param("weight") === "700" ? "700Bold" : "400Regular";
-    const font = await readFile(join(packageRoot, "assets", "fonts", `NotoSansJP_${weight}.ttf`));
-    c.header("Content-Type", "font/ttf");
-    c.header("Cache-Control", "public, max-age=86400");
-    return c.body(new Uint8Array(font));
-  });
+  for (const [weight, file] of [
+    ["400", "NotoSansJP_400Regular.ttf"],
+    ["700", "NotoSansJP_700Bold.ttf"],
+  ] as const) {
+    app.get(`/static/noto-sans-jp-${weight}.ttf`, async (c) => {
+      const font = await readFile(join(packageRoot, "assets", "fonts", file));
+      c.header("Content-Type", "font/ttf");
+      c.header("Cache-Control", "public, max-age=86400");
+      return c.body(new Uint8Array(font));
+    });
+  }
   app.route("/", authRoutes(deps));
 
   const inside = new Hono<ConsoleEnv>();

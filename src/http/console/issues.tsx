@@ -131,7 +131,7 @@ export function issueRoutes(deps: ConsoleDeps) {
         htmlBytes={Buffer.byteLength(issue.html)}
         plainText={sample(deps, issue, issue.slug).text}
         activeReaders={await activeReaderCount(deps.db)}
-        from={deps.newsletter.from}
+        from={deps.mailFrom ?? deps.newsletter.from}
         timeZone={tz}
         sends={sends}
         audit={await recentAudit(deps.db, [issue.id, ...sends.map((s) => s.id)], 20)}
