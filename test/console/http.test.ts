@@ -265,6 +265,54 @@ describe("the issue editor", () => {
   });
 });
 
+describe("writing an issue", () => {
+  it("takes an uploaded Markdown file instead of the text field and opens the issue page", async () => {
+    const body = new FormData();
+    body.append("csrf", editor.csrf);
+    body.append("markdown", "");
+    body.append("file", new File([issueSource.replace('volume: "2.6"', 'volume: "2.7"')], "vol-2-7.md"));
+    const res = await app.request("/admin/issues", {
+      method: "POST",
+      headers: { cookie: editor.cookie },
+      body,
+    });
+    expect(res.status).toBe(303);
+    const page = await (await editor.get(res.headers.get("location") ?? "")).text();
+    expect(page).toContain("Vol 2.7");
+    expect(page).toContain("Download PDF");
+  });
+
+  it("starts from the last issue's Markdown", async () => {
+    const page = await (await editor.get("/admin/issues/new?from=last")).text();
+    expect(page).toContain("volume: &quot;2.7&quot;");
+  });
+
+  it("previews Markdown as JSON for the live editor with the X-CSRF-Token header, storing nothing", async () => {
+    const before = await count("issues");
+    const res = await app.request("/admin/issues/preview", {
+      method: "POST",
+      headers: {
+        cookie: editor.cookie,
+        "x-csrf-token": editor.csrf,
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams({ markdown: issueSource }).toString(),
+    });
+    expect(res.status).toBe(200);
+    const preview = (await res.json()) as { html: string; problems: unknown[] };
+    expect(preview.html).toContain("reader@example.com");
+    expect(preview.problems).toEqual([]);
+    expect(await count("issues")).toBe(before);
+  });
+
+  // Until the PDF renderer (issue 13) is wired into the console, the link says so plainly.
+  it('answers the PDF link with 404 "PDF edition not available"', async () => {
+    const res = await editor.get(`/admin/issues/${issueId}/issue.pdf`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain("PDF edition not available");
+  });
+});
+
 describe("the console's own assets", () => {
   it("serves its stylesheet and the Japanese font without a session", async () => {
     const css = await app.request("/admin/static/console.css");
