@@ -50,8 +50,8 @@ export function requireSession(deps: ConsoleDeps): MiddlewareHandler<ConsoleEnv>
     if (!session) {
       if (id) dropSessionCookie(c);
       if (c.req.method === "GET" || c.req.method === "HEAD") {
-        const next = c.req.path === "/admin" ? "" : `?next=${encodeURIComponent(c.req.path)}`;
-        return c.redirect(`/admin/login${next}`, 303);
+        const back = c.req.path === "/admin" ? "" : `?next=${encodeURIComponent(c.req.path)}`;
+        return c.redirect(`/admin/login${back}`, 303);
       }
       throw new HTTPException(401, { message: "sign in first" });
     }

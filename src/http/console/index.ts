@@ -6,6 +6,7 @@ import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
 import { packageRoot } from "../../paths.js";
+import { recordAudit } from "../../staff/audit.js";
 import { endSession } from "../../staff/sessions.js";
 import { authRoutes } from "./auth.js";
 import { type ConsoleDeps, type ConsoleEnv, cookieName } from "./deps.js";
@@ -67,6 +68,8 @@ export async function consoleRoutes(deps: ConsoleDeps, dashboardQueues?: Queue[]
   inside.post("/logout", async (c) => {
     const id = getCookie(c, cookieName);
     if (id) await endSession(deps.db, id);
+    const { account } = c.get("session");
+    await recordAudit(deps.db, { staffId: account.id, email: account.email }, "staff.logout", account.email);
     dropSessionCookie(c);
     return c.redirect("/admin/login", 303);
   });
