@@ -11,6 +11,7 @@ import * as render from "./commands/render.js";
 import * as retry from "./commands/retry.js";
 import * as send from "./commands/send.js";
 import * as serve from "./commands/serve.js";
+import * as staff from "./commands/staff.js";
 import * as status from "./commands/status.js";
 import * as subscribers from "./commands/subscribers.js";
 import * as worker from "./commands/worker.js";
@@ -44,6 +45,7 @@ for (const command of [
   status,
   control,
   issues,
+  staff,
   demo,
 ])
   command.register(program);

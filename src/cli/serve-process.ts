@@ -56,7 +56,8 @@ type RelaySettingName =
   | "webhookMailgunSigningKey"
   | "webhookSendgridPublicKey";
 export type ServeSettings = Config<Exclude<(typeof serveSettings)[number], RelaySettingName>> &
-  Partial<Config<RelaySettingName>>;
+  Partial<Config<RelaySettingName>> &
+  Partial<Config<"timezone">>;
 
 export interface RunningServe {
   httpPort: number;
@@ -115,6 +116,8 @@ export async function startServe(
       ...redisReplayMemory(producer, settings.queuePrefix),
     },
     bounceMailboxCounts: () => mailboxCounts,
+    timezone: settings.timezone,
+    mailFrom: `${identity.from.name} <${identity.from.address}>`,
   });
   const server: ServerType = serve({ fetch: app.fetch, port: settings.port, hostname: "0.0.0.0" });
   await new Promise<void>((resolve, reject) => {
@@ -167,7 +170,7 @@ export async function startServe(
 
 /** `digest serve`: runs until SIGTERM/SIGINT, then shuts down in two phases. */
 export async function runServe(): Promise<void> {
-  const settings = loadConfig([...serveSettings, "databaseUrl", "logLevel"]);
+  const settings = loadConfig([...serveSettings, "timezone", "databaseUrl", "logLevel"]);
   const log = createLogger(settings.logLevel);
   const database = await openDatabase(databaseTarget(settings.databaseUrl));
   let running: RunningServe;

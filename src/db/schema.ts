@@ -207,9 +207,90 @@ export const issuePdfs = pgTable("issue_pdfs", {
   updatedAt: updatedAt(),
 });
 
+// ---- Staff console (issue 12): accounts, setup links, sessions, login throttling, audit log ----
+
+export const staffRoles = ["admin", "editor"] as const;
+export type StaffRole = (typeof staffRoles)[number];
+
+export const staff = pgTable(
+  "staff",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    email: text("email").notNull(),
+    role: text("role", { enum: staffRoles }).notNull().default("editor"),
+    /** `scrypt$N$r$p$salt$hash`; null until the person sets a password from the setup link. */
+    passwordHash: text("password_hash"),
+    /** The addresses last used for a test send, offered again next time. */
+    testAddresses: text("test_addresses"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("staff_email_key").on(sql`lower(${t.email})`),
+    check("staff_role_check", inList("role", staffRoles)),
+  ],
+);
+
+/** One-time links printed by `digest staff add`; only a hash of the token is stored. */
+export const staffSetupTokens = pgTable("staff_setup_tokens", {
+  tokenHash: text("token_hash").primaryKey(),
+  staffId: uuid("staff_id")
+    .notNull()
+    .references(() => staff.id, { onDelete: "cascade" }),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  usedAt: timestamp("used_at", { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+/** Console sessions: the cookie holds a random id, the table only its hash. */
+export const staffSessions = pgTable(
+  "staff_sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    staffId: uuid("staff_id")
+      .notNull()
+      .references(() => staff.id, { onDelete: "cascade" }),
+    csrf: text("csrf").notNull(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    /** The absolute end, however active the session is. */
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("staff_sessions_staff_idx").on(t.staffId)],
+);
+
+/** Failed console logins, by key (`email:<addr>` or `ip:<addr>`), for throttling. */
+export const staffLoginFailures = pgTable(
+  "staff_login_failures",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    key: text("key").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("staff_login_failures_key_idx").on(t.key, t.createdAt)],
+);
+
+/** Every staff action: who, what, when, on what. The actor's email is kept if the account goes. */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    staffId: uuid("staff_id").references(() => staff.id, { onDelete: "set null" }),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target"),
+    detail: jsonb("detail"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("audit_log_target_idx").on(t.target), index("audit_log_created_idx").on(t.createdAt)],
+);
+
 export type Subscriber = typeof subscribers.$inferSelect;
 export type Issue = typeof issues.$inferSelect;
 export type Send = typeof sends.$inferSelect;
 export type Delivery = typeof deliveries.$inferSelect;
 export type BounceRow = typeof bounces.$inferSelect;
 export type IssuePdfRow = typeof issuePdfs.$inferSelect;
+export type Staff = typeof staff.$inferSelect;
+export type AuditEntry = typeof auditLog.$inferSelect;

@@ -43,7 +43,8 @@ export async function createApp(deps: AppDeps) {
   app.use("*", (c, next) =>
     c.req.path === "/api/subscribers/import" ||
     c.req.path === "/api/issues" ||
-    c.req.path.startsWith("/webhooks/")
+    c.req.path.startsWith("/webhooks/") ||
+    c.req.path.startsWith("/admin/")
       ? next()
       : small(c, next),
   );
@@ -60,11 +61,9 @@ export async function createApp(deps: AppDeps) {
     const { sendRoutes } = await import("./sends.js");
     app.route("/api", sendRoutes(deps.sending));
   }
-  app.use("/admin/*", adminAuth(deps.adminToken));
-  if (deps.dashboardQueues) {
-    const { dashboard, dashboardPath } = await import("./dashboard.js");
-    app.route(dashboardPath, dashboard(deps.dashboardQueues));
-  }
+  // The staff console (and the BullMQ dashboard in it) behind a session; it sets its own body limits.
+  const { consoleRoutes } = await import("./console/index.js");
+  app.route("/admin", await consoleRoutes(deps, deps.dashboardQueues));
 
   if (deps.webhooks) {
     const { maxWebhookBytes, webhookRoutes } = await import("./webhooks.js");

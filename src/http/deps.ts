@@ -25,6 +25,10 @@ export interface AppDeps {
   log: Pick<Logger, "error" | "warn" | "info">;
   /** Starting and steering sends (`/api/issues/<id>/sends`, `/api/sends/<id>`); off when absent. */
   sending?: PlanDeps;
+  /** The From readers see (MAIL_FROM, else the newsletter's), shown on the console's send form. */
+  mailFrom?: string;
+  /** IANA zone for times the staff console shows and reads (TIMEZONE); UTC when absent. */
+  timezone?: string;
   /** Queues shown by the BullMQ dashboard at /admin/queues; off when absent. */
   dashboardQueues?: Queue[];
   /** Provider webhooks at /webhooks/*; all answer 404 when absent. */

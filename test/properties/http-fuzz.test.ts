@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/http/app.js";
+import { signIn, staffMember } from "../console/session.js";
 import { adminToken, json, secret, startService } from "../http/harness.js";
 import { pipeline, storeIssue } from "../sending/harness.js";
 import { checkCapturedMail } from "./mail-check.js";
@@ -41,6 +42,10 @@ const readers = (
   )
 ).map((r) => r.id);
 const issueId = await storeIssue(service.database);
+// A signed-in admin, so generated /admin requests reach the console's handlers too.
+await staffMember(service.database.db, "fuzz-admin@staff.test", "admin");
+const staffSession = await signIn(app, "fuzz-admin@staff.test");
+const fuzzContext = { secret, adminToken, readers, issueId, console: staffSession };
 
 function toRequest(r: FuzzRequest): Request | undefined {
   try {
@@ -85,7 +90,7 @@ describe("10,000 generated malformed HTTP requests", () => {
     expect(readers).toHaveLength(30);
     const started = Date.now();
     await fc.assert(
-      fc.asyncProperty(requestArbitrary({ secret, adminToken, readers, issueId }), async (r) => {
+      fc.asyncProperty(requestArbitrary(fuzzContext), async (r) => {
         const request = toRequest(r);
         if (!request) {
           unsendable++;

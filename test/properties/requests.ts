@@ -21,6 +21,8 @@ export interface FuzzContext {
   readers: string[];
   /** A stored issue's id, for the send routes. */
   issueId: string;
+  /** A signed-in console session, so generated /admin requests reach the handlers too. */
+  console?: { cookie: string; csrf: string };
 }
 
 const purposes: SubscriberPurpose[] = ["confirm", "unsubscribe", "manage"];
@@ -171,6 +173,7 @@ export function requestArbitrary(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
       ),
     },
     { weight: 2, arbitrary: fc.constant(`/api/issues/${ctx.issueId}/sends`) },
+    { weight: 3, arbitrary: adminPath(ctx) },
     { weight: 1, arbitrary: oddSegment.map((s) => `/api/subscribers/${s}`) },
     { weight: 1, arbitrary: oddSegment.map((s) => `/api/subscribers/${s}/unsuppress`) },
     {
@@ -198,6 +201,7 @@ export function requestArbitrary(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
       accept: fc.constantFrom(undefined, "application/json", "text/html", "*/*"),
       huge: fc.constantFrom(undefined, undefined, undefined, "x".repeat(64 * 1024), "é".repeat(20_000)),
       body,
+      session: fc.constantFrom("none", "cookie", "csrf", "csrf", "stale"),
       // Half the requests to the send route are well-formed test sends to hostile addresses.
       testSend: fc.option(fc.array(hostileAddress, { minLength: 1, maxLength: 4 }), { nil: undefined }),
     })
@@ -208,10 +212,64 @@ export function requestArbitrary(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
       }
       const headers: Record<string, string> = {};
       if (r.contentType) headers["content-type"] = r.contentType;
+      if (ctx.console && r.session !== "none" && r.path.startsWith("/admin")) {
+        headers.cookie = r.session === "stale" ? "digest_session=x" : ctx.console.cookie;
+        if (r.session === "csrf") headers["x-csrf-token"] = ctx.console.csrf;
+      }
       if (r.auth) headers.authorization = r.auth;
       if (r.accept) headers.accept = r.accept;
       if (r.huge) headers["x-huge"] = r.huge;
       const hasBody = r.method !== "GET" && r.method !== "HEAD";
       return { method: r.method, path: r.path, headers, ...(hasBody ? { body: r.body } : {}) };
     });
+}
+
+/** Console routes (SPEC §4 staff console), with odd ids, queries and segments. */
+function adminPath(ctx: FuzzContext): fc.Arbitrary<string> {
+  const zero = "00000000-0000-4000-8000-000000000000";
+  return fc.oneof(
+    fc.constantFrom(
+      "/admin",
+      "/admin/login",
+      "/admin/login?next=//evil.example",
+      "/admin/issues",
+      "/admin/issues/new",
+      "/admin/issues/new?from=last",
+      `/admin/issues/new?from=${"%00".repeat(3)}`,
+      "/admin/issues/preview",
+      `/admin/issues/${ctx.issueId}`,
+      `/admin/issues/${ctx.issueId}/preview.html`,
+      `/admin/issues/${ctx.issueId}/issue.pdf`,
+      `/admin/issues/${ctx.issueId}/test`,
+      `/admin/issues/${ctx.issueId}/send`,
+      `/admin/sends/${zero}`,
+      `/admin/sends/${zero}/events`,
+      `/admin/sends/${zero}/live`,
+      `/admin/sends/${zero}/pause`,
+      `/admin/sends/${zero}/move`,
+      "/admin/sends/not-an-id/retry",
+      "/admin/subscribers",
+      "/admin/subscribers?status=%00&q=%25&page=-1",
+      "/admin/subscribers?status=active&page=99999999999",
+      "/admin/subscribers/unsubscribe",
+      "/admin/subscribers/erase",
+      "/admin/subscribers/import",
+      "/admin/subscribers/import/confirm",
+      "/admin/bounces",
+      "/admin/audit",
+      "/admin/staff",
+      "/admin/staff/role",
+      "/admin/staff/remove",
+      "/admin/account",
+      "/admin/account/password",
+      "/admin/queues",
+      "/admin/queues/api/queues",
+      "/admin/static/console.css",
+      "/admin/static/noto-sans-jp-400.ttf",
+    ),
+    oddSegment.map((s) => `/admin/setup/${s}`),
+    oddSegment.map((s) => `/admin/issues/${s}`),
+    oddSegment.map((s) => `/admin/sends/${s}/events`),
+    oddSegment.map((s) => `/admin/${s}`),
+  );
 }

@@ -1,0 +1,109 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { HTTPException } from "hono/http-exception";
+import { readSession } from "../../staff/sessions.js";
+import { type ConsoleDeps, type ConsoleEnv, cookieName } from "./deps.js";
+
+const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
+
+const same = (a: string, b: string) =>
+  timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
+
+export function sessionCookie(deps: ConsoleDeps, value: string, c: Parameters<MiddlewareHandler>[0]) {
+  setCookie(c, cookieName, value, {
+    path: "/admin",
+    httpOnly: true,
+    sameSite: "Strict",
+    secure: deps.publicUrl.startsWith("https:"),
+  });
+}
+
+export function dropSessionCookie(c: Parameters<MiddlewareHandler>[0]) {
+  deleteCookie(c, cookieName, { path: "/admin" });
+}
+
+/** The CSRF token the request carries: header `X-CSRF-Token`, else the form field `csrf`. */
+async function csrfOf(c: Parameters<MiddlewareHandler>[0]): Promise<string | undefined> {
+  const header = c.req.header("x-csrf-token");
+  if (header) return header;
+  const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/x-www-form-urlencoded" && type !== "multipart/form-data") return undefined;
+  try {
+    // Hono caches the parsed body, so the route reads the same form again for free.
+    const value = (await c.req.parseBody()).csrf;
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    throw new HTTPException(400, { message: "the form data cannot be read" });
+  }
+}
+
+/**
+ * Every console route behind the login: a live session from the `digest_session` cookie, else a
+ * 303 to the login page (GET) or 401 (anything else). State-changing requests also need the
+ * session's CSRF token, else 403 before any handler runs, so nothing changes.
+ */
+export function requireSession(deps: ConsoleDeps): MiddlewareHandler<ConsoleEnv> {
+  return async (c, next) => {
+    const id = getCookie(c, cookieName);
+    const session = id ? await readSession(deps.db, id) : undefined;
+    if (!session) {
+      if (id) dropSessionCookie(c);
+      if (c.req.method === "GET" || c.req.method === "HEAD") {
+        const back = c.req.path === "/admin" ? "" : `?next=${encodeURIComponent(c.req.path)}`;
+        return c.redirect(`/admin/login${back}`, 303);
+      }
+      throw new HTTPException(401, { message: "sign in first" });
+    }
+    if (!safeMethods.has(c.req.method) && c.req.path.startsWith("/admin/queues/")) {
+      // The BullMQ dashboard's own scripts cannot send our token; its requests must come from this
+      // origin instead (browsers always send Origin on those), which a forged cross-site form cannot.
+      const origin = c.req.header("origin");
+      let host: string | undefined;
+      try {
+        host = origin ? new URL(origin).host : undefined;
+      } catch {
+        host = undefined;
+      }
+      if (!host || (host !== c.req.header("host") && host !== new URL(c.req.url).host))
+        throw new HTTPException(403, {
+          message: "the queue dashboard only takes requests from its own pages",
+        });
+    } else if (!safeMethods.has(c.req.method)) {
+      const given = await csrfOf(c);
+      if (!given || !same(given, session.csrf))
+        throw new HTTPException(403, {
+          message: "the form has expired or did not come from this console; reload the page and try again",
+        });
+    }
+    c.set("session", session);
+    c.header("Cache-Control", "no-store");
+    await next();
+  };
+}
+
+/** Sends, scheduling, readers and staff: admins only (SPEC §4 roles). */
+export const adminOnly: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
+  if (c.get("session").account.role !== "admin")
+    throw new HTTPException(403, { message: "this needs an admin; ask one to do it or to change your role" });
+  await next();
+};
+
+/**
+ * Login and setup forms have no session (so no CSRF token) yet: a POST whose Origin names
+ * another site is refused, so no page elsewhere can sign a browser in to an account of its choosing.
+ */
+export const sameOrigin: MiddlewareHandler = async (c, next) => {
+  const origin = c.req.header("origin");
+  if (!safeMethods.has(c.req.method) && origin && origin !== "null") {
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      host = undefined;
+    }
+    if (host !== c.req.header("host") && host !== new URL(c.req.url).host)
+      throw new HTTPException(403, { message: "this form did not come from this console" });
+  }
+  await next();
+};

@@ -1,0 +1,363 @@
+/** @jsxImportSource hono/jsx */
+import { sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { raw } from "hono/html";
+import { HTTPException } from "hono/http-exception";
+import { streamSSE } from "hono/streaming";
+import { type Db, rowsOf } from "../../db/database.js";
+import { DigestError } from "../../errors.js";
+import { type ControlAction, controlSend } from "../../sending/control.js";
+import { startSend } from "../../sending/plan.js";
+import type { SendProgress } from "../../sending/status.js";
+import { recentAudit, recordAudit } from "../../staff/audit.js";
+import type { Session } from "../../staff/sessions.js";
+import type { ConsoleDeps, ConsoleEnv } from "./deps.js";
+import { actorOf, timezoneOf } from "./deps.js";
+import { adminOnly } from "./guard.js";
+import { Action, AuditTable, Badge, Page } from "./layout.js";
+import {
+  type BounceView,
+  failureReasons,
+  type ReasonView,
+  recentBounces,
+  sendStatusJson,
+} from "./queries.js";
+import { localToDate, showTime } from "./time.js";
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const finished = (status: string) => status === "done" || status === "cancelled";
+
+/** The numbers the page shows, read from the status JSON whichever name it gives time left. */
+function progressView(s: SendProgress) {
+  const left = (s as { secondsLeft?: number | null }).secondsLeft ?? s.etaSeconds;
+  const handled = s.sent + s.skipped + s.failed + s.bounced;
+  return {
+    total: s.total,
+    done: s.sent + s.skipped,
+    bad: s.failed + s.bounced,
+    share: s.total > 0 ? (handled / s.total) * 100 : finished(s.status) ? 100 : 0,
+    rate: s.rate,
+    left: left === null || left === undefined ? "—" : left === 0 ? "0 s" : `${left} s`,
+  };
+}
+
+const counted = [
+  "queued",
+  "sending",
+  "sent",
+  "deferred",
+  "failed",
+  "bounced",
+  "skipped",
+  "ambiguous",
+] as const;
+
+function Live({
+  reasons,
+  bounces,
+  timeZone,
+}: {
+  reasons: ReasonView[];
+  bounces: BounceView[];
+  timeZone: string;
+}) {
+  return (
+    <div id="live" class="stack">
+      <div class="card">
+        <h2>Why deliveries are deferred or failed</h2>
+        {reasons.length === 0 ? (
+          <p class="muted">No deferred or failed deliveries.</p>
+        ) : (
+          <div class="scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th>Status</th>
+                  <th>Reason</th>
+                  <th class="num">Count</th>
+                  <th>Example</th>
+                </tr>
+              </thead>
+              <tbody>
+                {reasons.map((r) => (
+                  <tr>
+                    <td>
+                      <Badge status={r.status} />
+                    </td>
+                    <td class="small">{r.reason}</td>
+                    <td class="num">{r.count}</td>
+                    <td class="small">{r.example}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+      <div class="card">
+        <h2>Bounces and complaints</h2>
+        <BounceTable bounces={bounces} timeZone={timeZone} />
+      </div>
+    </div>
+  );
+}
+
+export function BounceTable({ bounces, timeZone }: { bounces: BounceView[]; timeZone: string }) {
+  if (bounces.length === 0) return <p class="muted">None so far.</p>;
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Reader</th>
+            <th>Type</th>
+            <th>Reason</th>
+          </tr>
+        </thead>
+        <tbody>
+          {bounces.map((b) => (
+            <tr>
+              <td class="small nowrap">{showTime(b.created_at, timeZone)}</td>
+              <td>{b.email ?? "(erased)"}</td>
+              <td>
+                <Badge status={b.type} />{" "}
+                {b.feedback_type && <span class="small muted">{b.feedback_type}</span>}
+              </td>
+              <td class="small">
+                {[b.status, b.reason, b.diagnostic].filter(Boolean).join(" · ") || "—"}
+                <span class="muted"> ({b.source})</span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+// Progressive enhancement: the bar and counts follow the event stream; the bounce and reason
+// tables are fetched again when a count changes. Without JavaScript the page refreshes itself.
+const liveScript = (id: string) => `
+(() => {
+  const source = new EventSource("/admin/sends/${id}/events");
+  let last = "";
+  source.onmessage = async (event) => {
+    const s = JSON.parse(event.data);
+    const handled = s.sent + s.skipped + s.failed + s.bounced;
+    const share = s.total > 0 ? (handled / s.total) * 100 : (s.status === "done" || s.status === "cancelled") ? 100 : 0;
+    document.getElementById("bar-done").style.width = (s.total ? ((s.sent + s.skipped) / s.total) * 100 : share) + "%";
+    document.getElementById("bar-bad").style.width = (s.total ? ((s.failed + s.bounced) / s.total) * 100 : 0) + "%";
+    document.getElementById("share").textContent = Math.round(share) + "%";
+    for (const key of ${JSON.stringify(counted)}) {
+      const el = document.querySelector('[data-count="' + key + '"]');
+      if (el) el.textContent = s[key];
+    }
+    if (!document.getElementById("rate")) return;
+    document.getElementById("rate").textContent = s.rate + " /s";
+    const left = s.secondsLeft !== undefined ? s.secondsLeft : s.etaSeconds;
+    document.getElementById("left").textContent = left === null ? "—" : left + " s";
+    const status = document.getElementById("status");
+    status.textContent = s.status;
+    status.className = "badge b-" + s.status;
+    const key = [s.deferred, s.failed, s.bounced, s.status].join("/");
+    if (key !== last) {
+      last = key;
+      const res = await fetch("/admin/sends/${id}/live");
+      if (res.ok) document.getElementById("live").outerHTML = await res.text();
+    }
+    if (s.status === "done" || s.status === "cancelled") {
+      source.close();
+      // The finished page has the final report and only the actions that still apply.
+      location.reload();
+    }
+  };
+})();
+`;
+
+function SendPage(props: {
+  session: Session;
+  status: SendProgress;
+  issueId: string;
+  reasons: ReasonView[];
+  bounces: BounceView[];
+  audit: Awaited<ReturnType<typeof recentAudit>>;
+  timeZone: string;
+}) {
+  const { session, status: s } = props;
+  const view = progressView(s);
+  const isAdmin = session.account.role === "admin";
+  const act = (a: ControlAction, label: string, kind?: "secondary" | "danger") => (
+    <Action session={session} action={`/admin/sends/${s.sendId}/${a}`} label={label} kind={kind} />
+  );
+  return (
+    <Page title={`Send of ${s.issue}`} session={session} section="issues">
+      {!finished(s.status) && (
+        <noscript>
+          <meta http-equiv="refresh" content="5" />
+        </noscript>
+      )}
+      <p class="muted small">
+        <a href="/admin/issues">Issues</a> › <a href={`/admin/issues/${props.issueId}`}>{s.issue}</a>
+      </p>
+      <h1>
+        {s.test ? "Test send" : "Send"} of {s.issue}{" "}
+        <span id="status" class={`badge b-${s.status}`}>
+          {s.status}
+        </span>
+      </h1>
+      {s.pausedReason && <p class="notice">Paused: {s.pausedReason}</p>}
+      <div class="card">
+        <div class="actions" style="justify-content:space-between;margin-bottom:8px">
+          <strong id="share">{Math.round(view.share)}%</strong>
+          {finished(s.status) ? (
+            <span class="muted small">finished</span>
+          ) : (
+            <span class="muted small">
+              rate <span id="rate">{view.rate} /s</span> · time left <span id="left">{view.left}</span>
+            </span>
+          )}
+        </div>
+        <div
+          class="bar"
+          role="progressbar"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={Math.round(view.share)}
+        >
+          <span id="bar-done" style={`width:${view.total ? (view.done / view.total) * 100 : view.share}%`} />
+          <span
+            id="bar-bad"
+            class="fail"
+            style={`width:${view.total ? (view.bad / view.total) * 100 : 0}%`}
+          />
+        </div>
+        <dl class="stats" style="margin-top:16px">
+          {counted.map((key) => (
+            <div>
+              <dt>{key}</dt>
+              <dd data-count={key}>{s[key]}</dd>
+            </div>
+          ))}
+        </dl>
+        {isAdmin && (
+          <div class="actions" style="margin-top:16px">
+            {s.status === "running" && act("pause", "Pause", "secondary")}
+            {s.status === "paused" && act("resume", "Resume")}
+            {!finished(s.status) && act("cancel", "Cancel", "danger")}
+            {s.status !== "scheduled" &&
+              s.status !== "cancelled" &&
+              s.failed + s.deferred > 0 &&
+              act("retry", "Retry failed and deferred", "secondary")}
+          </div>
+        )}
+      </div>
+      {finished(s.status) && <div id="finished" data-status={s.status} hidden />}
+      <Live reasons={props.reasons} bounces={props.bounces} timeZone={props.timeZone} />
+      <div class="card">
+        <h2>Audit</h2>
+        <AuditTable entries={props.audit} timeZone={props.timeZone} />
+      </div>
+      {!finished(s.status) && <script>{raw(liveScript(s.sendId))}</script>}
+    </Page>
+  );
+}
+
+async function issueOfSend(
+  db: Db,
+  sendId: string,
+): Promise<{ issue_id: string; status: string; is_test: boolean }> {
+  const [row] = rowsOf<{ issue_id: string; status: string; is_test: boolean }>(
+    await db.execute(sql`select issue_id, status, is_test from sends where id = ${sendId}`),
+  );
+  if (!row) throw new HTTPException(404, { message: "no such send" });
+  return row;
+}
+
+/** The send page, its event stream, and pause/resume/cancel/retry/move (admins). */
+export function sendRoutes(deps: ConsoleDeps) {
+  const app = new Hono<ConsoleEnv>();
+  const tz = timezoneOf(deps);
+  const idOf = (raw: string) => {
+    if (!uuid.test(raw)) throw new HTTPException(404, { message: "no such send" });
+    return raw;
+  };
+  const plan = () => {
+    if (!deps.sending) throw new DigestError("unavailable", "sending is not configured on this server");
+    return deps.sending;
+  };
+
+  app.get("/:id", async (c) => {
+    const id = idOf(c.req.param("id"));
+    const send = await issueOfSend(deps.db, id);
+    return c.html(
+      <SendPage
+        session={c.get("session")}
+        status={await sendStatusJson(deps, id)}
+        issueId={send.issue_id}
+        reasons={await failureReasons(deps.db, id)}
+        bounces={await recentBounces(deps.db, id, 20)}
+        audit={await recentAudit(deps.db, [id], 20)}
+        timeZone={tz}
+      />,
+    );
+  });
+
+  app.get("/:id/live", async (c) => {
+    const id = idOf(c.req.param("id"));
+    return c.html(
+      <Live
+        reasons={await failureReasons(deps.db, id)}
+        bounces={await recentBounces(deps.db, id, 20)}
+        timeZone={tz}
+      />,
+    );
+  });
+
+  // Each event's data is the send's status JSON; the stream ends after done or cancelled.
+  app.get("/:id/events", async (c) => {
+    const id = idOf(c.req.param("id"));
+    await issueOfSend(deps.db, id);
+    return streamSSE(c, async (stream) => {
+      let open = true;
+      stream.onAbort(() => {
+        open = false;
+      });
+      while (open) {
+        const status = await sendStatusJson(deps, id);
+        await stream.writeSSE({ data: JSON.stringify(status) });
+        if (finished(status.status)) break;
+        await stream.sleep(1000);
+      }
+    });
+  });
+
+  app.post("/:id/move", adminOnly, async (c) => {
+    const id = idOf(c.req.param("id"));
+    const send = await issueOfSend(deps.db, id);
+    if (send.status !== "scheduled" || send.is_test)
+      throw new DigestError("conflict", `only a scheduled send can be moved; this one is ${send.status}`);
+    const at = localToDate(String((await c.req.parseBody()).at ?? ""), tz);
+    if (!at) throw new DigestError("invalid", "give the new date and time");
+    if (at.getTime() < Date.now()) throw new DigestError("invalid", `${showTime(at, tz)} has passed`);
+    await controlSend(plan(), id, "cancel");
+    const started = await startSend(plan(), { issueId: send.issue_id, at, again: true });
+    await recordAudit(deps.db, actorOf(c.get("session")), "send.move", started.sendId, {
+      from: id,
+      at: at.toISOString(),
+    });
+    return c.redirect(`/admin/issues/${send.issue_id}`, 303);
+  });
+
+  app.post("/:id/:action", adminOnly, async (c) => {
+    const id = idOf(c.req.param("id"));
+    const act = c.req.param("action");
+    if (act !== "pause" && act !== "resume" && act !== "cancel" && act !== "retry")
+      throw new HTTPException(404, { message: "no such action" });
+    const result = await controlSend(plan(), id, act);
+    await recordAudit(deps.db, actorOf(c.get("session")), `send.${act}`, id, { rows: result.rows });
+    return c.redirect(`/admin/sends/${id}`, 303);
+  });
+
+  return app;
+}
