@@ -34,6 +34,7 @@ const USER_UNKNOWN: RegExp = new RegExp(
     String.raw`\b(?:unknown|invalid|non-?existent|nonexisting|no such)\s+(?:local\s+)?(?:user|recipient|mailbox|address|account|local[- ]?part|addressee|e-?mail address|person)`,
     String.raw`\b(?:user|recipient|addressee|mailbox|account|address|e-?mail)\b[^\n.;]{0,60}?\b(?:does ?n[o']?t exist|doesn't exist|do not exist|not exist|no longer exists?|was not found|could ?n[o']?t be found|couldn't be found|is not valid|not a valid|is not a known|isn't valid)`,
     String.raw`no mailbox (?:here )?by that name|mailbox unknown|bad destination mailbox|user doesn't have an? \S+ account|not our customer|not listed in (?:domino directory|public name & address book|the directory)`,
+    "not a valid (?:recipient|mailbox|user)|unknown or illegal (?:alias|user)",
     "recipnotfound|recipientnotfound|invalid[- ]?recipient|unknown[- ]?recipient|user[- ]?unknown|no[- ]such[- ]user|mailbox[- ]?not[- ]?found|user[- ]?not[- ]?found|recipient[- ]?not[- ]?found",
     "benutzer unbekannt|empfänger unbekannt|adresse unbekannt|unbekannte[rs]? (?:empfänger|benutzer|adresse)|existiert nicht|utilisateur inconnu|destinataire inconnu|adresse inconnue|n'existe pas|usuario desconocido|destinatario desconocido|no existe|utente sconosciuto|destinatario sconosciuto|non esiste|usuário desconhecido|não existe|gebruiker onbekend|bestaat niet|не существует|не найден|неизвестн|nie istnieje|nieznany (?:użytkownik|adres)",
     // Invalid or missing mailboxes, in the words of German, French, Spanish, Italian, Portuguese
@@ -90,10 +91,11 @@ const BAD_DOMAIN: RegExp =
   /invalid (?:recipient )?domain|unknown (?:recipient )?domain|domain (?:is )?(?:not valid|invalid)|domaine (?:inconnu|introuvable|invalide)|(?:unbekannte|ungültige) domain|domain (?:unbekannt|nicht gefunden)|dominio (?:no existe|non esiste|desconocido|sconosciuto|no válido|non valido)|domínio (?:não existe|desconhecido|inválido)|домен не (?:существует|найден)|域名不存在|ドメインが(?:存在しません|見つかりません)|存在しないドメイン/i;
 
 // RFC 5321's own words for 550 ("Requested action not taken: mailbox unavailable") and a bare
-// "Recipient address rejected." with no reason after it refuse the address itself. They may also
+// "(Recipient) address rejected." with no reason after it refuse the address itself. They may also
 // cover a policy refusal, so they count as hard only when nothing else is said: no soft words, a
 // 550/553 reply, not after DATA, and no enhanced code naming another cause.
-const ADDRESS_REFUSED: RegExp = /\bmailbox (?:is )?unavailable\b|recipient address rejected\s*(?:\.|$)/i;
+const ADDRESS_REFUSED: RegExp =
+  /\bmailbox (?:is )?(?:unavailable|not available)\b|\baddress rejected(?:\s*<?[^\s<>@]+@[^\s<>]+?>?)?\s*(?:[.(]|$)/i;
 
 const MOVED: RegExp =
   /\bhas moved\b|\bno longer (?:at this address|valid|with us)|\bmoved (?:permanently )?to\b/i;

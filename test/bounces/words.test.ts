@@ -72,6 +72,35 @@ describe("words for a missing mailbox", () => {
     ).toBe("soft");
   });
 
+  it("AOL's and Comcast's bare '550 5.1.0 Address rejected' is hard; 'Sender address rejected' is about us", () => {
+    expect(classifyReason({ diagnostic: "550 #5.1.0 Address rejected reader@example.com" }).type).toBe(
+      "hard",
+    );
+    // A reason after the words decides instead.
+    expect(classifyReason({ diagnostic: "550 5.1.0 Address rejected: greylisted, try later" }).type).toBe(
+      "soft",
+    );
+    expect(classifyReason({ diagnostic: "550 #5.1.0 Address rejected." })).toEqual({
+      type: "hard",
+      reason: "user_unknown",
+    });
+    expect(
+      classifyReason({
+        diagnostic: "550 5.1.0 <news@example.org>: Sender address rejected.",
+        command: "RCPT TO",
+      }).type,
+    ).toBe("soft");
+  });
+
+  it("sendmail's 'unknown or illegal alias' and 'not a valid recipient' answering RCPT are hard", () => {
+    expect(classifyReason({ diagnostic: "550 5.1.1 <a@example.org>... unknown or illegal alias" }).type).toBe(
+      "hard",
+    );
+    expect(
+      classifyReason({ diagnostic: "550 a@example.org is not a valid recipient", command: "RCPT TO" }).type,
+    ).toBe("hard");
+  });
+
   it("a report that gave up (Action: failed) on '450 4.1.1 User unknown' at RCPT is hard; a delay notice with it is not", async () => {
     const dsn = (action: string) =>
       [
