@@ -12,6 +12,8 @@ export interface ClassifyInput {
   diagnostic: string;
   /** The SMTP command the answer replied to ("RCPT TO", "DATA"), when the caller knows it. */
   command?: string;
+  /** The report says the sending server gave up (RFC 3464 `Action: failed`), whatever the code. */
+  final?: boolean;
 }
 
 type Rule = readonly [reason: string, pattern: RegExp];
@@ -32,8 +34,20 @@ const USER_UNKNOWN: RegExp = new RegExp(
     String.raw`\b(?:unknown|invalid|non-?existent|nonexisting|no such)\s+(?:local\s+)?(?:user|recipient|mailbox|address|account|local[- ]?part|addressee|e-?mail address|person)`,
     String.raw`\b(?:user|recipient|addressee|mailbox|account|address|e-?mail)\b[^\n.;]{0,60}?\b(?:does ?n[o']?t exist|doesn't exist|do not exist|not exist|no longer exists?|was not found|could ?n[o']?t be found|couldn't be found|is not valid|not a valid|is not a known|isn't valid)`,
     String.raw`no mailbox (?:here )?by that name|mailbox unknown|bad destination mailbox|user doesn't have an? \S+ account|not our customer|not listed in (?:domino directory|public name & address book|the directory)`,
+    "not a valid (?:recipient|mailbox|user)|unknown or illegal (?:alias|user)",
     "recipnotfound|recipientnotfound|invalid[- ]?recipient|unknown[- ]?recipient|user[- ]?unknown|no[- ]such[- ]user|mailbox[- ]?not[- ]?found|user[- ]?not[- ]?found|recipient[- ]?not[- ]?found",
     "benutzer unbekannt|empfänger unbekannt|adresse unbekannt|unbekannte[rs]? (?:empfänger|benutzer|adresse)|existiert nicht|utilisateur inconnu|destinataire inconnu|adresse inconnue|n'existe pas|usuario desconocido|destinatario desconocido|no existe|utente sconosciuto|destinatario sconosciuto|non esiste|usuário desconhecido|não existe|gebruiker onbekend|bestaat niet|не существует|не найден|неизвестн|nie istnieje|nieznany (?:użytkownik|adres)",
+    // Invalid or missing mailboxes, in the words of German, French, Spanish, Italian, Portuguese
+    // and Dutch servers.
+    "ungültiger? (?:empfänger|empfängeradresse|adresse|postfach)|(?:postfach|empfänger|benutzer) (?:nicht gefunden|unbekannt)|kein(?:e|en)? (?:solche[rns]? )?(?:postfach|benutzer|empfänger)",
+    "destinataire (?:invalide|inexistant|introuvable)|adresse (?:destinataire )?(?:invalide|inexistante)|bo[iî]te (?:aux lettres |mail )?(?:inexistante|inconnue)|utilisateur (?:inexistant|introuvable)|compte inexistant",
+    "(?:usuario|destinatario|buzón|cuenta|dirección) (?:inexistente|no encontrad[oa]|no válid[oa])|no se (?:encontró|encuentra) el (?:usuario|destinatario|buzón)",
+    "(?:utente|destinatario|casella|indirizzo) (?:inesistente|non trovat[oa]|non valid[oa])",
+    "(?:usuário|utilizador|destinatário|conta|endereço|caixa postal) (?:inexistente|desconhecid[oa]|inválid[oa]|não encontrad[oa])|onbekende (?:gebruiker|ontvanger|geadresseerde)",
+    // Russian, Turkish, Japanese, Chinese and Korean servers.
+    "нет такого (?:пользователя|адресата|ящика)|kullanıcı bulunamadı|bilinmeyen (?:kullanıcı|alıcı)",
+    "存在しない|存在しません|宛先不明|ユーザー?不明|(?:ユーザー?|アカウント|メールアドレス|宛先)(?:が|は)(?:見つかりません|存在しません)|該当(?:する)?(?:ユーザー?|アドレス)(?:が|は)?(?:ありません|いません)",
+    "用[户戶]不存在|收件人(?:地址)?不存在|[邮郵信]箱(?:地址)?不存在|[帐账帳][户号戶號]不存在|地址不存在|[无無]此用[户戶]|查[无無]此人|존재하지 않는 (?:사용자|계정|주소|메일)",
   ].join("|"),
   "i",
 );
@@ -63,12 +77,25 @@ const INVALID_USERID: RegExp = /invalid (?:final delivery )?userid/i;
 const NO_VALID_RECIPIENTS: RegExp = /\bno valid recipients?\b/i;
 
 // Directory answers that only a missing mailbox produces; they stand without a code or command.
+// "unknown user: <name>" is how local delivery agents (mail.local, Postfix local(8), IMail) name
+// the user they could not find; "This user doesn't have a <domain> account" is Yahoo's.
 const USER_UNKNOWN_STRONG: RegExp =
-  /recipient (?:name|address) (?:is )?not recognized|not listed in (?:the )?(?:domino directory|public name & address book|directory)|address couldn't be found|address could not be found|(?:wasn't|was not) found at|invalid recipient|no mailbox (?:here )?by that name|unknown user: ?<?[^\s<>@]+@/i;
+  /recipient (?:name|address) (?:is )?not recognized|user doesn't have an? \S+ account|not listed in (?:the )?(?:domino directory|public name & address book|directory)|address couldn't be found|address could not be found|(?:wasn't|was not) found at|invalid recipient|no mailbox (?:here )?by that name|unknown user: ?["<]?[^\s<>"@]+(?:[@"> ]|$)/i;
+
+// Yahoo checks mailboxes only after DATA and says so in these words: a directory's answer that
+// the account does not exist, not a content filter's, so it is hard at DATA too.
+const NO_ACCOUNT: RegExp = /user doesn't have an? \S+ account/i;
 
 // Weaker domain wording ("Invalid domain"): hard only when a code or the RCPT command confirms it.
 const BAD_DOMAIN: RegExp =
-  /invalid (?:recipient )?domain|unknown (?:recipient )?domain|domain (?:is )?(?:not valid|invalid)/i;
+  /invalid (?:recipient )?domain|unknown (?:recipient )?domain|domain (?:is )?(?:not valid|invalid)|domaine (?:inconnu|introuvable|invalide)|(?:unbekannte|ungültige) domain|domain (?:unbekannt|nicht gefunden)|dominio (?:no existe|non esiste|desconocido|sconosciuto|no válido|non valido)|domínio (?:não existe|desconhecido|inválido)|домен не (?:существует|найден)|域名不存在|ドメインが(?:存在しません|見つかりません)|存在しないドメイン/i;
+
+// RFC 5321's own words for 550 ("Requested action not taken: mailbox unavailable") and a bare
+// "(Recipient) address rejected." with no reason after it refuse the address itself. They may also
+// cover a policy refusal, so they count as hard only when nothing else is said: no soft words, a
+// 550/553 reply, not after DATA, and no enhanced code naming another cause.
+const ADDRESS_REFUSED: RegExp =
+  /\bmailbox (?:is )?(?:unavailable|not available)\b|\baddress rejected(?:\s*<?[^\s<>@]+@[^\s<>]+?>?)?\s*(?:[.(]|$)/i;
 
 const MOVED: RegExp =
   /\bhas moved\b|\bno longer (?:at this address|valid|with us)|\bmoved (?:permanently )?to\b/i;
@@ -170,8 +197,18 @@ export function classifyReason(input: ClassifyInput): FailureClass {
   // X.1.7 / X.1.8: our sender address or its domain is bad.
   const aboutUs = ABOUT_US.test(text) || codes.some((c) => /^\d\.1\.[78]$/.test(c));
   const hard = aboutUs ? undefined : hardByText(text);
-  if (hard && transient) return { type: "soft", reason: TRANSIENT_REASON[hard] ?? hard };
   const command = (input.command ?? lastCommand(text)).toUpperCase();
+  // A report that gave up (Action: failed) on a 4.1.1 "bad destination mailbox" answer: the server
+  // said "no such user" at every retry until the queue expired (Postfix's soft_bounce and its 450
+  // unknown-recipient codes end so), so the mailbox did not appear in days.
+  if (
+    input.final &&
+    lead === "4.1.1" &&
+    (hard === "user_unknown" || hard === "mailbox_unknown") &&
+    !command.startsWith("DATA")
+  )
+    return { type: "hard", reason: "user_unknown" };
+  if (hard && transient) return { type: "soft", reason: TRANSIENT_REASON[hard] ?? hard };
   const permanent = lead ? lead.startsWith("5") : reply.startsWith("5");
   if (hard === "user_unknown" || hard === "bad_domain") {
     // "User unknown" said to DATA, or with no command or address code to confirm it, is how
@@ -187,7 +224,8 @@ export function classifyReason(input: ClassifyInput): FailureClass {
     if (confirmed) return { type: "hard", reason: hard === "bad_domain" ? "host_unknown" : hard };
   } else if (hard === "mailbox_unknown" || hard === "invalid_userid") {
     // A report that quotes no code at all is a final one (delays are typed apart), as for DNS below.
-    if (!command.startsWith("DATA") && (hard === "mailbox_unknown" || permanent || (!lead && !reply)))
+    const stageFits = !command.startsWith("DATA") || NO_ACCOUNT.test(text);
+    if (stageFits && (hard === "mailbox_unknown" || permanent || (!lead && !reply)))
       return { type: "hard", reason: "user_unknown" };
   } else if (hard === "access_denied") {
     if (!command.startsWith("DATA") && /^55[04]$/.test(reply) && codes.some((c) => /^5\.[47]\.1$/.test(c)))
@@ -205,6 +243,15 @@ export function classifyReason(input: ClassifyInput): FailureClass {
     return { type: "hard", reason: "host_unknown" };
   const soft = SOFT_RULES.find(([, pattern]) => pattern.test(text));
   if (soft) return { type: "soft", reason: soft[0] };
+  if (
+    !aboutUs &&
+    hard === undefined &&
+    ADDRESS_REFUSED.test(text) &&
+    !command.startsWith("DATA") &&
+    /^55[03]$/.test(reply) &&
+    (!lead || /^5\.(?:0\.0|5\.0|1\.\d+)$/.test(lead))
+  )
+    return { type: "hard", reason: "user_unknown" };
   if (hard === "user_unknown" || hard === "mailbox_unknown" || hard === "invalid_userid")
     return { type: "soft", reason: "filtered" };
   if (!aboutUs && !transient) {
@@ -222,11 +269,17 @@ export function lastCommand(text: string): string {
   if (transcript) return transcript;
   const found = [
     ...text.matchAll(
-      /(?:in reply to|after)\s*(?:end of\s+)?(rcpt|data|mail|helo|ehlo|starttls|quit)\b|\b(rcpt)[ _]to\b/gi,
+      /(?:in reply to|after)\s*(?:end of\s+)?(rcpt|data|mail|helo|ehlo|starttls|quit)\b|\b(rcpt)[ _]to\b|\b(does not like recipient)\b|\b(sender was rejected|does not like sender)\b|\b(failed after i sent the message)\b/gi,
     ),
   ];
   const last = found.at(-1);
-  return last?.[1] ?? last?.[2] ?? "";
+  if (!last) return "";
+  // qmail-remote names the stage in its own words: "X does not like recipient." (RCPT), "Connected
+  // to X but sender was rejected." (MAIL), "X failed after I sent the message." (DATA).
+  if (last[3]) return "RCPT";
+  if (last[4]) return "MAIL";
+  if (last[5]) return "DATA";
+  return last[1] ?? last[2] ?? "";
 }
 
 /**

@@ -97,7 +97,11 @@ function analyze(message: Message): { bounce: Bounce; source: Source } {
         return { ...r, diagnostic: oneLine(r.diagnostic), type: "none", reason: r.action || "delivered" };
       }
       const window = windowOf(r.address);
-      const result = classifyWithContext(r.status, [r.diagnostic, window, single ? report : ""]);
+      const result = classifyWithContext(
+        r.status,
+        [r.diagnostic, window, single ? report : ""],
+        r.action === "failed",
+      );
       return {
         ...r,
         action: r.action || "failed",
@@ -159,7 +163,7 @@ function firstPerAddress<T extends { address: string }>(rows: T[]): T[] {
 }
 
 // Reads the closest words first; wider text only when those words name no reason.
-function classifyWithContext(status: string, texts: string[]): FailureClass {
+function classifyWithContext(status: string, texts: string[], final = false): FailureClass {
   // The SMTP stage may be told only in the human-readable part ("in reply to end of DATA command")
   // while the Diagnostic-Code quotes the answer alone. The widest text is read first: a
   // recipient's window of lines is an excerpt, a transcript cut apart.
@@ -168,7 +172,7 @@ function classifyWithContext(status: string, texts: string[]): FailureClass {
       .reverse()
       .map(lastCommand)
       .find((c) => c !== "") ?? "";
-  const command = stage ? { command: stage } : {};
+  const command = { ...(stage ? { command: stage } : {}), ...(final ? { final } : {}) };
   let result: FailureClass = classifyReason({ status, diagnostic: "", ...command });
   let context = "";
   for (const text of texts) {
