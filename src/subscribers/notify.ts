@@ -37,3 +37,16 @@ export function queueNotify(queue: Queue<TransactionalJob>): Notify {
 export function mailRequest(kind: TransactionalJob["kind"], subscriberId: string, at: Date): MailRequest {
   return { job: { kind, subscriberId }, jobId: `${kind}-${subscriberId}-${at.getTime()}` };
 }
+
+/**
+ * The reader's own unsubscribe link, asked for by an unproven mail to unsubscribe@. One per reader
+ * per day: the job id names the day, and BullMQ keeps a finished job (and so refuses its id) for a
+ * day, so however many forged requests arrive, the reader gets at most about one mail a day.
+ */
+export function unsubscribeLinkRequest(subscriberId: string, at: Date): MailRequest {
+  const day = Math.floor(at.getTime() / 86_400_000);
+  return {
+    job: { kind: "unsubscribe-link", subscriberId },
+    jobId: `unsubscribe-link-${subscriberId}-${day}`,
+  };
+}

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
 import { type RunningServe, startServe } from "../../src/cli/serve-process.js";
+import type { inboundLimits } from "../../src/inbound/server.js";
 import { silentLogger } from "../../src/log.js";
 import { createMailer } from "../../src/sending/mailer.js";
 import { redisConnection } from "../../src/sending/queue.js";
@@ -31,7 +32,10 @@ export interface InboundService {
  * mailing into a capture server. Uses the sending harness's identity and secret, so VERP return
  * paths of its sends lead back here.
  */
-export async function startInboundService(label: string): Promise<InboundService> {
+export async function startInboundService(
+  label: string,
+  options: { inboundLimits?: typeof inboundLimits } = {},
+): Promise<InboundService> {
   const database = await createTestDatabase();
   const outbox = await startSmtpCapture();
   const prefix = uniquePrefix(label);
@@ -51,9 +55,14 @@ export async function startInboundService(label: string): Promise<InboundService
       inboundSmtpPort: await freePort(),
       softBounceLimit: 3,
       sendBatchSize: 50,
+      trustedProxies: undefined,
+      metricsToken: undefined,
+      inboundTlsCertFile: undefined,
+      inboundTlsKeyFile: undefined,
     },
     database,
     silentLogger,
+    options,
   );
   const transactional = startTransactionalWorker({
     db: database.db,

@@ -18,6 +18,9 @@ const actions: InboundActions = {
   async unsubscribe(target, meta) {
     calls.push(`unsubscribe ${JSON.stringify(target)} notify=${meta.notify}`);
   },
+  async mailUnsubscribeLink(email) {
+    calls.push(`unsubscribe-link ${email}`);
+  },
   async applyReport(bounce: Bounce, proofs) {
     const verp = proofs.find((p) => p.kind === "verp");
     calls.push(`bounce ${bounce.type} ${verp?.kind === "verp" ? verp.deliveryId : "-"}`);
