@@ -115,6 +115,11 @@ export async function addSubscriber(
  * existed.
  */
 export async function eraseSubscriber(db: Db, address: string): Promise<boolean> {
+  return (await eraseReader(db, address)) !== undefined;
+}
+
+/** The same erasure; returns the erased row's id (for removing its queued jobs), if there was one. */
+export async function eraseReader(db: Db, address: string): Promise<string | undefined> {
   const email = normaliseAddress(address);
   const key = addressKey(email);
   return db.transaction(async (tx) => {
@@ -133,8 +138,8 @@ export async function eraseSubscriber(db: Db, address: string): Promise<boolean>
       or ${mentions(sql`details::text`)}`);
     await tx.execute(sql`update deliveries set last_response = null, address = null, updated_at = now()
       where ${theirs} or ${mentions(sql`last_response`)}`);
-    if (!row) return false;
+    if (!row) return undefined;
     await tx.delete(subscribers).where(eq(subscribers.id, row.id));
-    return true;
+    return row.id;
   });
 }

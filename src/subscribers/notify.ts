@@ -50,3 +50,24 @@ export function unsubscribeLinkRequest(subscriberId: string, at: Date): MailRequ
     jobId: `unsubscribe-link-${subscriberId}-${day}`,
   };
 }
+
+/**
+ * Removes every transactional job that names this reader (waiting, delayed, failed or done), after
+ * an erasure: a job holds only the id, but a failed one also keeps its error for days. Returns how
+ * many went. An active job is left to finish: its worker finds no row and sends nothing.
+ */
+export async function forgetReaderJobs(
+  queue: Queue<TransactionalJob>,
+  subscriberId: string,
+): Promise<number> {
+  const jobs = await queue.getJobs(["waiting", "delayed", "prioritized", "failed", "completed"]);
+  let removed = 0;
+  for (const job of jobs) {
+    if (job?.data?.subscriberId !== subscriberId) continue;
+    await job.remove().then(
+      () => removed++,
+      () => {},
+    );
+  }
+  return removed;
+}

@@ -129,9 +129,18 @@ describe("erasing a reader", () => {
     const before = pgDump(database.url).toLowerCase();
     expect(before.split(needle).length - 1).toBeGreaterThan(3);
 
-    const removed = digest(["subscribers", "remove", erased], { env: { DATABASE_URL: database.url } });
+    const removed = digest(["subscribers", "remove", erased], {
+      env: { DATABASE_URL: database.url, REDIS_URL: sharedRedisUrl, QUEUE_PREFIX: service.prefix },
+    });
     expect(removed.stderr).toBe("");
     expect(removed.code).toBe(0);
+    // The failed welcome job named the reader's id: it is gone from the queue too.
+    const settings = { redisUrl: sharedRedisUrl, queuePrefix: service.prefix };
+    const connection = redisConnection(settings, "producer");
+    const queue = openQueue<TransactionalJob>("transactional", settings, connection);
+    expect((await queue.getJobCounts("failed")).failed).toBe(0);
+    await queue.close();
+    connection.disconnect();
 
     const after = pgDump(database.url).toLowerCase();
     expect(after).not.toContain(needle);
