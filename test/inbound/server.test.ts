@@ -1,7 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +9,7 @@ import { knownMailboxes } from "../../src/inbound/recipient.js";
 import { type InboundServer, startInboundServer } from "../../src/inbound/server.js";
 import { silentLogger } from "../../src/log.js";
 import { signDeliveryToken } from "../../src/subscribers/tokens.js";
+import { repoRoot } from "../helpers/cli.js";
 
 const domain = "digest.example.org";
 
@@ -161,18 +160,8 @@ describe("the inbound server's surface", () => {
   });
 
   it("offers STARTTLS with INBOUND_TLS_CERT_FILE and _KEY_FILE's certificate", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "digest-tls-"));
-    const made = spawnSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${domain}`, "-days", "1"].concat([
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ]),
-      { stdio: "ignore" },
-    );
-    expect(made.status).toBe(0);
+    // A test-only certificate (test/fixtures/tls): what INBOUND_TLS_CERT_FILE and _KEY_FILE name.
+    const fixtures = join(repoRoot, "test", "fixtures", "tls");
     const tlsServer = await startInboundServer({
       port: 0,
       host: "127.0.0.1",
@@ -181,7 +170,10 @@ describe("the inbound server's surface", () => {
       secret: "inbound-test-secret-0123456789-0123456789",
       log: silentLogger,
       actions,
-      tls: { cert: readFileSync(join(dir, "cert.pem")), key: readFileSync(join(dir, "key.pem")) },
+      tls: {
+        cert: readFileSync(join(fixtures, "inbound-test.crt")),
+        key: readFileSync(join(fixtures, "inbound-test.key")),
+      },
     });
     try {
       const transcript = await rawSession(["EHLO client.example\r\n", "QUIT\r\n"], tlsServer.port);
