@@ -1,10 +1,15 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSend } from "../../src/sending/plan.js";
+import { digest } from "../helpers/cli.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
 import { type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
-import { type Pipeline, pipeline, storeIssue } from "../sending/harness.js";
+import { exampleIssue, type Pipeline, pipeline, storeIssue } from "../sending/harness.js";
 
 /** Test mail must not look like the real thing, and must not publish the issue. */
 let database: TestDatabase;
@@ -52,5 +57,29 @@ describe("a test send", () => {
       sql`select published_at from issues where id = ${issueId}`,
     );
     expect(issue?.published_at).not.toBeNull();
+  });
+});
+
+describe("a published issue", () => {
+  it("refuses another text under its volume in digest send, exit 2, naming the volume and the date, and sends nothing", async () => {
+    // The second test above published Vol 2.6.
+    const file = join(mkdtempSync(join(tmpdir(), "digest-frozen-")), "vol-2-6.md");
+    writeFileSync(file, exampleIssue.replace("oil spill", "oil slick"));
+    const prefix = uniquePrefix("frozen");
+    const before = outbox.messages.length;
+    const r = digest(["send", file, "--test", "editor@example.org"], {
+      env: {
+        DATABASE_URL: database.url,
+        REDIS_URL: sharedRedisUrl,
+        QUEUE_PREFIX: prefix,
+        SECRET: "s".repeat(40),
+      },
+    });
+    await dropPrefix(prefix);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Vol 2\.6 was published on \d{4}-\d{2}-\d{2}.*frozen/);
+    const [sends] = await database.query<{ n: number }>(sql`select count(*)::int as n from sends`);
+    expect(sends?.n).toBe(2);
+    expect(outbox.messages.length).toBe(before);
   });
 });
