@@ -1,5 +1,5 @@
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
-import { type Limit, limitKey, memoryRateLimiter } from "../limits.js";
+import { type Limit, memoryRateLimiter } from "../limits.js";
 import type { Logger } from "../log.js";
 import { handleMessage, type InboundActions, type InboundLimits, RateLimited } from "./handle.js";
 import { type Recipient, routeRecipient } from "./recipient.js";
@@ -93,10 +93,7 @@ export async function startInboundServer(options: InboundServerOptions): Promise
       stream.on("error", (error) => callback(error));
       stream.on("end", () => {
         if (stream.sizeExceeded || size > maxBytes) {
-          log.info(
-            { remote: limitKey(session.remoteAddress), size },
-            "inbound: message over the size limit refused",
-          );
+          log.info({ remote: session.remoteAddress, size }, "inbound: message over the size limit refused");
           return callback(smtpError(552, "5.3.4 Message too big"));
         }
         const mailFrom = session.envelope.mailFrom;
