@@ -48,7 +48,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const emptied = emptyOutbox(outboxDir);
   const outbox = await startOutbox(outboxDir);
   const redis = env.REDIS_URL ? undefined : await startPrivateRedis();
-  const port = env.PORT ? Number(env.PORT) : await freePort(3000);
+  // The ports .env names may be the real service's, running right now: those or any free ones.
+  const port = await freePort(Number(env.PORT) || 3000);
   const sandbox: Record<string, string | undefined> = {
     ...env,
     DATABASE_URL: undefined,
@@ -61,7 +62,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     METRICS_TOKEN: undefined,
     PUBLIC_URL: undefined,
     PORT: String(port),
-    INBOUND_SMTP_PORT: env.INBOUND_SMTP_PORT ?? String(await freePort(2525)),
+    INBOUND_SMTP_PORT: String(await freePort(Number(env.INBOUND_SMTP_PORT) || 2525)),
     INBOUND_TLS_CERT_FILE: undefined,
     INBOUND_TLS_KEY_FILE: undefined,
     TRUSTED_PROXIES: undefined,
