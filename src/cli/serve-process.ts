@@ -23,7 +23,7 @@ import {
   type TransactionalJob,
 } from "../sending/queue.js";
 import { untilStopSignal } from "../signals.js";
-import { queueNotify } from "../subscribers/notify.js";
+import { forgetReaderJobs, queueNotify } from "../subscribers/notify.js";
 
 /** Per-IP limit on POST /subscribe, shared by all serve processes through Redis. */
 export const subscribeLimit = { limit: 20, windowSeconds: 3600 };
@@ -95,6 +95,7 @@ export async function startServe(
     pageLimiter: redisRateLimiter(producer, settings.queuePrefix, pageLimit),
     clientIp: (c) => clientAddress(c, trustedProxies),
     metricsToken: settings.metricsToken,
+    forgetJobs: (subscriberId) => forgetReaderJobs(queue, subscriberId),
     log,
     sending: { database, queue: deliveries, batchSize: settings.sendBatchSize },
     dashboardQueues: [queue, deliveries] as Queue[],

@@ -4,6 +4,7 @@ import { createApp } from "../../src/http/app.js";
 import { tokenPageHeaders } from "../../src/http/public.js";
 import { forwardedClient, limitKey, memoryRateLimiter, proxyMatcher } from "../../src/limits.js";
 import { startSend } from "../../src/sending/plan.js";
+import { forgetReaderJobs, mailRequest, queueNotify } from "../../src/subscribers/notify.js";
 import { signSubscriberToken } from "../../src/subscribers/tokens.js";
 import { bearer, secret, startService } from "../http/harness.js";
 import { exampleIssue } from "../sending/harness.js";
@@ -68,6 +69,23 @@ describe("a stranger's subscribe", () => {
       );
       expect(row).toEqual({ status, name: null });
     }
+  });
+});
+
+describe("erasure through the admin API", () => {
+  it("also takes the reader's waiting mail jobs out of the queue", async () => {
+    const withJobs = await createApp({ ...deps, forgetJobs: (id) => forgetReaderJobs(service.queue, id) });
+    const id = await reader("queued-then-erased@example.org");
+    await queueNotify(service.queue)([mailRequest("welcome", id, new Date())]);
+    const named = async () =>
+      (await service.queue.getJobs(["waiting"])).filter((j) => j.data.subscriberId === id);
+    expect(await named()).toHaveLength(1);
+    const res = await withJobs.request("/api/subscribers/queued-then-erased@example.org", {
+      method: "DELETE",
+      headers: bearer,
+    });
+    expect(await res.json()).toEqual({ erased: true });
+    expect(await named()).toHaveLength(0);
   });
 });
 
