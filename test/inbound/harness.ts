@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { createTransport } from "nodemailer";
 import { type RunningServe, startServe } from "../../src/cli/serve-process.js";
 import type { inboundLimits } from "../../src/inbound/server.js";
-import { silentLogger } from "../../src/log.js";
+import { type Logger, silentLogger } from "../../src/log.js";
 import { createMailer } from "../../src/sending/mailer.js";
 import { redisConnection } from "../../src/sending/queue.js";
 import { startTransactionalWorker, type TransactionalWorker } from "../../workers/transactional.js";
@@ -34,7 +34,7 @@ export interface InboundService {
  */
 export async function startInboundService(
   label: string,
-  options: { inboundLimits?: typeof inboundLimits } = {},
+  options: { inboundLimits?: typeof inboundLimits; log?: Logger } = {},
 ): Promise<InboundService> {
   const database = await createTestDatabase();
   const outbox = await startSmtpCapture();
@@ -61,7 +61,7 @@ export async function startInboundService(
       inboundTlsKeyFile: undefined,
     },
     database,
-    silentLogger,
+    options.log ?? silentLogger,
     options,
   );
   const transactional = startTransactionalWorker({

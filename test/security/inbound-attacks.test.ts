@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { simpleParser } from "mailparser";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSend } from "../../src/sending/plan.js";
 import { signSubscriberToken } from "../../src/subscribers/tokens.js";
@@ -22,6 +23,9 @@ let sendId: string;
 const deliveryOf = new Map<string, number>();
 const domain = identity.domain;
 const attacker = "r15@readers.test";
+/** Every log line the service wrote, as JSON text. */
+const logLines: string[] = [];
+const log = pino({ level: "info" }, { write: (line: string) => logLines.push(line) });
 
 async function statuses(): Promise<Map<string, string>> {
   const rows = await database.query<{ email: string; status: string }>(
@@ -34,7 +38,7 @@ const count = async (table: "suppressions" | "bounces") =>
   (await database.query<{ n: number }>(sql.raw(`select count(*)::int as n from ${table}`)))[0]?.n;
 
 beforeAll(async () => {
-  service = await startInboundService("attacks");
+  service = await startInboundService("attacks", { log });
   ({ database, outbox } = service);
   sending = await pipeline(database, outbox.url);
   await addReaders(database, 30);
@@ -235,5 +239,14 @@ describe("mail commands", () => {
     await new Promise((r) => setTimeout(r, 1000));
     const confirmations = outbox.messages.slice(before).filter((m) => String(m.raw).includes("Confirm"));
     expect(confirmations.length).toBe(pending.length);
+  });
+});
+
+describe("the inbound log", () => {
+  it("says why each ignored message was ignored, naming no address (a hash or a delivery id instead)", () => {
+    const text = logLines.join("");
+    expect(text).toContain("report not applied");
+    expect(text).toContain("over the rate limit");
+    expect(text).not.toMatch(/[a-z0-9.-]+@(readers|target\d+|isp|elsewhere)\.test/i);
   });
 });
