@@ -14,7 +14,7 @@ import { isSuppressed } from "../src/subscribers/suppression.js";
 import { signSubscriberToken } from "../src/subscribers/tokens.js";
 
 /**
- * The worker of the `transactional` queue: confirmation, welcome and goodbye mails. A job names a
+ * The worker of the `transactional` queue: confirmation, welcome, goodbye and unsubscribe-link mails. A job names a
  * subscriber only; the worker re-reads the row and does nothing when the mail no longer fits (a
  * confirm mail for a reader who is already active, anything to a suppressed address). SMTP 4xx and
  * network errors are retried with the job's backoff; a 5xx answer will not get better, so it is
@@ -70,7 +70,9 @@ export async function sendTransactional(
             manageUrl: links.manageUrl,
             unsubscribeUrl: links.unsubscribeUrl,
           }
-        : { kind: "goodbye", resubscribeUrl: links.manageUrl },
+        : job.kind === "unsubscribe-link"
+          ? { kind: "unsubscribe-link", unsubscribeUrl: links.unsubscribeUrl, manageUrl: links.manageUrl }
+          : { kind: "goodbye", resubscribeUrl: links.manageUrl },
     deps.newsletter,
   );
   const message = await composeTransactional({
@@ -84,18 +86,29 @@ export async function sendTransactional(
   try {
     await deps.mailer.sendRaw(message.envelope, message.raw);
   } catch (error) {
+    // A failed job keeps its error in Redis for days, and servers quote the address in their
+    // answers ("550 <x@y>: no such user"): the job keeps the answer without it, so an erasure
+    // leaves no copy behind in the queue.
     const code = (error as { responseCode?: number }).responseCode;
+    const text = withoutAddress((error as Error).message ?? String(error), row.email);
     if (code !== undefined && code >= 500) {
-      throw new UnrecoverableError(`SMTP refused the ${job.kind} mail: ${(error as Error).message}`);
+      throw new UnrecoverableError(`SMTP refused the ${job.kind} mail: ${text}`);
     }
-    throw error;
+    throw Object.assign(new Error(`SMTP did not take the ${job.kind} mail: ${text}`), { responseCode: code });
   }
   return undefined;
 }
 
+function withoutAddress(text: string, address: string): string {
+  const at = text.toLowerCase().indexOf(address.toLowerCase());
+  return at === -1
+    ? text
+    : withoutAddress(`${text.slice(0, at)}<reader>${text.slice(at + address.length)}`, address);
+}
+
 function fits(kind: TransactionalJob["kind"], row: Subscriber): boolean {
   if (kind === "confirm") return row.status === "pending";
-  if (kind === "welcome") return row.status === "active";
+  if (kind === "welcome" || kind === "unsubscribe-link") return row.status === "active";
   return row.status === "unsubscribed";
 }
 

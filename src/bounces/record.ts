@@ -58,10 +58,15 @@ export async function recordBounce(
   const first = bounce.recipients[0];
   return deps.db.transaction(async (tx) => {
     const run = async <T>(statement: SQL) => rowsOf<T>(await tx.execute(statement));
-    const [match] = await run<{ id: string; email: string }>(sql`
-      select s.id, s.email from deliveries d join subscribers s on s.id = d.subscriber_id
-      where d.id = ${input.deliveryId} for update of s`);
-    // The lock above serialises reports about one reader, so two copies of a report cannot both
+    const [delivery] = await run<{ id: string | null; email: string | null; address: string | null }>(sql`
+      select s.id, s.email, d.address from deliveries d left join subscribers s on s.id = d.subscriber_id
+      where d.id = ${input.deliveryId} for update of d`);
+    // A delivery that is gone, or whose reader was erased (no reader, no test address), keeps
+    // nothing of a report: storing it would bring the erased address back in its diagnostic.
+    if (!delivery || (!delivery.id && !delivery.address)) return { suppressed: false };
+    const match = delivery.id && delivery.email ? { id: delivery.id, email: delivery.email } : undefined;
+    if (match) await run(sql`select 1 from subscribers where id = ${match.id} for update`);
+    // The lock above serialises reports about one delivery, so two copies of a report cannot both
     // pass this check.
     if (input.reportId) {
       const [seen] = await run(sql`select 1 from bounces where delivery_id = ${input.deliveryId}
@@ -102,11 +107,8 @@ export async function recordBounce(
       await run(sql`update deliveries set status = 'bounced', last_response = coalesce(${first?.diagnostic ?? null}, last_response), updated_at = now()
         where id = ${input.deliveryId} and status in ('queued', 'sending', 'sent', 'deferred', 'failed')`);
     }
-    // A report can name a delivery that is gone (its send was deleted) or never was (a forged
-    // Message-ID): it is kept without the link rather than failing the foreign key (and the
-    // sender being told to retry forever).
     await run(sql`insert into bounces (delivery_id, subscriber_id, type, feedback_type, reason, status, diagnostic, source, details)
-      values ((select id from deliveries where id = ${input.deliveryId ?? null}), ${match?.id ?? null}, ${bounce.type}, ${bounce.feedbackType ?? null},
+      values (${input.deliveryId}, ${match?.id ?? null}, ${bounce.type}, ${bounce.feedbackType ?? null},
         ${first?.reason ?? null}, ${first?.status ?? null}, ${first?.diagnostic ?? null}, ${input.source},
         ${JSON.stringify({ recipients: bounce.recipients, originalMessageId: bounce.originalMessageId, reportId: input.reportId, provider: input.provider })}::jsonb)`);
     return { ...(match ? { subscriberId: match.id, subscriberStatus: status } : {}), suppressed };

@@ -11,7 +11,9 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
       process.exitCode = typeof code === "number" ? code : 0;
     } catch (error) {
       process.stderr.write(`${describe(error)}\n`);
-      process.exitCode = error instanceof DigestError && error.kind === "invalid" ? 2 : 1;
+      // Refused input exits 2; so does an error that asks for it (a frozen published issue).
+      const asked = (error as { exitCode?: unknown } | undefined)?.exitCode;
+      process.exitCode = error instanceof DigestError && (error.kind === "invalid" || asked === 2) ? 2 : 1;
     }
   };
 }

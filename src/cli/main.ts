@@ -3,6 +3,7 @@ import { Command } from "commander";
 import * as bounce from "./commands/bounce.js";
 import * as control from "./commands/control.js";
 import * as demo from "./commands/demo.js";
+import * as init from "./commands/init.js";
 import * as issues from "./commands/issues.js";
 import * as lint from "./commands/lint.js";
 import * as migrate from "./commands/migrate.js";
@@ -47,6 +48,7 @@ for (const command of [
   issues,
   staff,
   demo,
+  init,
 ])
   command.register(program);
 

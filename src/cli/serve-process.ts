@@ -1,17 +1,19 @@
+import { readFileSync } from "node:fs";
 import { type ServerType, serve } from "@hono/node-server";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { snsKeySource } from "../bounces/providers/sns.js";
-import { type Config, loadConfig, resolvePublicUrl } from "../config.js";
+import { type Config, ConfigError, loadConfig, resolvePublicUrl } from "../config.js";
 import { databaseTarget, openDatabase } from "../db/connect.js";
 import type { Database } from "../db/database.js";
 import { createApp } from "../http/app.js";
-import { redisRateLimiter, socketAddress } from "../http/request.js";
+import { clientAddress, pageLimit, redisRateLimiter } from "../http/request.js";
 import { redisReplayMemory, visitSubscribeUrl } from "../http/webhooks.js";
 import { inboundActions } from "../inbound/actions.js";
 import { type BounceMailbox, startBounceMailbox } from "../inbound/imap.js";
 import { knownMailboxes } from "../inbound/recipient.js";
-import { startInboundServer } from "../inbound/server.js";
+import { inboundLimits, startInboundServer } from "../inbound/server.js";
+import { proxyMatcher } from "../limits.js";
 import { createLogger, type Logger } from "../log.js";
 import { loadNewsletter } from "../newsletter.js";
 import { resolveIdentity } from "../sending/identity.js";
@@ -24,7 +26,7 @@ import {
   type TransactionalJob,
 } from "../sending/queue.js";
 import { untilStopSignal } from "../signals.js";
-import { queueNotify } from "../subscribers/notify.js";
+import { forgetReaderJobs, queueNotify } from "../subscribers/notify.js";
 
 /** Per-IP limit on POST /subscribe, shared by all serve processes through Redis. */
 export const subscribeLimit = { limit: 20, windowSeconds: 3600 };
@@ -48,6 +50,10 @@ export const serveSettings = [
   "webhookPostmarkAuth",
   "webhookMailgunSigningKey",
   "webhookSendgridPublicKey",
+  "trustedProxies",
+  "metricsToken",
+  "inboundTlsCertFile",
+  "inboundTlsKeyFile",
 ] as const;
 type RelaySettingName =
   | "bounceImapUrl"
@@ -74,7 +80,16 @@ export async function startServe(
   settings: ServeSettings,
   database: Database,
   log: Logger,
+  /** Tests that send many commands from one address raise the inbound limits. */
+  options: { inboundLimits?: typeof inboundLimits } = {},
 ): Promise<RunningServe> {
+  const trustedProxies = settings.trustedProxies ?? [];
+  try {
+    proxyMatcher(trustedProxies);
+  } catch (error) {
+    throw new ConfigError([(error as Error).message]);
+  }
+  const tls = inboundTls(settings);
   const publicUrl = resolvePublicUrl(settings);
   if (publicUrl.warning) log.warn(publicUrl.warning);
   if (!settings.adminToken) log.info("ADMIN_TOKEN is unset: the admin API answers 401");
@@ -101,7 +116,10 @@ export async function startServe(
     publicUrl: publicUrl.url,
     adminToken: settings.adminToken,
     limiter: redisRateLimiter(producer, settings.queuePrefix, subscribeLimit),
-    clientIp: socketAddress,
+    pageLimiter: redisRateLimiter(producer, settings.queuePrefix, pageLimit),
+    clientIp: (c) => clientAddress(c, trustedProxies),
+    metricsToken: settings.metricsToken,
+    forgetJobs: (subscriberId) => forgetReaderJobs(queue, subscriberId),
     log,
     sending: { database, queue: deliveries, batchSize: settings.sendBatchSize },
     dashboardQueues: [queue, deliveries] as Queue[],
@@ -132,6 +150,19 @@ export async function startServe(
     mailboxes: knownMailboxes(identity.from.address, identity.domain),
     secret: settings.secret,
     log,
+    tls,
+    limits: {
+      commands: redisRateLimiter(
+        producer,
+        settings.queuePrefix,
+        options.inboundLimits?.commands ?? inboundLimits.commands,
+      ),
+      reports: redisRateLimiter(
+        producer,
+        settings.queuePrefix,
+        options.inboundLimits?.reports ?? inboundLimits.reports,
+      ),
+    },
     actions: inboundActions({
       db: database.db,
       notify,
@@ -166,6 +197,25 @@ export async function startServe(
       producer.disconnect();
     },
   };
+}
+
+/** STARTTLS needs both files; one without the other is a mistake worth stopping for. */
+function inboundTls(settings: ServeSettings): { cert: Buffer; key: Buffer } | undefined {
+  const { inboundTlsCertFile: certFile, inboundTlsKeyFile: keyFile } = settings;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) {
+    throw new ConfigError([
+      "INBOUND_TLS_CERT_FILE and INBOUND_TLS_KEY_FILE go together: set both or neither",
+    ]);
+  }
+  const read = (file: string, name: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ConfigError([`${name} cannot be read: ${(error as Error).message}`]);
+    }
+  };
+  return { cert: read(certFile, "INBOUND_TLS_CERT_FILE"), key: read(keyFile, "INBOUND_TLS_KEY_FILE") };
 }
 
 /** `digest serve`: runs until SIGTERM/SIGINT, then shuts down in two phases. */

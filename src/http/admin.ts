@@ -7,7 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { personalize } from "../issues/personalize.js";
 import { findIssue, saveIssue } from "../issues/store.js";
-import { addSubscriber, eraseSubscriber, listSubscribers } from "../subscribers/admin.js";
+import { addSubscriber, eraseReader, listSubscribers } from "../subscribers/admin.js";
 import { exportSubscribers, importSubscribers } from "../subscribers/csv.js";
 import { unsuppress } from "../subscribers/suppression.js";
 import type { AppDeps } from "./deps.js";
@@ -110,8 +110,14 @@ export function adminRoutes(deps: AppDeps) {
 
   // GDPR erasure: the address in the path is the person's; only its hash stays behind.
   app.delete("/subscribers/:email", async (c) => {
-    const erased = await eraseSubscriber(db, c.req.param("email"));
-    return c.json({ erased });
+    const id = await eraseReader(db, c.req.param("email"));
+    // Their queued or failed mail jobs go too; the erasure stands even if Redis cannot answer.
+    if (id && deps.forgetJobs) {
+      await deps
+        .forgetJobs(id)
+        .catch((error: unknown) => deps.log.warn({ err: error }, "erased reader's mail jobs not removed"));
+    }
+    return c.json({ erased: id !== undefined });
   });
 
   app.post("/subscribers/:email/unsuppress", async (c) => {

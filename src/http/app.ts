@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -51,6 +52,7 @@ export async function createApp(deps: AppDeps) {
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/metrics", async (c) => {
+    if (!metricsAllowed(c, deps)) throw new HTTPException(401, { message: "metrics need the metrics token" });
     c.header("Content-Type", metrics.registry.contentType);
     return c.body(await metrics.registry.metrics());
   });
@@ -88,6 +90,24 @@ export async function createApp(deps: AppDeps) {
     return respond(c, status, message);
   });
   return app;
+}
+
+/**
+ * `/metrics` tells anyone how big the list is and how sends go: with METRICS_TOKEN set it needs
+ * that bearer token (compared in constant time), without it only clients on this machine get it.
+ */
+function metricsAllowed(c: Context, deps: AppDeps): boolean {
+  if (deps.metricsToken) {
+    const given = Buffer.from(c.req.header("authorization") ?? "");
+    const expected = Buffer.from(`Bearer ${deps.metricsToken}`);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+  const client = deps.clientIp(c);
+  return client !== undefined && isLoopback(client);
+}
+
+function isLoopback(address: string): boolean {
+  return /^127\./.test(address) || address === "::1";
 }
 
 function classify(error: unknown): [number, string] {

@@ -1,21 +1,15 @@
-import { and, desc, eq, exists, type SQL } from "drizzle-orm";
+import { and, desc, eq, isNotNull } from "drizzle-orm";
 import type { Db } from "../db/database.js";
-import { issues, sends } from "../db/schema.js";
+import { issues } from "../db/schema.js";
 import { personalize } from "../issues/personalize.js";
 import type { Newsletter } from "../newsletter.js";
 
 /**
- * The public archive: issues that went out to readers (a send that is not a test). A test-sent
- * issue's web version still opens by its slug, because the test mail's "view in browser" link
- * points there, but it is listed nowhere.
+ * The public archive: published issues only, those whose first real send has started
+ * (`published_at`). A draft, and an issue that only had test sends, answers 404 everywhere: its
+ * slug is no secret (it comes from the volume), and what is not out yet must not leak early.
  */
-const sentToReaders = (db: Db) =>
-  exists(
-    db
-      .select({ one: sends.id })
-      .from(sends)
-      .where(and(eq(sends.issueId, issues.id), eq(sends.isTest, false))),
-  );
+const published = isNotNull(issues.publishedAt);
 
 export async function archivedIssues(db: Db, limit = 100) {
   return db
@@ -26,20 +20,19 @@ export async function archivedIssues(db: Db, limit = 100) {
       updatedAt: issues.updatedAt,
     })
     .from(issues)
-    .where(sentToReaders(db))
+    .where(published)
     .orderBy(desc(issues.issueDate), desc(issues.createdAt))
     .limit(limit);
 }
 
-/** The web version of a sent issue, with the per-reader parts filled in for nobody in particular. */
+/** The web version of a published issue, with the per-reader parts filled in for nobody in particular. */
 export async function webVersion(db: Db, slug: string, publicUrl: string): Promise<string | undefined> {
   // Postgres refuses a NUL in text outright (a 500); no slug has one, or is this long.
   if (slug.includes("\0") || slug.length > 200) return undefined;
-  const anySend: SQL = exists(db.select({ one: sends.id }).from(sends).where(eq(sends.issueId, issues.id)));
   const [issue] = await db
     .select()
     .from(issues)
-    .where(and(eq(issues.slug, slug), anySend));
+    .where(and(eq(issues.slug, slug), published));
   if (!issue) return undefined;
   return personalize(issue, {
     email: "you",

@@ -21,7 +21,14 @@ export interface AppDeps {
   adminToken?: string;
   /** Per-IP limit on POST /subscribe. */
   limiter: RateLimiter;
+  /** Per-IP limit on the token pages (/confirm, /manage, /unsubscribe); default: in memory. */
+  pageLimiter?: RateLimiter;
+  /** The client's address (see `clientAddress` in request.ts: TRUSTED_PROXIES). */
   clientIp: (c: Context) => string | undefined;
+  /** Removes an erased reader's transactional jobs from the queue; off when absent. */
+  forgetJobs?: (subscriberId: string) => Promise<unknown>;
+  /** METRICS_TOKEN: /metrics needs it as a bearer token; unset, /metrics answers loopback only. */
+  metricsToken?: string;
   log: Pick<Logger, "error" | "warn" | "info">;
   /** Starting and steering sends (`/api/issues/<id>/sends`, `/api/sends/<id>`); off when absent. */
   sending?: PlanDeps;

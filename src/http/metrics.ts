@@ -6,9 +6,11 @@ import { subscriberStatuses } from "../db/schema.js";
 
 /**
  * Prometheus metrics, one registry per app (never prom-client's global one, so two apps in one
- * process do not clash). Subscriber counts are read from the database at scrape time, not kept.
+ * process do not clash). Subscriber counts are read from the database, at most once per
+ * `countsMaxAgeMs` (a count over a million rows per scrape, or per request of someone hammering
+ * /metrics, is a load the database need not carry); concurrent scrapes share one query.
  */
-export function createMetrics(db: Db, mailboxCounts?: () => Record<string, number>) {
+export function createMetrics(db: Db, mailboxCounts?: () => Record<string, number>, countsMaxAgeMs = 15_000) {
   const registry = new Registry();
   if (mailboxCounts) {
     new Gauge({
@@ -21,15 +23,30 @@ export function createMetrics(db: Db, mailboxCounts?: () => Record<string, numbe
       },
     });
   }
+
+  let counts: { at: number; rows: Promise<{ status: string; n: number }[]> } | undefined;
+  const subscriberCounts = () => {
+    const now = Date.now();
+    if (!counts || now - counts.at >= countsMaxAgeMs) {
+      const rows = db
+        .execute(sql`select status, count(*)::int as n from subscribers group by status`)
+        .then((r) => rowsOf<{ status: string; n: number }>(r));
+      const entry = { at: now, rows };
+      counts = entry;
+      // A failed query is not cached: the next scrape asks again.
+      rows.catch(() => {
+        if (counts === entry) counts = undefined;
+      });
+    }
+    return counts.rows;
+  };
   new Gauge({
     name: "digest_subscribers",
     help: "Subscribers by status",
     labelNames: ["status"],
     registers: [registry],
     async collect() {
-      const rows = rowsOf<{ status: string; n: number }>(
-        await db.execute(sql`select status, count(*)::int as n from subscribers group by status`),
-      );
+      const rows = await subscriberCounts();
       for (const status of subscriberStatuses) {
         this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0);
       }

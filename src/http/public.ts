@@ -12,12 +12,38 @@ import { archivedIssues, atomFeed, webVersion } from "./archive.js";
 import type { AppDeps } from "./deps.js";
 import { editionRoutes } from "./edition.js";
 import { homePage, managePage, messagePage, unsubscribePage } from "./pages.js";
-import { readFields } from "./request.js";
+import { limitKey, memoryRateLimiter, pageLimit, readFields } from "./request.js";
+
+/**
+ * What every page that carries a token answers with, errors included: the token is a key to the
+ * reader's subscription, so no cache keeps the page, no search engine lists it, and no other site
+ * frames it to trick a click.
+ */
+export const tokenPageHeaders = {
+  "Cache-Control": "no-store",
+  "X-Robots-Tag": "noindex",
+  "Content-Security-Policy":
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "Referrer-Policy": "no-referrer",
+} as const;
 
 /** The reader-facing routes of SPEC §4. None sets a cookie; none redirects. */
 export function publicRoutes(deps: AppDeps) {
   const { db, newsletter, publicUrl } = deps;
   const app = new Hono();
+  const pageLimiter = deps.pageLimiter ?? memoryRateLimiter(pageLimit);
+
+  for (const path of ["/confirm/*", "/manage/*", "/unsubscribe/*"]) {
+    app.use(path, async (c, next) => {
+      const allowed = await pageLimiter.hit(`page:${limitKey(deps.clientIp(c))}`);
+      if (!allowed) {
+        for (const [name, value] of Object.entries(tokenPageHeaders)) c.header(name, value);
+        throw new HTTPException(429, { message: "too many requests from your address; try again later" });
+      }
+      await next();
+      for (const [name, value] of Object.entries(tokenPageHeaders)) c.res.headers.set(name, value);
+    });
+  }
 
   app.get("/", async (c) => c.html(homePage(newsletter, await archivedIssues(db))));
 
@@ -36,7 +62,7 @@ export function publicRoutes(deps: AppDeps) {
   // The same 202 and body for a new, pending, active or suppressed address: nothing to enumerate.
   app.post("/subscribe", async (c) => {
     const ip = deps.clientIp(c);
-    if (!(await deps.limiter.hit(`subscribe:${ip ?? "unknown"}`))) {
+    if (!(await deps.limiter.hit(`subscribe:${limitKey(ip)}`))) {
       throw new HTTPException(429, { message: "too many requests from your address; try again later" });
     }
     const fields = await readFields(c);

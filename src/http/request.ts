@@ -1,7 +1,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { Redis } from "ioredis";
+import { forwardedClient, plainAddress, proxyMatcher } from "../limits.js";
 
 /**
  * Reading what a client sent. Every way a body can be wrong (wrong type, bad JSON, an array where
@@ -40,58 +40,42 @@ export async function readFields(c: Context): Promise<Fields> {
   return fields;
 }
 
-/**
- * The client's address as the socket sees it. X-Forwarded-For is not trusted: any client can
- * write it, and trusting it would let one client spread itself over every rate-limit bucket.
- */
+/** The socket's peer; undefined under `app.request()` in tests, which has no socket. */
 export function socketAddress(c: Context): string | undefined {
   try {
     return getConnInfo(c).remote.address;
   } catch {
-    return undefined; // app.request() in tests has no socket
+    return undefined;
   }
 }
 
-/** Counts hits per key in a fixed window; `hit` answers whether this one is still allowed. */
-export interface RateLimiter {
-  hit(key: string): Promise<boolean>;
-}
+const matchers = new Map<string, (address: string) => boolean>();
 
 /**
- * A Redis counter per key and window under the queue prefix, so every `digest serve` process
- * behind a load balancer shares one count.
+ * The client's address, for rate limits and consent records: the socket's peer, or, when that peer
+ * is one of `trustedProxies` (TRUSTED_PROXIES), the right-most untrusted hop of X-Forwarded-For.
+ * Without trusted proxies the header is ignored: any client can write it, and believing it would let
+ * one client spread itself over every rate-limit bucket. Count limits under `limitKey(address)`
+ * (IPv6 per /64); store the address itself in consent records.
  */
-export function redisRateLimiter(
-  redis: Redis,
-  prefix: string,
-  options: { limit: number; windowSeconds: number },
-): RateLimiter {
-  return {
-    async hit(key) {
-      const window = Math.floor(Date.now() / 1000 / options.windowSeconds);
-      const name = `{${prefix}}:ratelimit:${key}:${window}`;
-      const results = await redis.multi().incr(name).expire(name, options.windowSeconds).exec();
-      const [error, n] = results?.[0] ?? [new Error("no reply from Redis")];
-      if (error) throw error;
-      return Number(n) <= options.limit;
-    },
-  };
+export function clientAddress(c: Context, trustedProxies: readonly string[] = []): string | undefined {
+  const socket = socketAddress(c);
+  if (trustedProxies.length === 0) return socket && plainAddress(socket);
+  const key = trustedProxies.join(",");
+  let trusted = matchers.get(key);
+  if (!trusted) {
+    trusted = proxyMatcher(trustedProxies);
+    matchers.set(key, trusted);
+  }
+  return forwardedClient(socket, c.req.header("x-forwarded-for"), trusted);
 }
 
-/** The same limit in this process's memory: for tests and single-process installs. */
-export function memoryRateLimiter(options: { limit: number; windowSeconds: number }): RateLimiter {
-  const counts = new Map<string, { window: number; n: number }>();
-  return {
-    async hit(key) {
-      const window = Math.floor(Date.now() / 1000 / options.windowSeconds);
-      const entry = counts.get(key);
-      if (!entry || entry.window !== window) {
-        if (counts.size > 100_000) counts.clear();
-        counts.set(key, { window, n: 1 });
-        return 1 <= options.limit;
-      }
-      entry.n++;
-      return entry.n <= options.limit;
-    },
-  };
-}
+/** Per-IP limit on the token pages (/confirm, /manage, /unsubscribe): plenty for a person, not for a crawler. */
+export const pageLimit = { limit: 120, windowSeconds: 600 };
+
+export {
+  limitKey,
+  memoryRateLimiter,
+  type RateLimiter,
+  redisRateLimiter,
+} from "../limits.js";

@@ -2,7 +2,7 @@ import { applyReport } from "../bounces/apply.js";
 import type { Db } from "../db/database.js";
 import { findSubscriber } from "../subscribers/admin.js";
 import { subscribe, unsubscribe } from "../subscribers/lifecycle.js";
-import type { Notify } from "../subscribers/notify.js";
+import { type Notify, unsubscribeLinkRequest } from "../subscribers/notify.js";
 import type { InboundActions } from "./handle.js";
 
 /**
@@ -23,9 +23,14 @@ export function inboundActions(deps: {
     },
     async unsubscribe(target, meta) {
       const notify = meta.notify ? deps.notify : quiet;
-      const id =
-        "subscriberId" in target ? target.subscriberId : (await findSubscriber(deps.db, target.email))?.id;
-      if (id) await unsubscribe({ db: deps.db, notify, secret: deps.secret }, id);
+      await unsubscribe({ db: deps.db, notify, secret: deps.secret }, target.subscriberId);
+    },
+    async mailUnsubscribeLink(email) {
+      // Only a reader who gets our mail is sent anything: a stranger's address gets no mail from
+      // us (that would make this a way to mail anyone), and the sender cannot tell the difference.
+      const reader = await findSubscriber(deps.db, email);
+      if (reader?.status !== "active") return;
+      await deps.notify([unsubscribeLinkRequest(reader.id, new Date())]);
     },
     applyReport(bounce, proofs, source) {
       return applyReport(

@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import { type ParsedMail, simpleParser } from "mailparser";
 import type { ReportOutcome, ReportProof } from "../bounces/apply.js";
 import type { Bounce } from "../bounces/bounce.js";
 import { parseBounce } from "../bounces/parse.js";
 import { DigestError } from "../errors.js";
+import { limitKey, type RateLimiter } from "../limits.js";
 import type { Logger } from "../log.js";
 import { verifyDeliveryToken, verifySubscriberToken } from "../subscribers/tokens.js";
 import { readCommand } from "./command.js";
@@ -16,8 +18,16 @@ import type { Recipient } from "./recipient.js";
 export interface InboundActions {
   /** Create a pending subscriber (consent source "email") and mail the confirmation link. */
   subscribe(email: string, meta: { ip?: string }): Promise<void>;
-  /** Unsubscribe; `notify` false when a goodbye mail would be a reply to a robot. */
-  unsubscribe(target: { subscriberId: string } | { email: string }, meta: { notify: boolean }): Promise<void>;
+  /**
+   * Unsubscribe the reader a signed `unsubscribe+<token>@` address names; `notify` false when a
+   * goodbye mail would be a reply to a robot.
+   */
+  unsubscribe(target: { subscriberId: string }, meta: { notify: boolean }): Promise<void>;
+  /**
+   * An unproven "unsubscribe" (bare `unsubscribe@`, or the command to another mailbox): a From
+   * header is easy to forge, so nothing changes; a reader at that address is mailed their own link.
+   */
+  mailUnsubscribeLink(email: string): Promise<void>;
   /**
    * Proof, then the bounce policy (one transaction): see bounces/apply.ts. The outcome says whether
    * the report was applied, or why not.
@@ -25,11 +35,22 @@ export interface InboundActions {
   applyReport(bounce: Bounce, proofs: ReportProof[], source: "dsn" | "arf"): Promise<ReportOutcome>;
 }
 
+/**
+ * Counters per client IP (IPv6 per /64) and per sender domain. Commands over the limit are
+ * dropped (a person can simply mail again later); reports over the limit are answered "try again
+ * later", so a real mail server's report is delayed, never lost.
+ */
+export interface InboundLimits {
+  commands: RateLimiter;
+  reports: RateLimiter;
+}
+
 export interface InboundContext {
   domain: string;
   secret: string;
   log: Logger;
   actions: InboundActions;
+  limits: InboundLimits;
 }
 
 export interface InboundMessage {
@@ -39,11 +60,32 @@ export interface InboundMessage {
   remoteAddress?: string;
 }
 
-/** What happened to a message, for logs and tests. */
+/** What happened to a message, for logs and tests: never an address, at most its hash. */
 export type Outcome =
-  | { action: "subscribed" | "unsubscribed"; address?: string }
+  | { action: "subscribed" | "unsubscribed" | "link-mailed"; sender?: string }
   | { action: "bounce"; type: Bounce["type"]; deliveryId?: number }
-  | { action: "ignored"; why: string };
+  | { action: "ignored"; why: string; deliveryId?: number; sender?: string };
+
+/** Reports over the limit: the server answers 451 so the reporting server retries later. */
+export class RateLimited extends DigestError {
+  override readonly name = "RateLimited";
+  constructor(what: string) {
+    super("unavailable", `too many ${what}; try again later`);
+  }
+}
+
+/** A short, stable stand-in for an address in logs (no address goes into a log line). */
+export function addressTag(address: string): string {
+  return createHash("sha256").update(address.toLowerCase()).digest("hex").slice(0, 12);
+}
+
+interface Facts {
+  parsed?: ParsedMail;
+  fromAddress?: string;
+  forbidden?: string;
+  /** The message as a report, parsed at most once however many recipients it has. */
+  report(): Promise<Bounce>;
+}
 
 export async function handleMessage(ctx: InboundContext, message: InboundMessage): Promise<Outcome[]> {
   let parsed: ParsedMail | undefined;
@@ -63,14 +105,33 @@ export async function handleMessage(ctx: InboundContext, message: InboundMessage
     return typeof value === "string" ? value : JSON.stringify(value);
   };
   const forbidden = replyForbidden({ envelopeFrom: message.envelopeFrom, header, fromAddress }, ctx.domain);
+  let report: Promise<Bounce> | undefined;
+  const facts: Facts = {
+    parsed,
+    fromAddress,
+    forbidden,
+    report: () => {
+      report ??= parseBounce(message.raw);
+      return report;
+    },
+  };
+  // Twenty RCPT TO:<postmaster@...> are one recipient: the message is handled once for it.
+  const seen = new Set<string>();
+  const recipients = message.recipients.filter((r) => {
+    const key = JSON.stringify(r);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   const outcomes: Outcome[] = [];
-  for (const recipient of message.recipients) {
+  for (const recipient of recipients) {
     try {
-      outcomes.push(await handleOne(ctx, message, recipient, { parsed, fromAddress, forbidden }));
+      outcomes.push(await handleOne(ctx, message, recipient, facts));
     } catch (error) {
       // Bad input (an unusable From address, say) is final: retrying the message cannot fix it, and
       // neither can it bring back a reader who was erased (a late List-Unsubscribe mail names one).
-      // Anything else (the database is down) goes up, and the sender is asked to retry.
+      // Anything else (the database is down, too many reports) goes up, and the sender is asked to
+      // retry.
       if (!(error instanceof DigestError && (error.kind === "invalid" || error.kind === "not_found")))
         throw error;
       outcomes.push({ action: "ignored", why: error.message });
@@ -83,16 +144,16 @@ async function handleOne(
   ctx: InboundContext,
   message: InboundMessage,
   recipient: Recipient,
-  facts: { parsed?: ParsedMail; fromAddress?: string; forbidden?: string },
+  facts: Facts,
 ): Promise<Outcome> {
   switch (recipient.kind) {
     case "bounce": {
       const deliveryId = verifyDeliveryToken(ctx.secret, recipient.token);
       if (deliveryId === undefined) return { action: "ignored", why: "bounce address with a bad token" };
-      return bounce(ctx, message.raw, deliveryId);
+      return bounce(ctx, message, facts, deliveryId);
     }
     case "subscribe":
-      return subscribe(ctx, message, facts);
+      return command(ctx, message, facts, "subscribe");
     case "unsubscribe": {
       if (recipient.token) {
         const subscriberId = verifySubscriberToken(ctx.secret, "unsubscribe", recipient.token);
@@ -100,50 +161,84 @@ async function handleOne(
         await ctx.actions.unsubscribe({ subscriberId }, { notify: !facts.forbidden });
         return { action: "unsubscribed" };
       }
-      if (!facts.fromAddress) return { action: "ignored", why: "unsubscribe mail without a From address" };
-      await ctx.actions.unsubscribe({ email: facts.fromAddress }, { notify: !facts.forbidden });
-      return { action: "unsubscribed", address: facts.fromAddress };
+      return command(ctx, message, facts, "unsubscribe");
     }
     case "mailbox": {
       // Reports (DSNs sent to From instead of the return path, FBL complaints to abuse@) first.
-      const report = await bounce(ctx, message.raw, undefined);
-      if (report.action === "bounce" && report.type !== "none") return report;
-      const command = readCommand(facts.parsed?.subject, facts.parsed?.text);
-      if (command === "subscribe") return subscribe(ctx, message, facts);
-      if (command === "unsubscribe" && facts.fromAddress && !facts.forbidden) {
-        await ctx.actions.unsubscribe({ email: facts.fromAddress }, { notify: true });
-        return { action: "unsubscribed", address: facts.fromAddress };
-      }
+      const report = await bounce(ctx, message, facts, undefined);
+      if (report.action !== "bounce" || report.type !== "none") return report;
+      const said = readCommand(facts.parsed?.subject, facts.parsed?.text);
+      if (said) return command(ctx, message, facts, said);
       return { action: "ignored", why: "no command and no report" };
     }
   }
 }
 
-async function subscribe(
+/**
+ * A mailed command. Both answer the From address by mail, so neither runs for a robot, a list, a
+ * bounce or ourselves (loop safety), nor past the per-IP and per-sender-domain limits. Neither
+ * changes a reader by itself: subscribe needs the confirmation click, and an unproven unsubscribe
+ * mails the reader their own unsubscribe link.
+ */
+async function command(
   ctx: InboundContext,
   message: InboundMessage,
-  facts: { parsed?: ParsedMail; fromAddress?: string; forbidden?: string },
+  facts: Facts,
+  what: "subscribe" | "unsubscribe",
 ): Promise<Outcome> {
-  // A confirmation mail is a reply: never to a robot, a list, a bounce or ourselves.
   if (facts.forbidden) return { action: "ignored", why: `no reply: ${facts.forbidden}` };
   if (!facts.fromAddress) return { action: "ignored", why: "no From address" };
-  await ctx.actions.subscribe(facts.fromAddress, { ip: message.remoteAddress });
-  return { action: "subscribed", address: facts.fromAddress };
+  const sender = addressTag(facts.fromAddress);
+  const domain = facts.fromAddress.slice(facts.fromAddress.lastIndexOf("@") + 1);
+  const allowed = await withinLimits(ctx.limits.commands, "command", message.remoteAddress, domain);
+  if (!allowed) return { action: "ignored", why: `${what} mail over the rate limit`, sender };
+  if (what === "subscribe") {
+    await ctx.actions.subscribe(facts.fromAddress, { ip: message.remoteAddress });
+    return { action: "subscribed", sender };
+  }
+  await ctx.actions.mailUnsubscribeLink(facts.fromAddress);
+  return { action: "link-mailed", sender };
+}
+
+/** Counts one message against its client's and its sender domain's buckets; both must allow it. */
+async function withinLimits(
+  limiter: RateLimiter,
+  kind: string,
+  remote: string | undefined,
+  domain: string,
+): Promise<boolean> {
+  const byIp = await limiter.hit(`inbound-${kind}:ip:${limitKey(remote)}`);
+  const byDomain = await limiter.hit(`inbound-${kind}:domain:${domain.toLowerCase() || "none"}`);
+  return byIp && byDomain;
 }
 
 /**
  * Parses a report and hands it to the policy with what proves it answers our mail: the VERP token
  * (already verified from the envelope recipient) and the Message-ID the report quotes (verified by
  * its signature in bounces/apply.ts). A report with neither is not applied: anyone can mail
- * postmaster@ a "bounce" for a reader's address, and it must not stop their mail.
+ * postmaster@ a "bounce" for a reader's address, and it must not stop their mail. Reports without
+ * a VERP token are counted per client and per sender domain; over the limit the sender is told to
+ * retry later (a VERP token already proves the report is about our mail, so those are not counted).
  */
 async function bounce(
   ctx: InboundContext,
-  raw: Buffer,
+  message: InboundMessage,
+  facts: Facts,
   verifiedDelivery: number | undefined,
 ): Promise<Outcome> {
-  const parsed = await parseBounce(raw);
+  const parsed = await facts.report();
   if (parsed.type === "none") return { action: "bounce", type: "none", deliveryId: verifiedDelivery };
+  if (verifiedDelivery === undefined) {
+    const sender = message.envelopeFrom || facts.fromAddress || "";
+    const domain = sender.slice(sender.lastIndexOf("@") + 1);
+    if (!(await withinLimits(ctx.limits.reports, "report", message.remoteAddress, domain))) {
+      ctx.log.info(
+        { remote: limitKey(message.remoteAddress), domain },
+        "inbound: reports over the rate limit",
+      );
+      throw new RateLimited("reports");
+    }
+  }
   const source = parsed.type === "complaint" ? "arf" : "dsn";
   const proofs: ReportProof[] = [];
   if (verifiedDelivery !== undefined) proofs.push({ kind: "verp", deliveryId: verifiedDelivery });
@@ -154,7 +249,11 @@ async function bounce(
       { deliveryId: outcome.deliveryId, why: outcome.why },
       `inbound: ${parsed.type} report ignored`,
     );
-    return { action: "ignored", why: `a ${parsed.type} report not applied: ${outcome.why}` };
+    return {
+      action: "ignored",
+      why: `a ${parsed.type} report not applied: ${outcome.why}`,
+      deliveryId: outcome.deliveryId,
+    };
   }
   return { action: "bounce", type: parsed.type, deliveryId: outcome.deliveryId };
 }

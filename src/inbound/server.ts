@@ -1,6 +1,7 @@
-import { SMTPServer, type SMTPServerSession } from "smtp-server";
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
+import { type Limit, memoryRateLimiter } from "../limits.js";
 import type { Logger } from "../log.js";
-import { handleMessage, type InboundActions } from "./handle.js";
+import { handleMessage, type InboundActions, type InboundLimits, RateLimited } from "./handle.js";
 import { type Recipient, routeRecipient } from "./recipient.js";
 
 export interface InboundServerOptions {
@@ -15,7 +16,20 @@ export interface InboundServerOptions {
   /** Messages larger than this are refused with 552 while they arrive, before any parsing. */
   maxBytes?: number;
   maxRecipients?: number;
+  /** Per-IP and per-sender-domain counters (shared through Redis by `digest serve`); default: in memory. */
+  limits?: InboundLimits;
+  /**
+   * PEM certificate and key for STARTTLS. Without them STARTTLS is not offered at all: smtp-server
+   * would otherwise offer it with its bundled key, which is public, so it would protect nothing.
+   */
+  tls?: { cert: Buffer; key: Buffer };
 }
+
+/** Default limits: a person mails a command now and then; a mail server's reports come in bursts. */
+export const inboundLimits = {
+  commands: { limit: 10, windowSeconds: 3600 },
+  reports: { limit: 600, windowSeconds: 3600 },
+} satisfies Record<keyof InboundLimits, Limit>;
 
 export interface InboundServer {
   port: number;
@@ -36,12 +50,18 @@ export async function startInboundServer(options: InboundServerOptions): Promise
   const maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
   const maxRecipients = options.maxRecipients ?? 20;
   const { log } = options;
+  const limits = options.limits ?? {
+    commands: memoryRateLimiter(inboundLimits.commands),
+    reports: memoryRateLimiter(inboundLimits.reports),
+  };
+  const tls: Partial<SMTPServerOptions> = options.tls ? { cert: options.tls.cert, key: options.tls.key } : {};
   const server = new SMTPServer({
     name: options.domain,
     banner: "Digest inbound mail",
     size: maxBytes,
     authOptional: true,
-    disabledCommands: ["AUTH"],
+    disabledCommands: options.tls ? ["AUTH"] : ["AUTH", "STARTTLS"],
+    ...tls,
     logger: false,
     maxClients: 200,
     // A reverse lookup per connection only slows the greeting; nothing here uses the name.
@@ -57,6 +77,8 @@ export async function startInboundServer(options: InboundServerOptions): Promise
       if (!route) return callback(smtpError(550, "5.1.1 No such mailbox here (this server relays nothing)"));
       const list = session.digestRecipients ?? [];
       session.digestRecipients = list;
+      // A repeated recipient is accepted and counted once: the message is handled once for it.
+      if (list.some((r) => JSON.stringify(r) === JSON.stringify(route))) return callback();
       if (list.length >= maxRecipients) return callback(smtpError(452, "4.5.3 Too many recipients"));
       list.push(route);
       callback();
@@ -82,14 +104,18 @@ export async function startInboundServer(options: InboundServerOptions): Promise
           remoteAddress: session.remoteAddress,
         };
         handleMessage(
-          { domain: options.domain, secret: options.secret, log, actions: options.actions },
+          { domain: options.domain, secret: options.secret, log, actions: options.actions, limits },
           message,
         ).then(
           (outcomes) => {
+            // Outcomes carry a hash of the sender at most, never an address.
             log.info({ remote: session.remoteAddress, outcomes }, "inbound: message handled");
             callback(null, "2.0.0 Accepted");
           },
           (error) => {
+            if (error instanceof RateLimited) {
+              return callback(smtpError(451, "4.7.1 Too many reports from you; please try again later"));
+            }
             log.error(
               { err: error, remote: session.remoteAddress },
               "inbound: handling failed; asking the sender to retry",

@@ -7,6 +7,23 @@ import { renderPdf, storeIssuePdf } from "./edition.js";
 import { checkIssue, formatProblem } from "./lint.js";
 import type { Problem } from "./markdown.js";
 
+/**
+ * Storing a different text under a published volume: what readers got must stay what the archive
+ * shows. A conflict (409 in the API); the CLI exits 2, as for any refused input.
+ */
+export class PublishedIssueError extends DigestError {
+  override readonly name = "PublishedIssueError";
+  readonly exitCode = 2;
+  constructor(volume: string, publishedAt: Date | undefined) {
+    const when = publishedAt ? ` on ${publishedAt.toISOString().slice(0, 10)}` : "";
+    super(
+      "conflict",
+      `Vol ${volume} was published${when} (it went out to readers), so its text is frozen; ` +
+        "give the new text another volume",
+    );
+  }
+}
+
 export interface SavedIssue {
   issue: Issue;
   /** Lint warnings (errors refuse the issue). */
@@ -44,12 +61,21 @@ export async function saveIssue(
     html: rendition.html,
     text: rendition.text,
   };
+  // A published issue's text is frozen: the update only happens while it is a draft (or when the
+  // text is the same), in the same statement, so a send starting meanwhile cannot slip between.
   const [row] = await db
     .insert(issues)
     .values(values)
-    .onConflictDoUpdate({ target: issues.slug, set: { ...values, updatedAt: sql`now()` } })
+    .onConflictDoUpdate({
+      target: issues.slug,
+      set: { ...values, updatedAt: sql`now()` },
+      setWhere: sql`${issues.publishedAt} is null or ${issues.source} = excluded.source`,
+    })
     .returning({ id: issues.id, createdAt: issues.createdAt, updatedAt: issues.updatedAt });
-  if (!row) throw new Error("insert returned no row");
+  if (!row) {
+    const [published] = await db.select().from(issues).where(eq(issues.slug, issue.slug));
+    throw new PublishedIssueError(issue.volume, published?.publishedAt ?? undefined);
+  }
   await storeIssuePdf(db, row.id, pdf);
   const [stored] = await db.select().from(issues).where(eq(issues.id, row.id));
   if (!stored) throw new Error("stored issue vanished");

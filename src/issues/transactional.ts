@@ -2,18 +2,20 @@ import { render } from "@react-email/render";
 import { createElement } from "react";
 import ConfirmEmail from "../../emails/confirm.js";
 import GoodbyeEmail from "../../emails/goodbye.js";
+import UnsubscribeLinkEmail from "../../emails/unsubscribe-link.js";
 import WelcomeEmail from "../../emails/welcome.js";
 import type { Newsletter } from "../newsletter.js";
 import { htmlToText, mastheadOf } from "./render.js";
 
 /**
- * The transactional mails (confirm, welcome, goodbye) rendered to HTML + text. Unlike an issue they
+ * The transactional mails (confirm, welcome, goodbye, unsubscribe-link) rendered to HTML + text. Unlike an issue they
  * are rendered per mail: each carries one reader's links, and there are few of them.
  */
 export type TransactionalContent =
   | { kind: "confirm"; confirmUrl: string; via: string }
   | { kind: "welcome"; name?: string; archiveUrl: string; manageUrl: string; unsubscribeUrl: string }
-  | { kind: "goodbye"; resubscribeUrl: string };
+  | { kind: "goodbye"; resubscribeUrl: string }
+  | { kind: "unsubscribe-link"; unsubscribeUrl: string; manageUrl: string };
 
 export interface TransactionalMail {
   subject: string;
@@ -46,6 +48,14 @@ export async function renderTransactional(
     case "goodbye":
       subject = `You are unsubscribed from ${newsletter.name}`;
       element = createElement(GoodbyeEmail, { masthead, resubscribeUrl: content.resubscribeUrl });
+      break;
+    case "unsubscribe-link":
+      subject = `Your link to unsubscribe from ${newsletter.name}`;
+      element = createElement(UnsubscribeLinkEmail, {
+        masthead,
+        unsubscribeUrl: content.unsubscribeUrl,
+        manageUrl: content.manageUrl,
+      });
       break;
   }
   const html = await render(element);

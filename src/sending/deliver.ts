@@ -344,13 +344,15 @@ export function sendCache(database: Database, identity: MailIdentity, limit = 8)
       html: string;
       text: string;
       started_at: string | Date | null;
-    }>(sql`select i.slug, i.subject, i.html, i.text, s.started_at from sends s join issues i on i.id = s.issue_id
+      is_test: boolean;
+    }>(sql`select i.slug, i.subject, i.html, i.text, s.started_at, s.is_test from sends s join issues i on i.id = s.issue_id
            where s.id = ${sendId}`);
     if (!row) throw new Error(`send ${sendId} is gone`);
     const template = await buildTemplate({
       identity,
       subject: row.subject,
       rendition: { html: row.html, text: row.text },
+      test: row.is_test,
     });
     const startedAt = row.started_at ? new Date(row.started_at).getTime() : Date.now();
     return { id: sendId, slug: row.slug, startedAt, template };

@@ -73,6 +73,9 @@ export async function startSend(deps: PlanDeps, input: StartSendInput): Promise<
         returning id`);
       deliveries = rows.length;
     } else if (!scheduled) deliveries = await planDeliveries(run, send.id);
+    // The first real send to start publishes the issue (archive, feed; its text frozen).
+    if (test.length === 0 && !scheduled)
+      await run(sql`update issues set published_at = now() where id = ${issue.id} and published_at is null`);
     return { sendId: send.id, deliveries };
   });
   const status = scheduled ? "scheduled" : "running";
@@ -157,7 +160,11 @@ export async function startDueSends(deps: PlanDeps): Promise<string[]> {
       where id in (select id from sends where status = 'scheduled' and scheduled_at <= now()
                    for update skip locked)
       returning id`);
-    for (const send of due) await planDeliveries(run, send.id);
+    for (const send of due) {
+      await planDeliveries(run, send.id);
+      await run(sql`update issues set published_at = now() where published_at is null
+        and id = (select issue_id from sends where id = ${send.id} and not is_test)`);
+    }
     return due.map((s) => s.id);
   });
   for (const id of started) await enqueueBatches(deps, id);

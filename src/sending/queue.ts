@@ -7,14 +7,14 @@ import { Redis } from "ioredis";
  * only dispatches work; losing it loses no state, because the reconciler rebuilds jobs from rows.
  */
 export const queueNames = {
-  /** Confirmation, welcome and goodbye mails. */
+  /** Confirmation, welcome, goodbye and unsubscribe-link mails. */
   transactional: "transactional",
   /** Batches of an issue's deliveries. */
   deliveries: "deliveries",
 } as const;
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
 
-export type TransactionalKind = "confirm" | "welcome" | "goodbye";
+export type TransactionalKind = "confirm" | "welcome" | "goodbye" | "unsubscribe-link";
 export interface TransactionalJob {
   kind: TransactionalKind;
   subscriberId: string;

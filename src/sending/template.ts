@@ -50,13 +50,16 @@ export async function buildTemplate(input: {
   subject: string;
   rendition: Rendition;
   date?: Date;
+  /** A test send: `[TEST] ` before the subject and a banner atop both bodies, so nobody mistakes it. */
+  test?: boolean;
 }): Promise<MessageTemplate> {
   const { identity } = input;
+  const rendition = input.test ? withTestBanner(input.rendition) : input.rendition;
   const composer = new MailComposer({
     from: identity.from,
     replyTo: identity.replyTo,
     to: marker.to,
-    subject: input.subject,
+    subject: input.test ? `[TEST] ${input.subject}` : input.subject,
     text: marker.text,
     html: marker.html,
     messageId: marker.messageId,
@@ -93,7 +96,7 @@ export async function buildTemplate(input: {
   for (const match of skeleton.matchAll(pattern)) {
     pieces.push(Buffer.from(skeleton.slice(last, match.index), "utf8"));
     const slot = slotOf.get(match[0]);
-    if (slot === "text" || slot === "html") pieces.push(...bodyPieces(slot, input.rendition[slot]));
+    if (slot === "text" || slot === "html") pieces.push(...bodyPieces(slot, rendition[slot]));
     else if (slot) pieces.push(slot);
     last = match.index + match[0].length;
   }
@@ -102,6 +105,20 @@ export async function buildTemplate(input: {
   for (const needed of ["to", "messageId", "unsubscribeUrl", "unsubscribeMailto"] as const)
     if (!found.has(needed)) throw new Error(`message template lost its ${needed} slot`);
   return compile(pieces);
+}
+
+const testNotice = "TEST SEND: this is a test copy for staff, not the issue as sent to readers.";
+
+/** The rendition of a test send: a banner first in the HTML body and a line first in the text. */
+export function withTestBanner(rendition: Rendition): Rendition {
+  const banner =
+    `<div role="note" style="background:#b00020;color:#ffffff;font:bold 15px/1.4 sans-serif;` +
+    `padding:12px 16px;text-align:center">${testNotice}</div>`;
+  const body = /<body[^>]*>/i.exec(rendition.html);
+  const html = body
+    ? `${rendition.html.slice(0, body.index + body[0].length)}${banner}${rendition.html.slice(body.index + body[0].length)}`
+    : `${banner}${rendition.html}`;
+  return { html, text: `*** ${testNotice} ***\n\n${rendition.text}` };
 }
 
 /** Flattens the pieces into one static buffer plus slot offsets, so a splice is a few memcpy calls. */

@@ -9,7 +9,7 @@ import type { ReaderLinks } from "./reader-links.js";
 
 /**
  * One transactional message as raw MIME. The recipient is the bare, validated address: no reader
- * name ever goes into a header. A mail to a confirmed reader (welcome) carries both
+ * name ever goes into a header. A mail to a confirmed reader (welcome, unsubscribe-link) carries both
  * List-Unsubscribe headers like an issue (SPEC §6); confirm and goodbye are marked
  * `Auto-Submitted: auto-generated` so autoresponders do not answer them.
  */
@@ -31,9 +31,11 @@ export async function composeTransactional(input: {
   date?: Date;
 }): Promise<TransactionalMessage> {
   if (!isSendableAddress(input.to)) throw new Error("the recipient is not a bare address");
-  if (input.kind === "welcome" && !input.links) throw new Error("a welcome mail needs its unsubscribe links");
+  // Mail to a confirmed reader carries the List-Unsubscribe headers (SPEC §6).
+  const toReader = input.kind === "welcome" || input.kind === "unsubscribe-link";
+  if (toReader && !input.links) throw new Error(`a ${input.kind} mail needs its unsubscribe links`);
   const headers =
-    input.kind === "welcome" && input.links
+    toReader && input.links
       ? issueHeaders(input.identity, input.links)
       : prepared({ "Auto-Submitted": "auto-generated" });
   const messageId = `<${input.kind}.${input.key.replace(/[^A-Za-z0-9.-]/g, ".")}@${input.identity.domain}>`;

@@ -10,8 +10,9 @@ import { type SubscriberPurpose, verifySubscriberToken } from "./tokens.js";
 
 /**
  * A reader's way through the statuses: pending → active on confirmation; unsubscribed from any
- * status; back to pending (with a new confirmation) after unsubscribing. Every move is a
- * conditional UPDATE, so a late or replayed request cannot undo a later state.
+ * status; back to pending (with a new confirmation) after unsubscribing, but only by the reader's
+ * own manage link: a stranger who types their address into the form changes nothing. Every move is
+ * a conditional UPDATE, so a late or replayed request cannot undo a later state.
  */
 export interface SubscriberDeps {
   db: Db;
@@ -31,22 +32,30 @@ export const confirmationInterval = "24 hours";
 export const pendingLifetimeDays = 30;
 
 /**
- * Double opt-in. Resolves the same way whether the address is new, pending, active or suppressed,
- * so its caller cannot reveal which; only bad input and a queue it cannot reach are errors.
+ * Double opt-in. Resolves the same way whether the address is new, pending, active, unsubscribed,
+ * bounced, complained or erased, so its caller cannot reveal which; only bad input and a queue it
+ * cannot reach are errors.
  */
 export async function subscribe(
   deps: Pick<SubscriberDeps, "db" | "notify">,
   input: SubscribeInput,
   now = new Date(),
-  /** The request came with a manage link, so it is the address's owner: no 24 h limit for them. */
+  /**
+   * The request came with the reader's manage link, so it is the address's owner: only they may
+   * turn an unsubscribed row back into a pending one. The 24 h limit on confirmations holds for
+   * them too (a leaked manage link must not become a mail cannon).
+   */
   ownerVerified = false,
 ): Promise<void> {
   const email = normaliseAddress(input.email);
   const name = normaliseName(input.name) ?? null;
   if (await isSuppressed(deps.db, email)) return;
   const at = now.toISOString();
-  // A pending row takes the latest request's name and consent; an unsubscribed one starts over as
-  // pending. Active, bounced and complained rows are left as they are.
+  // A pending row takes the latest request's name and consent. An unsubscribed row starts over as
+  // pending only for its owner: a stranger's form post would otherwise undo the reader's choice,
+  // and the purge of stale pending rows would then delete the evidence of it. Active, bounced and
+  // complained rows are left as they are.
+  const restartable = ownerVerified ? sql`('pending', 'unsubscribed')` : sql`('pending')`;
   await deps.db.execute(sql`
     insert into subscribers (email, name, status, consent_source, consent_at, consent_ip)
     values (${email}, ${name}, 'pending', ${input.source}, ${at}::timestamptz, ${input.ip ?? null})
@@ -54,26 +63,21 @@ export async function subscribe(
       status = 'pending', name = excluded.name, consent_source = excluded.consent_source,
       consent_at = excluded.consent_at, consent_ip = excluded.consent_ip, confirmed_at = null,
       updated_at = now()
-    where subscribers.status in ('pending', 'unsubscribed')`);
-  await sendConfirmation(deps, addressKey(email), now, ownerVerified);
+    where subscribers.status in ${restartable}`);
+  await sendConfirmation(deps, addressKey(email), now);
 }
 
 /**
  * Claims the right to send a confirmation (once per 24 h per address) and queues it. If the queue
  * cannot take it, the claim is released so the reader can simply try again.
  */
-async function sendConfirmation(
-  deps: Pick<SubscriberDeps, "db" | "notify">,
-  key: string,
-  now: Date,
-  unlimited: boolean,
-) {
+async function sendConfirmation(deps: Pick<SubscriberDeps, "db" | "notify">, key: string, now: Date) {
   const at = now.toISOString();
   const claimed = rowsOf<{ id: string }>(
     await deps.db.execute(sql`
       update subscribers set last_confirmation_at = ${at}::timestamptz, updated_at = now()
       where lower(email) = ${key} and status = 'pending'
-        and (${unlimited} or last_confirmation_at is null
+        and (last_confirmation_at is null
              or last_confirmation_at <= ${at}::timestamptz - ${confirmationInterval}::interval)
       returning id`),
   );
@@ -179,7 +183,10 @@ export async function unsubscribe(
   return { changed: false, subscriber: row };
 }
 
-/** From the manage page: an unsubscribed reader starts over with a new confirmation mail. */
+/**
+ * From the manage page: an unsubscribed reader starts over with a new confirmation mail, under the
+ * same once-a-day limit as every confirmation.
+ */
 export async function resubscribe(
   deps: SubscriberDeps,
   subscriber: Subscriber,
@@ -197,14 +204,19 @@ export async function rename(db: Db, subscriberId: string, name: unknown): Promi
     .where(eq(subscribers.id, subscriberId));
 }
 
-/** Deletes pending rows nobody confirmed within 30 days; returns how many. */
+/**
+ * Deletes pending rows nobody confirmed within 30 days; returns how many. A row that was
+ * unsubscribed before (its owner asked to come back and never confirmed) is not deleted but goes
+ * back to unsubscribed: that row is the evidence of the reader's choice, which a later import or
+ * form post must keep honouring.
+ */
 export async function purgePending(db: Db, now = new Date()): Promise<number> {
+  const stale = sql`status = 'pending'
+    and coalesce(consent_at, created_at) < ${now.toISOString()}::timestamptz - make_interval(days => ${pendingLifetimeDays})`;
+  await db.execute(sql`update subscribers set status = 'unsubscribed', updated_at = now()
+    where ${stale} and unsubscribed_at is not null`);
   const rows = rowsOf<{ id: string }>(
-    await db.execute(sql`
-      delete from subscribers
-      where status = 'pending'
-        and coalesce(consent_at, created_at) < ${now.toISOString()}::timestamptz - make_interval(days => ${pendingLifetimeDays})
-      returning id`),
+    await db.execute(sql`delete from subscribers where ${stale} and unsubscribed_at is null returning id`),
   );
   return rows.length;
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/database.js";
 import { type SuppressionReason, subscribers, suppressions } from "../db/schema.js";
+import { DigestError } from "../errors.js";
 import { addressKey } from "./address.js";
 
 /**
@@ -59,10 +60,23 @@ export async function suppress(
 /**
  * Lifts a suppression (staff only: `digest subscribers unsuppress`). A reader who was stopped by a
  * bounce or complaint becomes active again; an unsubscribed reader stays unsubscribed, because
- * their own choice is not a suppression staff may overrule. Returns the lifted reason, if any.
+ * their own choice is not a suppression staff may overrule, and neither is an erasure: the person
+ * asked to be forgotten, and the hash is all that keeps them from being mailed again. Returns the
+ * lifted reason, if any.
  */
 export async function unsuppress(db: Db, address: string): Promise<SuppressionReason | undefined> {
   return db.transaction(async (tx) => {
+    const [entry] = await tx
+      .select({ reason: suppressions.reason })
+      .from(suppressions)
+      .where(eq(suppressions.addressHash, addressHash(address)))
+      .for("update");
+    if (entry?.reason === "erased") {
+      throw new DigestError(
+        "conflict",
+        "this address was erased at the person's request; an erasure cannot be lifted",
+      );
+    }
     const [lifted] = await tx
       .delete(suppressions)
       .where(eq(suppressions.addressHash, addressHash(address)))

@@ -59,6 +59,8 @@ export async function startService(
     publicUrl,
     adminToken,
     limiter: options.limiter ?? memoryRateLimiter({ limit: 100_000, windowSeconds: 3600 }),
+    // Every request of a test comes from one client; the limit itself is tested on its own.
+    pageLimiter: memoryRateLimiter({ limit: 100_000, windowSeconds: 3600 }),
     clientIp: () => "192.0.2.1",
     log: pino({ level: "silent" }),
     ...(options.sending

@@ -149,12 +149,27 @@ describe("unsubscribing", () => {
     expect(goodbyes).toHaveLength(1);
   });
 
-  it("needs a new confirmation to come back after unsubscribing", async () => {
+  it("needs a new confirmation to come back after unsubscribing, at most one a day like every confirmation", async () => {
     const links = await activeReader("returner@example.org");
     await app.request(links.unsubscribe, { method: "POST", body: "List-Unsubscribe=One-Click" });
+    // A stranger who types the address into the form changes nothing; the answer is the usual one.
+    expect((await app.request("/subscribe", form({ email: "returner@example.org" }))).status).toBe(202);
+    expect((await rowOf("returner@example.org"))?.status).toBe("unsubscribed");
     const res = await app.request(links.manage, form({ action: "resubscribe" }));
     expect(res.status).toBe(200);
     expect((await rowOf("returner@example.org"))?.status).toBe("pending");
+    // The first confirmation went out less than a day ago: no second one yet, however often asked.
+    await app.request(links.manage, form({ action: "resubscribe" }));
+    await new Promise((r) => setTimeout(r, 500));
+    const confirmations = smtp.messages.filter(
+      (m) => m.to.includes("returner@example.org") && String(m.raw).includes("Subject: Confirm"),
+    );
+    expect(confirmations).toHaveLength(1);
+    await db
+      .update(subscribers)
+      .set({ lastConfirmationAt: new Date(Date.now() - 25 * 3600_000) })
+      .where(eq(subscribers.email, "returner@example.org"));
+    await app.request(links.manage, form({ action: "resubscribe" }));
     const second = await mailTo("returner@example.org", "Confirm", 1);
     await app.request(path(linkIn(second.text ?? "", "http://localhost:3000/confirm/")));
     expect((await rowOf("returner@example.org"))?.status).toBe("active");

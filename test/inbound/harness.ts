@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
 import { type RunningServe, startServe } from "../../src/cli/serve-process.js";
-import { silentLogger } from "../../src/log.js";
+import type { inboundLimits } from "../../src/inbound/server.js";
+import { type Logger, silentLogger } from "../../src/log.js";
 import { createMailer } from "../../src/sending/mailer.js";
 import { redisConnection } from "../../src/sending/queue.js";
 import { startTransactionalWorker, type TransactionalWorker } from "../../workers/transactional.js";
@@ -31,7 +32,10 @@ export interface InboundService {
  * mailing into a capture server. Uses the sending harness's identity and secret, so VERP return
  * paths of its sends lead back here.
  */
-export async function startInboundService(label: string): Promise<InboundService> {
+export async function startInboundService(
+  label: string,
+  options: { inboundLimits?: typeof inboundLimits; log?: Logger } = {},
+): Promise<InboundService> {
   const database = await createTestDatabase();
   const outbox = await startSmtpCapture();
   const prefix = uniquePrefix(label);
@@ -51,9 +55,14 @@ export async function startInboundService(label: string): Promise<InboundService
       inboundSmtpPort: await freePort(),
       softBounceLimit: 3,
       sendBatchSize: 50,
+      trustedProxies: undefined,
+      metricsToken: undefined,
+      inboundTlsCertFile: undefined,
+      inboundTlsKeyFile: undefined,
     },
     database,
-    silentLogger,
+    options.log ?? silentLogger,
+    options,
   );
   const transactional = startTransactionalWorker({
     db: database.db,

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { Socket } from "node:net";
+import { join } from "node:path";
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Bounce } from "../../src/bounces/bounce.js";
@@ -6,6 +8,8 @@ import type { InboundActions } from "../../src/inbound/handle.js";
 import { knownMailboxes } from "../../src/inbound/recipient.js";
 import { type InboundServer, startInboundServer } from "../../src/inbound/server.js";
 import { silentLogger } from "../../src/log.js";
+import { signDeliveryToken } from "../../src/subscribers/tokens.js";
+import { repoRoot } from "../helpers/cli.js";
 
 const domain = "digest.example.org";
 
@@ -17,6 +21,9 @@ const actions: InboundActions = {
   },
   async unsubscribe(target, meta) {
     calls.push(`unsubscribe ${JSON.stringify(target)} notify=${meta.notify}`);
+  },
+  async mailUnsubscribeLink(email) {
+    calls.push(`unsubscribe-link ${email}`);
   },
   async applyReport(bounce: Bounce, proofs) {
     const verp = proofs.find((p) => p.kind === "verp");
@@ -52,13 +59,13 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /** Talks raw SMTP, for input no well-behaved client would send. */
-async function rawSession(lines: string[]): Promise<string> {
+async function rawSession(lines: string[], port = server.port): Promise<string> {
   const socket = new Socket();
   let transcript = "";
   socket.on("data", (d) => {
     transcript += d.toString("latin1");
   });
-  await new Promise<void>((resolve) => socket.connect(server.port, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => socket.connect(port, "127.0.0.1", resolve));
   for (let i = 0; i < 50 && !transcript.includes("220 "); i++) await new Promise((r) => setTimeout(r, 20));
   for (const line of lines) {
     await new Promise((r) => setTimeout(r, 40));
@@ -142,5 +149,142 @@ describe("the inbound SMTP server", () => {
       text: "subscribe",
     });
     expect(calls).toEqual(["subscribe good@example.com"]);
+  });
+});
+
+describe("the inbound server's surface", () => {
+  it("does not offer STARTTLS without a certificate of our own (smtp-server's bundled key is public)", async () => {
+    const transcript = await rawSession(["EHLO client.example\r\n", "QUIT\r\n"]);
+    expect(transcript).toMatch(/^250[ -]/m);
+    expect(transcript).not.toContain("STARTTLS");
+  });
+
+  it("offers STARTTLS with INBOUND_TLS_CERT_FILE and _KEY_FILE's certificate", async () => {
+    // A test-only certificate (test/fixtures/tls): what INBOUND_TLS_CERT_FILE and _KEY_FILE name.
+    const fixtures = join(repoRoot, "test", "fixtures", "tls");
+    const tlsServer = await startInboundServer({
+      port: 0,
+      host: "127.0.0.1",
+      domain,
+      mailboxes: [],
+      secret: "inbound-test-secret-0123456789-0123456789",
+      log: silentLogger,
+      actions,
+      tls: {
+        cert: readFileSync(join(fixtures, "inbound-test.crt")),
+        key: readFileSync(join(fixtures, "inbound-test.key")),
+      },
+    });
+    try {
+      const transcript = await rawSession(["EHLO client.example\r\n", "QUIT\r\n"], tlsServer.port);
+      expect(transcript).toContain("STARTTLS");
+    } finally {
+      await tlsServer.close();
+    }
+  });
+
+  it("handles a message with 20 copies of one recipient once, parsing it once", async () => {
+    calls.length = 0;
+    const report = [
+      "From: MAILER-DAEMON@mx.example.com",
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
+      "",
+      "--r",
+      "Content-Type: message/delivery-status",
+      "",
+      "Reporting-MTA: dns; mx.example.com",
+      "",
+      "Final-Recipient: rfc822; someone@example.com",
+      "Action: failed",
+      "Status: 5.1.1",
+      "--r--",
+      "",
+    ].join("\r\n");
+    await rawSession([
+      "EHLO client.example\r\n",
+      "MAIL FROM:<>\r\n",
+      ...Array.from({ length: 20 }, () => `RCPT TO:<postmaster@${domain}>\r\n`),
+      "DATA\r\n",
+      `${report}\r\n.\r\n`,
+      "QUIT\r\n",
+    ]);
+    expect(calls).toEqual(["bounce hard -"]);
+  });
+});
+
+describe("the inbound limits", () => {
+  /** A server whose limiter refuses the keys `refuse` matches, recording every key it is asked about. */
+  async function limitedServer(refuse: RegExp) {
+    const keys: string[] = [];
+    const limiter = {
+      async hit(key: string) {
+        keys.push(key);
+        return !refuse.test(key);
+      },
+    };
+    const limited = await startInboundServer({
+      port: 0,
+      host: "127.0.0.1",
+      domain,
+      mailboxes: knownMailboxes(`news@${domain}`, domain),
+      secret: "inbound-test-secret-0123456789-0123456789",
+      log: silentLogger,
+      actions,
+      limits: { commands: limiter, reports: limiter },
+    });
+    const send = (mail: Parameters<ReturnType<typeof client>["sendMail"]>[0]) =>
+      createTransport({ host: "127.0.0.1", port: limited.port, secure: false, ignoreTLS: true }).sendMail(
+        mail,
+      );
+    return { keys, send, close: () => limited.close() };
+  }
+
+  it("count commands per client IP and per sender domain, and drop one over either limit", async () => {
+    const limited = await limitedServer(/domain:crowded\.test$/);
+    try {
+      calls.length = 0;
+      await limited.send({
+        from: "a@crowded.test",
+        to: `subscribe@${domain}`,
+        subject: "subscribe",
+        text: "",
+      });
+      await limited.send({ from: "b@quiet.test", to: `subscribe@${domain}`, subject: "subscribe", text: "" });
+      expect(calls).toEqual(["subscribe b@quiet.test"]);
+      expect(limited.keys).toContain("inbound-command:ip:127.0.0.1");
+      expect(limited.keys).toContain("inbound-command:domain:crowded.test");
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("answer reports over the limit with 451, so a real server retries later; VERP bounces are not counted", async () => {
+    const limited = await limitedServer(/^inbound-report:/);
+    const dsn = [
+      "From: MAILER-DAEMON@mx.example.com",
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
+      "",
+      "--r",
+      "Content-Type: message/delivery-status",
+      "",
+      "Reporting-MTA: dns; mx.example.com",
+      "",
+      "Final-Recipient: rfc822; someone@example.com",
+      "Action: failed",
+      "Status: 5.1.1",
+      "--r--",
+      "",
+    ].join("\r\n");
+    try {
+      calls.length = 0;
+      await expect(
+        limited.send({ envelope: { from: "", to: [`postmaster@${domain}`] }, raw: dsn }),
+      ).rejects.toMatchObject({ responseCode: 451 });
+      const verp = `bounces+${signDeliveryToken("inbound-test-secret-0123456789-0123456789", 42)}@${domain}`;
+      await limited.send({ envelope: { from: "", to: [verp] }, raw: dsn });
+      expect(calls).toEqual(["bounce hard 42"]);
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -26,7 +26,9 @@ let outbox: SmtpCapture;
 let serve: RunningServe;
 
 beforeAll(async () => {
-  service = await startInboundService("inbound-fuzz");
+  // A thousand messages from one address: far past the per-IP limits, which other tests cover.
+  const many = { limit: 100_000, windowSeconds: 3600 };
+  service = await startInboundService("inbound-fuzz", { inboundLimits: { commands: many, reports: many } });
   ({ database, outbox, serve } = service);
 });
 

@@ -29,9 +29,12 @@ export async function startOutbox(dir: string): Promise<Outbox> {
       stream.on("end", () => {
         stored += 1;
         const to = (session.envelope.rcptTo[0]?.address ?? "unknown").replace(/[^A-Za-z0-9@._+-]/g, "_");
+        // What a receiving server adds on delivery: the envelope sender (the VERP address).
+        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+        const returnPath = Buffer.from(`Return-Path: <${from.replace(/[\r\n<>]/g, "")}>\r\n`);
         writeFileSync(
           join(dir, `${stamp}-${String(stored).padStart(5, "0")}-${to}.eml`),
-          Buffer.concat(chunks),
+          Buffer.concat([returnPath, ...chunks]),
         );
         callback(null, "2.0.0 stored");
       });

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { sql } from "drizzle-orm";
 import { createTransport } from "nodemailer";
@@ -32,35 +32,58 @@ export interface DemoOptions {
 const say = (line = "") => process.stderr.write(`${line}\n`);
 
 /**
- * The whole pipeline in one process on embedded defaults: PGlite (unless DATABASE_URL), a private
- * redis-server (unless REDIS_URL), the HTTP service, the inbound SMTP server and a worker, sending
- * the example issue to sample readers through a capture server that stores .eml files. It never
- * mails anyone real: SMTP_URL is ignored.
+ * The whole pipeline in one process, in a sandbox: its own PGlite under .data/, a private
+ * redis-server (or REDIS_URL under a queue prefix of its own), the HTTP service, the inbound SMTP
+ * server and a worker, sending the example issue to sample readers through a capture server that
+ * stores .eml files. Whatever `.env` says, it never reads DATABASE_URL or SMTP_URL (nor the
+ * secrets, the public URL, DKIM or the bounce mailbox): a demo run in a production folder must not
+ * add sample readers to the real list, publish an issue, or mail anyone real.
  */
 export async function runDemo(options: DemoOptions): Promise<number> {
   const env = environment();
   const cwd = process.cwd();
   const dataDir = join(cwd, ".data");
-  const outbox = await startOutbox(join(dataDir, "outbox"));
+  const outboxDir = join(dataDir, "outbox");
+  // Each run starts from an empty outbox, so what is there is what this run sent.
+  const emptied = emptyOutbox(outboxDir);
+  const outbox = await startOutbox(outboxDir);
   const redis = env.REDIS_URL ? undefined : await startPrivateRedis();
-  const port = env.PORT ? Number(env.PORT) : await freePort(3000);
-  const settings = loadConfig([...serveSettings, ...workerSettings, "databaseUrl", "logLevel"], {
+  // The ports .env names may be the real service's, running right now: those or any free ones.
+  const port = await freePort(Number(env.PORT) || 3000);
+  const sandbox: Record<string, string | undefined> = {
     ...env,
+    DATABASE_URL: undefined,
     SMTP_URL: outbox.url,
     REDIS_URL: env.REDIS_URL ?? redis?.url,
-    SECRET: env.SECRET ?? randomBytes(32).toString("base64url"),
+    // A shared Redis is only ever touched under a prefix of the demo's own, whatever QUEUE_PREFIX says.
+    QUEUE_PREFIX: "digest-demo",
+    SECRET: randomBytes(32).toString("base64url"),
+    ADMIN_TOKEN: undefined,
+    METRICS_TOKEN: undefined,
+    PUBLIC_URL: undefined,
     PORT: String(port),
-    INBOUND_SMTP_PORT: env.INBOUND_SMTP_PORT ?? String(await freePort(2525)),
-    LOG_LEVEL: env.LOG_LEVEL ?? "error",
+    INBOUND_SMTP_PORT: String(await freePort(Number(env.INBOUND_SMTP_PORT) || 2525)),
+    INBOUND_TLS_CERT_FILE: undefined,
+    INBOUND_TLS_KEY_FILE: undefined,
+    TRUSTED_PROXIES: undefined,
+    DKIM_DOMAIN: undefined,
+    DKIM_SELECTOR: undefined,
+    DKIM_PRIVATE_KEY_FILE: undefined,
     // The demo's made-up sends must never read (and move) a real bounce mailbox.
     BOUNCE_IMAP_URL: undefined,
+    SNS_CERT_FILE: undefined,
+    WEBHOOK_POSTMARK_AUTH: undefined,
+    WEBHOOK_MAILGUN_SIGNING_KEY: undefined,
+    WEBHOOK_SENDGRID_PUBLIC_KEY: undefined,
+    LOG_LEVEL: env.LOG_LEVEL ?? "error",
     // Outside a checkout the demo still has the Alliance Digest's settings to show.
     NEWSLETTER_FILE:
       env.NEWSLETTER_FILE ??
       (existsSync(join(cwd, "newsletter.yaml")) ? undefined : join(packageRoot, "newsletter.yaml")),
-  });
+  };
+  const settings = loadConfig([...serveSettings, ...workerSettings, "logLevel"], sandbox);
   const log = createLogger(settings.logLevel);
-  const database = await openDatabase(databaseTarget(settings.databaseUrl, cwd));
+  const database = await openDatabase(databaseTarget(undefined, cwd));
   const cleanup: Array<() => Promise<void>> = [
     async () => redis?.stop(),
     () => outbox.close(),
@@ -68,9 +91,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   ];
   try {
     say(
-      `database: ${settings.databaseUrl ? "DATABASE_URL" : `embedded PGlite in ${relative(cwd, embeddedDataDir(cwd))}`}`,
+      `database: embedded PGlite in ${relative(cwd, embeddedDataDir(cwd))} (DATABASE_URL is never used by the demo)`,
     );
-    say(`redis:    ${redis ? `private redis-server at ${redis.url} (stopped at exit)` : "REDIS_URL"}`);
+    say(
+      `redis:    ${redis ? `private redis-server at ${redis.url} (stopped at exit)` : `REDIS_URL under queue prefix ${settings.queuePrefix}`}`,
+    );
+    say(`outbox:   ${relative(cwd, outbox.dir)}/, emptied first (${emptied} old messages removed)`);
     await migrateDatabase(database);
     const newsletter = loadNewsletter(settings.newsletterFile);
     const issueFile = join(packageRoot, "examples", "issues", "vol-2-6.md");
@@ -136,9 +162,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       `  sent ${status.sent} of ${status.total}; bounced ${status.bounced}, failed ${status.failed}, ambiguous ${status.ambiguous}`,
     );
     say(
-      `  ${outbox.count()} messages stored as .eml files in ${relative(cwd, outbox.dir) || "."}/ (open one in a mail client)`,
+      `  ${outbox.count()} messages of this run stored as .eml files in ${relative(cwd, outbox.dir) || "."}/ (open one in a mail client; the outbox was emptied when the run began)`,
     );
-    say(`  web:    ${identity.publicUrl}/  (archive: ${identity.publicUrl}/archive/${issue.slug})`);
+    // The web address only means something while it is served.
+    if (options.serve)
+      say(`  web:    ${identity.publicUrl}/  (archive: ${identity.publicUrl}/archive/${issue.slug})`);
+    else say("  web:    run `npx digest demo --serve` to browse the archive and the reader pages");
     say(`  data:   ${relative(cwd, dataDir)}/ (delete it to start over)`);
     say(`  status: npx digest status ${started.sendId}`);
     process.stdout.write(
@@ -153,6 +182,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     for (const step of cleanup)
       await step().catch((error: unknown) => log.warn({ err: error }, "demo: cleanup"));
   }
+}
+
+/** Removes the .eml files of earlier runs; returns how many. */
+function emptyOutbox(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  const old = readdirSync(dir).filter((f) => f.endsWith(".eml"));
+  for (const f of old) rmSync(join(dir, f), { force: true });
+  return old.length;
 }
 
 function pick(s: Awaited<ReturnType<typeof loadSendStatus>>) {
