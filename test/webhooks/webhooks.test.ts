@@ -57,7 +57,7 @@ function webhookDeps(overrides: Partial<WebhookDeps> = {}): WebhookDeps {
 beforeAll(async () => {
   relay = await startRelay();
   pipe = await sendThroughRelay(database, relay, 14);
-  app = await createApp({ ...service.deps, webhooks: webhookDeps() });
+  app = await createApp({ ...service.deps, metricsToken, webhooks: webhookDeps() });
 }, 60_000);
 afterAll(async () => {
   await pipe?.close();
@@ -65,6 +65,8 @@ afterAll(async () => {
   await dropPrefix(prefix);
   redis.disconnect();
 });
+
+const metricsToken = "webhooks-metrics-token-0123456789";
 
 const post = (path: string, body: string, headers: Record<string, string> = {}) =>
   app.request(path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
@@ -238,7 +240,9 @@ describe("Amazon SES through SNS", () => {
       200,
     );
     expect(await snapshot()).toEqual(before);
-    const metrics = await (await app.request("/metrics")).text();
+    const metrics = await (
+      await app.request("/metrics", { headers: { Authorization: `Bearer ${metricsToken}` } })
+    ).text();
     expect(metrics).toMatch(/digest_webhook_events_total\{provider="ses",outcome="unmatched"\} 2/);
     expect(metrics).toMatch(/digest_webhook_events_total\{provider="ses",outcome="rejected"\} \d+/);
   });
