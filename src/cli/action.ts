@@ -1,5 +1,8 @@
 import { DigestError } from "../errors.js";
 
+/** What the person typed is wrong (bad value, unknown name, already done): exit 2, as for bad flags. */
+const badInput = new Set(["invalid", "not_found", "conflict"]);
+
 /**
  * Wraps a command's action: stdout stays for the command's output, every failure becomes one
  * message on stderr and a non-zero exit. Unexpected errors also print their cause chain.
@@ -11,7 +14,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
       process.exitCode = typeof code === "number" ? code : 0;
     } catch (error) {
       process.stderr.write(`${describe(error)}\n`);
-      process.exitCode = error instanceof DigestError && error.kind === "invalid" ? 2 : 1;
+      process.exitCode = error instanceof DigestError && badInput.has(error.kind) ? 2 : 1;
     }
   };
 }

@@ -31,7 +31,9 @@ describe("volume and date as written", () => {
     const file = issueFile("feb.md", "volume: 3\ndate: 2023-02-30\nsubject: Three");
     const r = digest(["lint", file], { env: noDatabase });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${file}:3: error: front matter: date: "2023-02-30" is not a real calendar date`);
+    expect(r.stderr).toContain(
+      `${file}:3: error: front matter: date: "2023-02-30" is not a real calendar date`,
+    );
   });
 
   it("accepts a real leap day and an ISO time, keeping the date", () => {
