@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import { type Config, loadConfig, resolvePublicUrl } from "../config.js";
 import { databaseTarget, openDatabase } from "../db/connect.js";
 import type { Database } from "../db/database.js";
+import { checkSchemaVersion } from "../db/schema-version.js";
 import { createApp } from "../http/app.js";
 import { redisRateLimiter, socketAddress } from "../http/request.js";
 import { inboundActions } from "../inbound/actions.js";
@@ -121,6 +122,7 @@ export async function runServe(): Promise<void> {
   const database = await openDatabase(databaseTarget(settings.databaseUrl));
   let running: RunningServe;
   try {
+    await checkSchemaVersion(database);
     running = await startServe(settings, database, log);
   } catch (error) {
     await database.close();
