@@ -85,7 +85,10 @@ const fields = {
   newsletterFile: { env: "NEWSLETTER_FILE", schema: z.string().default("newsletter.yaml") },
   timezone: {
     env: "TIMEZONE",
-    schema: z.string().refine(isTimeZone, "an IANA time zone name such as America/New_York").default("UTC"),
+    schema: z
+      .string()
+      .refine(isTimeZone, "an IANA time zone name such as America/New_York")
+      .default("UTC"),
   },
   trustedProxies: {
     env: "TRUSTED_PROXIES",
@@ -112,10 +115,7 @@ const fields = {
   snsCertFile: { env: "SNS_CERT_FILE", schema: z.string().optional() },
   webhookPostmarkAuth: {
     env: "WEBHOOK_POSTMARK_AUTH",
-    schema: z
-      .string()
-      .regex(/^[^:]+:.+$/, "user:password")
-      .optional(),
+    schema: z.string().regex(/^[^:]+:.+$/, "user:password").optional(),
   },
   webhookMailgunSigningKey: { env: "WEBHOOK_MAILGUN_SIGNING_KEY", schema: z.string().min(8).optional() },
   webhookSendgridPublicKey: { env: "WEBHOOK_SENDGRID_PUBLIC_KEY", schema: z.string().min(16).optional() },
