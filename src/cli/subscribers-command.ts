@@ -22,11 +22,20 @@ async function withNotify<T>(fn: (notify: Notify) => Promise<T>): Promise<T> {
   const connection = redisConnection(queueSettings, "producer");
   connection.on("error", () => {});
   const queue = openQueue<TransactionalJob>("transactional", queueSettings, connection);
+  const notify = queueNotify(queue);
+  // BullMQ waits for Redis forever; a command must not. The caller decides what a failure means.
+  const timed: Notify = (requests) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("Redis did not answer within 10 s")), 10_000);
+      notify(requests)
+        .then(resolve, reject)
+        .finally(() => clearTimeout(timer));
+    });
   try {
-    return await fn(queueNotify(queue));
+    return await fn(timed);
   } finally {
-    await queue.close().catch(() => {});
     connection.disconnect();
+    await Promise.race([queue.close().catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
   }
 }
 
