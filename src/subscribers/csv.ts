@@ -46,7 +46,7 @@ export async function importSubscribers(
   now = new Date(),
 ): Promise<ImportReport> {
   if (options.pending && !options.notify) throw new Error("a pending import needs a notifier");
-  const batchSize = options.batchSize ?? 5000;
+  const batchSize = options.batchSize ?? 2000;
   const report: ImportReport = { imported: 0, skipped: 0, errors: [], invalidRows: 0 };
   const inserted: string[] = [];
   const refuse = (line: number, value: string, message: string) => {
