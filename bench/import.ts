@@ -61,5 +61,5 @@ export async function benchImport(
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await benchImport(Number(process.argv[2] ?? 1_000_000));
+  await benchImport(process.argv[2] ? Number(process.argv[2]) : undefined);
 }
