@@ -130,5 +130,14 @@ describe("--at and SEND everywhere", { timeout: 120_000 }, () => {
     const json = JSON.parse(digest(["status", sendId, "--json"], { env }).stdout);
     expect(json).toMatchObject({ queued: 3, sent: 0, ambiguous: 0, rate: 0, secondsLeft: null, reasons: [] });
     expect(json.idleSeconds).toBeGreaterThanOrEqual(45);
+    // --follow (no terminal: plain lines) says it too, instead of a bar that never moves.
+    const follow = spawnSync(process.execPath, [digestBin, "status", sendId, "--follow"], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+      timeout: 15_000,
+    });
+    expect(follow.stderr).toMatch(/no worker has taken work for \d+ s: is `digest worker` running/);
+    expect(follow.stderr).toMatch(/running: sent 0 of 3, 0 deferred, failed 0, 0 msg\/s, time left \?/);
   });
 });
