@@ -44,7 +44,8 @@ describe("status --json during a 2,000-reader send at SEND_RATE=100", () => {
     const firstAt = smtp.messages[0]?.receivedAt ?? Date.now();
     await waitUntil(async () => Date.now() - firstAt > 10_500, 30_000, "ten seconds of sending");
     const { status, at } = await statusJson(sendId);
-    const sinkRate = smtp.messages.filter((m) => m.receivedAt > at - 10_000 && m.receivedAt <= at).length / 10;
+    const sinkRate =
+      smtp.messages.filter((m) => m.receivedAt > at - 10_000 && m.receivedAt <= at).length / 10;
     await waitUntil(
       async () =>
         (await database.query<{ status: string }>(sql`select status from sends where id = ${sendId}`))[0]
