@@ -64,7 +64,13 @@ export function sendRoutes(plan: PlanDeps) {
     });
     // The list may change between the check and the snapshot: the send plans from the snapshot,
     // and the answer says both numbers.
-    return c.json({ ...started, ...(confirmed === undefined ? {} : { confirmed }) }, 202);
+    const changed =
+      confirmed !== undefined && started.status === "running" && confirmed !== started.deliveries
+        ? {
+            note: `${confirmed} readers were confirmed; the list changed before the send started, and it planned ${started.deliveries} deliveries from its snapshot`,
+          }
+        : {};
+    return c.json({ ...started, ...(confirmed === undefined ? {} : { confirmed }), ...changed }, 202);
   });
 
   app.get("/sends/:id", async (c) => {

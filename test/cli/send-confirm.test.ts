@@ -39,8 +39,15 @@ describe("digest send asks before a real send", { timeout: 120_000 }, () => {
   const file = issue("7.1");
 
   it("without a terminal and without --yes: exits 2, names the reader count, sends nothing", async () => {
-    const r = digest(["send", file], { env, input: "" });
-    expect(r.code).toBe(2);
+    // stdin "ignore" is /dev/null: `digest send FILE </dev/null`.
+    const r = spawnSync(process.execPath, [digestBin, "send", file], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain("3 active readers");
     expect(r.stderr).toContain("--yes");
     expect(r.stdout).toBe("");
