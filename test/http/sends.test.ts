@@ -85,6 +85,29 @@ describe("admin send routes", () => {
   });
 });
 
+describe("a list that changes between the count and the start", () => {
+  it("plans from the snapshot and says both numbers", async () => {
+    // A reader confirms at the worst moment: right as the send row is written.
+    await database.query(sql`create function late_reader() returns trigger language plpgsql as $$
+      begin
+        insert into subscribers (email, status, consent_source) values ('late@readers.test', 'active', 'web');
+        return new;
+      end $$`);
+    await database.query(sql`create trigger late_reader before insert on sends
+      for each row execute function late_reader()`);
+    try {
+      const res = await post(`/api/issues/${issueId}/sends`, { confirm: 5, again: true });
+      expect(res.status).toBe(202);
+      const body = (await res.json()) as { confirmed: number; deliveries: number; note: string };
+      expect(body).toMatchObject({ confirmed: 5, deliveries: 6 });
+      expect(body.note).toContain("5 readers were confirmed");
+    } finally {
+      await database.query(sql`drop trigger late_reader on sends`);
+      await database.query(sql`drop function late_reader()`);
+    }
+  });
+});
+
 describe("the queue dashboard", () => {
   it("shows the BullMQ dashboard to staff with the admin token", async () => {
     const res = await app.request("/admin/queues", { headers: auth });
