@@ -79,6 +79,17 @@ export async function sendCommand(target: string, opts: SendOptions): Promise<nu
     const issue = await resolveIssue(plan.database, target, opts.newsletter);
     let confirmed: number | undefined;
     if (!test) {
+      // Refused anyway by startSend; said before asking, so nobody types a count for nothing.
+      if (!opts.again) {
+        const [earlier] = await plan.database.query<{ id: string; status: string }>(sql`
+          select id, status from sends where issue_id = ${issue.id} and not is_test and status <> 'cancelled'
+          order by created_at desc limit 1`);
+        if (earlier)
+          throw new DigestError(
+            "conflict",
+            `this issue already has send ${earlier.id} (${earlier.status}); use --again to send it again`,
+          );
+      }
       const readers = await countAudience(plan.database);
       const when = at && at.getTime() > Date.now() + 1000 ? `at ${describeTime(at, timezone)}` : "now";
       say(`issue:   ${issue.slug} "${issue.subject}"`);

@@ -85,6 +85,7 @@ describe("digest send asks before a real send", { timeout: 120_000 }, () => {
     const again = digest(["send", other, "--yes"], { env });
     expect(again.code).toBe(2);
     expect(again.stderr).toContain("already has send");
+    expect(again.stderr).not.toContain("readers:");
   });
 
   it("says 1 delivery, not 1 deliveries, and asks nothing for a test send", () => {
