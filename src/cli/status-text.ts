@@ -1,5 +1,4 @@
 import type { Database } from "../db/database.js";
-import { plural } from "../sending/audience.js";
 import { describeTime } from "../sending/local-time.js";
 import type { SendReport } from "../sending/report.js";
 import { loadSendStatus, type SendProgress } from "../sending/status.js";
@@ -119,7 +118,7 @@ export async function followSend(
       started = true;
     } else if (Date.now() - lastLine > 2000) {
       process.stderr.write(
-        `${s.status}: sent ${n(s.sent)} of ${n(s.total)}, ${plural(s.deferred, "deferred", "deferred")}, ` +
+        `${s.status}: sent ${n(s.sent)} of ${n(s.total)}, ${n(s.deferred)} deferred, ` +
           `failed ${n(s.failed)}, ${s.rate} msg/s, time left ${left}` +
           `${s.reasons[0] ? `; ${s.reasons[0].status} ${s.reasons[0].count}: ${s.reasons[0].reason}` : ""}\n`,
       );

@@ -146,7 +146,8 @@ export async function loadSendStatus(
   }>(sql`
     select status, count(*)::int as n, coalesce(sum(ambiguous), 0)::int as ambiguous,
       (count(*) filter (where status = 'sent' and sent_at > now() - make_interval(secs => ${rateWindowSeconds})))::int as recent,
-      (count(*) filter (where status = 'queued' or (status = 'deferred' and next_attempt_at <= now())))::int as due,
+      (count(*) filter (where status = 'queued' or (status = 'deferred' and next_attempt_at <= now())
+        or (status = 'sending' and lease_until < now())))::int as due,
       extract(epoch from now() - max(updated_at) filter (where attempts > 0))::float8 as idle,
       extract(epoch from max(next_attempt_at) filter (where status = 'deferred') - now())::float8 as wait
     from deliveries where send_id = ${send.id} group by status`);
