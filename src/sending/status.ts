@@ -35,6 +35,8 @@ export interface StatusInput {
   startedAt?: Date | null;
   finishedAt?: Date | null;
   report?: SendReport | null;
+  /** The database's clock when the rows were read: every figure here describes that moment. */
+  asOf?: Date;
 }
 
 /** Deferred and failed deliveries grouped by why: a count and one answer as it came. */
@@ -65,6 +67,8 @@ export type SendProgress = Record<DeliveryStatus, number> & {
   finishedAt: string | null;
   /** The per-send report, once the send is done or cancelled. */
   report: SendReport | null;
+  /** When the rows were read (the database's clock). */
+  asOf: string | null;
 };
 
 export const rateWindowSeconds = 10;
@@ -83,7 +87,7 @@ export function sendingStatus(input: StatusInput): SendProgress {
     finished || (remaining === 0 && input.sendStatus !== "scheduled")
       ? 0
       : input.sendStatus === "running" && pace > 0
-        ? Math.max(Math.ceil(remaining / pace), Math.ceil(input.deferredWaitSeconds ?? 0))
+        ? Math.max(Math.round(remaining / pace), Math.ceil(input.deferredWaitSeconds ?? 0))
         : null;
   const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
   return {
@@ -103,6 +107,7 @@ export function sendingStatus(input: StatusInput): SendProgress {
     startedAt: iso(input.startedAt),
     finishedAt: iso(input.finishedAt),
     report: input.report ?? null,
+    asOf: iso(input.asOf),
   };
 }
 
@@ -131,7 +136,8 @@ export async function loadSendStatus(
     started_at: string | Date | null;
     finished_at: string | Date | null;
     age: number | null;
-  }>(sql`select s.id, s.status, s.is_test, s.paused_reason, i.slug, s.scheduled_at, s.started_at, s.finished_at,
+    as_of: string | Date;
+  }>(sql`select now() as as_of, s.id, s.status, s.is_test, s.paused_reason, i.slug, s.scheduled_at, s.started_at, s.finished_at,
            extract(epoch from now() - s.started_at)::float8 as age
          from sends s join issues i on i.id = s.issue_id where s.id = ${sendId}`);
   if (!send) throw new DigestError("not_found", `no send ${sendId}`);
@@ -180,5 +186,6 @@ export async function loadSendStatus(
     startedAt: date(send.started_at),
     finishedAt: date(send.finished_at),
     report: finished ? await loadSendReport(database, send.id) : null,
+    asOf: new Date(send.as_of),
   });
 }

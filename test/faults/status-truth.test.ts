@@ -29,8 +29,9 @@ async function statusJson(sendId: string): Promise<{ status: SendProgress; at: n
     cwd: repoRoot,
     env: { ...process.env, DATABASE_URL: database.url, SEND_RATE: "100" },
   });
-  // The query runs at the end of the command's short life; its exit is the moment it describes.
-  return { status: JSON.parse(stdout) as SendProgress, at: Date.now() - 150 };
+  const status = JSON.parse(stdout) as SendProgress;
+  // The moment the figures describe, by the database's clock (the same machine's clock here).
+  return { status, at: new Date(status.asOf ?? Date.now()).getTime() };
 }
 
 describe("status --json during a 2,000-reader send at SEND_RATE=100", () => {
