@@ -87,7 +87,7 @@ export function sendingStatus(input: StatusInput): SendProgress {
     finished || (remaining === 0 && input.sendStatus !== "scheduled")
       ? 0
       : input.sendStatus === "running" && pace > 0
-        ? Math.max(Math.round(remaining / pace), Math.ceil(input.deferredWaitSeconds ?? 0))
+        ? Math.max(1, Math.round(remaining / pace), Math.ceil(input.deferredWaitSeconds ?? 0))
         : null;
   const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
   return {
