@@ -113,3 +113,27 @@ describe("export", { timeout: 120_000 }, () => {
     expect(digest(["subscribers", "export"], { env }).stdout.startsWith("email,")).toBe(true);
   });
 });
+
+describe("import --pending", { timeout: 120_000 }, () => {
+  it("keeps new rows pending and queues one confirmation mail each, after the import is in", async () => {
+    const file = join(dir, "pending.csv");
+    writeFileSync(file, "email\np1@example.org\np2@example.org\nbea@example.org\n");
+    const r = digest(["subscribers", "import", file, "--pending"], {
+      env: { ...env, REDIS_URL: sharedRedisUrl, QUEUE_PREFIX: prefix },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r)).toEqual({ imported: 2, skipped: 1, invalid: 0 });
+    const pending = json(digest(["subscribers", "list", "--status", "pending", "--json"], { env }));
+    expect(pending.subscribers.map((s: { email: string }) => s.email).sort()).toEqual([
+      "p1@example.org",
+      "p2@example.org",
+    ]);
+    const queue = new Queue("transactional", {
+      connection: { url: sharedRedisUrl },
+      prefix: bullPrefix(prefix),
+    });
+    const names = (await queue.getJobs(["waiting", "delayed"])).map((j) => j.name);
+    await queue.close();
+    expect(names.filter((n) => n === "confirm")).toHaveLength(2);
+  });
+});
