@@ -60,14 +60,17 @@ describe("the per-send report", { timeout: 120_000 }, () => {
       const { sendId } = await startSend(pipe.plan, { issueId, again: true });
       await pipe.startWorker();
       await waitUntil(async () => (await sendStatusOf(database, sendId)) === "done", 30_000, "send done");
-      // r2 leaves through this issue's link after it arrived.
+      // r2 leaves through this issue's link after it arrived; r3's mailbox provider reports abuse.
       await database.query(sql`update subscribers set status = 'unsubscribed', unsubscribed_at = now()
         where email = 'r2@report.test'`);
+      await database.query(sql`insert into bounces (delivery_id, subscriber_id, type, feedback_type, source)
+        select d.id, d.subscriber_id, 'complaint', 'abuse', 'arf' from deliveries d
+        join subscribers s on s.id = d.subscriber_id where d.send_id = ${sendId} and s.email = 'r3@report.test'`);
       const json = JSON.parse(digest(["status", sendId, "--json"], { env }).stdout);
       expect(json.report).toMatchObject({
         sent: 4,
         bounced: [{ type: "hard", count: 1 }],
-        complaints: [],
+        complaints: [{ feedbackType: "abuse", count: 1 }],
         unsubscribes: 1,
         failed: [{ reason: "5.7.x policy or authentication", count: 1 }],
         ambiguous: 0,
@@ -78,6 +81,7 @@ describe("the per-send report", { timeout: 120_000 }, () => {
       expect(text).toContain("sent 4");
       expect(text).toMatch(/bounced 1:\n {6}1 hard: /);
       expect(text).toContain("unsubscribes from this issue 1");
+      expect(text).toContain("complaints 1 (abuse 1)");
       expect(text).toContain(
         '1 5.7.x policy or authentication (e.g. "550 5.7.1 Message rejected under policy")',
       );
