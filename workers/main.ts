@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { type Config, ConfigError, loadConfig, resolvePublicUrl } from "../src/config.js";
 import { databaseTarget, openDatabase } from "../src/db/connect.js";
 import type { Database } from "../src/db/database.js";
+import { checkSchemaVersion } from "../src/db/schema-version.js";
 import { createLogger, type Logger } from "../src/log.js";
 import { loadNewsletter } from "../src/newsletter.js";
 import { resolveIdentity } from "../src/sending/identity.js";
@@ -110,6 +111,7 @@ export async function runWorkers(options: { onReady?: () => void } = {}): Promis
   const database = await openDatabase(databaseTarget(settings.databaseUrl));
   let running: RunningWorkers;
   try {
+    await checkSchemaVersion(database);
     running = await startWorkers(settings, database, log);
   } catch (error) {
     await database.close();

@@ -1,5 +1,8 @@
 import { DigestError } from "../errors.js";
 
+/** What the person typed is wrong (bad value, unknown name, already done): exit 2, as for bad flags. */
+const badInput = new Set(["invalid", "not_found", "conflict"]);
+
 /**
  * Wraps a command's action: stdout stays for the command's output, every failure becomes one
  * message on stderr and a non-zero exit. Unexpected errors also print their cause chain.
@@ -13,7 +16,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
       process.stderr.write(`${describe(error)}\n`);
       // Refused input exits 2; so does an error that asks for it (a frozen published issue).
       const asked = (error as { exitCode?: unknown } | undefined)?.exitCode;
-      process.exitCode = error instanceof DigestError && (error.kind === "invalid" || asked === 2) ? 2 : 1;
+      process.exitCode = error instanceof DigestError && (badInput.has(error.kind) || asked === 2) ? 2 : 1;
     }
   };
 }

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Command } from "commander";
+import { packageRoot } from "../paths.js";
 import * as bounce from "./commands/bounce.js";
 import * as control from "./commands/control.js";
 import * as demo from "./commands/demo.js";
@@ -29,6 +32,11 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 
 const program = new Command("digest")
   .description("Digest: compose a newsletter issue in Markdown, and deliver it to every confirmed reader")
+  .version(
+    (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }).version,
+    "-V, --version",
+    "print the version of digest",
+  )
   .showHelpAfterError()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 

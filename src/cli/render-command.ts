@@ -20,7 +20,7 @@ function readIssueFile(file: string): string {
 
 async function check(file: string, newsletterOpt: string | undefined) {
   const newsletter = newsletterFor(newsletterOpt);
-  const checked = await checkIssue(readIssueFile(file), newsletter);
+  const checked = await checkIssue(readIssueFile(file), newsletter, file);
   for (const p of checked.problems) process.stderr.write(`${formatProblem(file, p)}\n`);
   const errors = checked.problems.filter((p) => p.severity === "error").length;
   return { ...checked, newsletter, errors };

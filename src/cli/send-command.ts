@@ -4,8 +4,11 @@ import { loadConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { issues, sends } from "../db/schema.js";
 import { DigestError, InputError } from "../errors.js";
+import { formatProblem } from "../issues/lint.js";
 import { findIssue, saveIssue } from "../issues/store.js";
+import { countAudience, plural } from "../sending/audience.js";
 import { type ControlAction, controlSend } from "../sending/control.js";
+import { describeTime, parseSendTime } from "../sending/local-time.js";
 import type { PlanDeps } from "../sending/plan.js";
 import { startSend } from "../sending/plan.js";
 import {
@@ -15,8 +18,14 @@ import {
   queueNames,
   redisConnection,
 } from "../sending/queue.js";
-import { loadSendStatus, type SendProgress } from "../sending/status.js";
+import { resolveSend } from "../sending/resolve.js";
+import { loadSendStatus } from "../sending/status.js";
+import { confirmOnTerminal } from "./confirm.js";
 import { newsletterFor, openConfiguredDatabase } from "./context.js";
+import { followSend, statusText } from "./status-text.js";
+
+// The demo follows its send the way `digest send --follow` does.
+export { followSend };
 
 /** The staff side of sending: `digest send | status | retry | pause | resume | cancel | issues list`. */
 async function withSending<T>(fn: (plan: PlanDeps) => Promise<T>): Promise<T> {
@@ -49,34 +58,94 @@ export interface SendOptions {
   at?: string;
   again?: boolean;
   follow?: boolean;
+  yes?: boolean;
   newsletter?: string;
 }
 
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * `digest send`. A real send asks first: on a terminal it shows the issue, the number of active
+ * readers and the time, and needs that number typed back; without a terminal it needs --yes.
+ * Test sends go only to the given addresses and ask nothing.
+ */
 export async function sendCommand(target: string, opts: SendOptions): Promise<number> {
-  loadConfig(["secret"]);
-  const at = opts.at === undefined ? undefined : new Date(opts.at);
-  if (at && Number.isNaN(at.getTime()))
-    throw new DigestError("invalid", `--at "${opts.at}" is not an ISO time`);
-  const started = await withSending(async (plan) => {
-    const issueId = await resolveIssue(plan.database, target, opts.newsletter);
-    return startSend(plan, {
-      issueId,
+  const { timezone, sendRate } = loadConfig(["secret", "timezone", "sendRate"]);
+  const at = opts.at === undefined ? undefined : parseSendTime(opts.at, timezone);
+  if (at && at.getTime() < Date.now() - 60_000)
+    throw new DigestError("invalid", `--at ${describeTime(at, timezone)} is in the past`);
+  const test = opts.test !== undefined;
+  const outcome = await withSending(async (plan) => {
+    const issue = await resolveIssue(plan.database, target, opts.newsletter);
+    let confirmed: number | undefined;
+    if (!test) {
+      // Refused anyway by startSend; said before asking, so nobody types a count for nothing.
+      if (!opts.again) {
+        const [earlier] = await plan.database.query<{ id: string; status: string }>(sql`
+          select id, status from sends where issue_id = ${issue.id} and not is_test and status <> 'cancelled'
+          order by created_at desc limit 1`);
+        if (earlier)
+          throw new DigestError(
+            "conflict",
+            `this issue already has send ${earlier.id} (${earlier.status}); use --again to send it again`,
+          );
+      }
+      const readers = await countAudience(plan.database);
+      const when = at && at.getTime() > Date.now() + 1000 ? `at ${describeTime(at, timezone)}` : "now";
+      say(`issue:   ${issue.slug} "${issue.subject}"`);
+      say(`readers: ${plural(readers, "active reader")}`);
+      say(`time:    ${when}`);
+      if (!opts.yes) {
+        if (!process.stdin.isTTY) {
+          say(
+            `not sent: this would go to ${plural(readers, "active reader")}. ` +
+              "Without a terminal to confirm on, add --yes to send.",
+          );
+          return undefined;
+        }
+        if (!(await confirmOnTerminal(readers))) {
+          say("not sent: the number did not match.");
+          return undefined;
+        }
+      }
+      confirmed = readers;
+    }
+    const started = await startSend(plan, {
+      issueId: issue.id,
       ...(opts.test ? { test: opts.test } : {}),
       ...(at ? { at } : {}),
       again: opts.again === true,
     });
+    return { started, confirmed };
   });
+  if (!outcome) return 2;
+  const { started, confirmed } = outcome;
   process.stdout.write(`${started.sendId}\n`);
-  process.stderr.write(
-    `send ${started.sendId}: ${started.status}, ${started.deliveries} deliveries planned` +
-      `${started.status === "scheduled" ? ` for ${at?.toISOString()}` : ""}\n`,
-  );
+  if (started.status === "scheduled" && at) {
+    say(
+      `send ${started.sendId}: scheduled for ${describeTime(at, timezone)}; the list is read when it starts`,
+    );
+  } else {
+    say(
+      `send ${started.sendId}: ${started.status}, ${plural(started.deliveries, "delivery", "deliveries")} planned`,
+    );
+    if (confirmed !== undefined && confirmed !== started.deliveries)
+      say(
+        `note: ${plural(confirmed, "reader")} were confirmed; the list changed since, and the send planned ${started.deliveries}`,
+      );
+  }
   if (!started.enqueued)
-    process.stderr.write("warning: Redis did not take the jobs; a worker's reconciler will enqueue them\n");
-  return opts.follow ? withDatabase((database) => followSend(database, started.sendId)) : 0;
+    say(
+      "note: Redis did not take the jobs now; the rows are stored and a worker queues them when it reconciles",
+    );
+  if (!opts.follow) {
+    say(`watch it with: digest status ${started.sendId} --follow`);
+    return 0;
+  }
+  return withDatabase((database) => followSend(database, started.sendId, { sendRate, timezone }));
 }
 
-async function resolveIssue(database: Database, target: string, newsletterOpt?: string): Promise<string> {
+async function resolveIssue(database: Database, target: string, newsletterOpt?: string) {
   if (existsSync(target)) {
     let source: string;
     try {
@@ -85,73 +154,53 @@ async function resolveIssue(database: Database, target: string, newsletterOpt?: 
       throw new InputError(target, undefined, "cannot read the issue file", { cause: error });
     }
     const saved = await saveIssue(database.db, source, newsletterFor(newsletterOpt), target);
-    return saved.issue.id;
+    for (const w of saved.warnings) say(formatProblem(target, w));
+    return saved.issue;
   }
   const issue = await findIssue(database.db, target);
   if (!issue)
     throw new DigestError("not_found", `"${target}" is neither an issue file nor a stored issue id or slug`);
-  return issue.id;
+  return issue;
 }
 
-/** Progress until the send is done: a bar on a terminal, plain lines otherwise (stderr). */
-export async function followSend(database: Database, sendId: string): Promise<number> {
-  const tty = process.stderr.isTTY === true;
-  const { SingleBar, Presets } = await import("cli-progress");
-  const bar = tty
-    ? new SingleBar(
-        {
-          format: "{bar} {value}/{total} | {rate} msg/s | ETA {eta_formatted} | {state}",
-          stream: process.stderr,
-        },
-        Presets.shades_classic,
-      )
-    : undefined;
-  let lastLine = 0;
-  let started = false;
-  for (;;) {
-    const s = await loadSendStatus(database, sendId);
-    const handled = s.total - s.queued - s.sending - s.deferred;
-    if (bar) {
-      if (!started) bar.start(s.total, handled, { rate: s.rate, state: s.status });
-      bar.setTotal(s.total);
-      bar.update(handled, { rate: s.rate, state: s.status });
-      started = true;
-    } else if (Date.now() - lastLine > 2000 || s.status === "done" || s.status === "cancelled") {
-      process.stderr.write(`${summary(s)}\n`);
-      lastLine = Date.now();
+export async function statusCommand(
+  ref: string | undefined,
+  opts: { json?: boolean; follow?: boolean },
+): Promise<number> {
+  const { timezone, sendRate } = loadConfig(["timezone", "sendRate"]);
+  return withDatabase(async (database) => {
+    if (opts.follow && !opts.json) {
+      const sendId = await resolveSend(database, ref);
+      return followSend(database, sendId, { sendRate, timezone });
     }
-    if (s.status === "done" || s.status === "cancelled") {
-      bar?.stop();
-      if (bar) process.stderr.write(`${summary(s)}\n`);
-      return s.status === "done" ? 0 : 1;
+    if (opts.follow) {
+      // JSON lines until the send ends: one object per change, for scripts.
+      const sendId = await resolveSend(database, ref);
+      let last = "";
+      for (;;) {
+        const status = await loadSendStatus(database, sendId, { sendRate });
+        const line = JSON.stringify(status);
+        if (line !== last) process.stdout.write(`${line}\n`);
+        last = line;
+        if (status.status === "done" || status.status === "cancelled") return 0;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
     }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+    const status = await loadSendStatus(database, ref, { sendRate });
+    process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${statusText(status, timezone)}\n`);
+    return 0;
+  });
 }
 
-function summary(s: SendProgress): string {
-  const eta = s.etaSeconds === null ? "?" : `${s.etaSeconds}s`;
-  return (
-    `${s.sendId} ${s.status}: sent ${s.sent}/${s.total}, queued ${s.queued}, sending ${s.sending}, ` +
-    `deferred ${s.deferred}, failed ${s.failed}, bounced ${s.bounced}, skipped ${s.skipped}, ` +
-    `ambiguous ${s.ambiguous}, ${s.rate} msg/s, time left ${eta}` +
-    (s.pausedReason && s.status === "paused" ? ` (${s.pausedReason})` : "")
+export async function controlCommand(action: ControlAction, ref: string | undefined): Promise<number> {
+  const result = await withSending(async (plan) =>
+    controlSend(plan, await resolveSend(plan.database, ref), action),
   );
-}
-
-export async function statusCommand(sendId: string | undefined, opts: { json?: boolean }): Promise<number> {
-  const status = await withDatabase((database) => loadSendStatus(database, sendId));
-  process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${summary(status)}\n`);
-  return 0;
-}
-
-export async function controlCommand(action: ControlAction, sendId: string): Promise<number> {
-  const result = await withSending((plan) => controlSend(plan, sendId, action));
   const rows =
     action === "retry"
-      ? `, ${result.rows} deliveries re-queued`
+      ? `, ${plural(result.rows, "delivery", "deliveries")} re-queued`
       : action === "cancel"
-        ? `, ${result.rows} skipped`
+        ? `, ${plural(result.rows, "delivery", "deliveries")} skipped`
         : "";
   process.stdout.write(`${result.sendId} ${result.status}${rows}\n`);
   return 0;

@@ -6,6 +6,7 @@ import { snsKeySource } from "../bounces/providers/sns.js";
 import { type Config, ConfigError, loadConfig, resolvePublicUrl } from "../config.js";
 import { databaseTarget, openDatabase } from "../db/connect.js";
 import type { Database } from "../db/database.js";
+import { checkSchemaVersion } from "../db/schema-version.js";
 import { createApp } from "../http/app.js";
 import { clientAddress, pageLimit, redisRateLimiter } from "../http/request.js";
 import { redisReplayMemory, visitSubscribeUrl } from "../http/webhooks.js";
@@ -225,6 +226,7 @@ export async function runServe(): Promise<void> {
   const database = await openDatabase(databaseTarget(settings.databaseUrl));
   let running: RunningServe;
   try {
+    await checkSchemaVersion(database);
     running = await startServe(settings, database, log);
   } catch (error) {
     await database.close();

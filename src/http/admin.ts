@@ -99,7 +99,8 @@ export function adminRoutes(deps: AppDeps) {
         ? new HTTPException(413, { message: "the CSV is larger than 200 MB" })
         : error;
     });
-    return c.json(report);
+    // One bad row and nothing was imported: the answer lists every bad row with its line and value.
+    return c.json(report, report.invalidRows > 0 ? 422 : 200);
   });
 
   app.get("/subscribers/export", (c) => {

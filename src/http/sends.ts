@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
+import { findIssue } from "../issues/store.js";
+import { countAudience } from "../sending/audience.js";
 import { type ControlAction, controlSend } from "../sending/control.js";
 import { type PlanDeps, startSend } from "../sending/plan.js";
 import { loadSendStatus } from "../sending/status.js";
@@ -16,6 +18,8 @@ export const StartSendBody = z.strictObject({
   test: z.array(z.string().max(254)).min(1).max(50).optional(),
   at: z.iso.datetime({ offset: true }).optional(),
   again: z.boolean().optional(),
+  /** The number of active readers the caller was shown: a real send needs it, and it must match. */
+  confirm: z.number().int().nonnegative().optional(),
 });
 export type StartSendBody = z.infer<typeof StartSendBody>;
 
@@ -37,16 +41,44 @@ export function sendRoutes(plan: PlanDeps) {
     const body = StartSendBody.parse(json);
     const issueId = c.req.param("id");
     if (!/^[0-9a-f-]{36}$/i.test(issueId)) throw new HTTPException(404, { message: "no such issue" });
+    // A real send asks first, as the CLI does: the caller repeats the number of readers it goes to.
+    let confirmed: number | undefined;
+    if (!(await findIssue(plan.database.db, issueId)))
+      throw new HTTPException(404, { message: "no such issue" });
+    if (!body.test) {
+      const activeReaders = await countAudience(plan.database);
+      if (body.confirm !== activeReaders) {
+        const message =
+          body.confirm === undefined
+            ? `a send to readers needs "confirm": the number of active readers (${activeReaders} now)`
+            : `"confirm" is ${body.confirm} but there are ${activeReaders} active readers now: nothing was sent`;
+        return c.json({ error: message, activeReaders }, 422);
+      }
+      confirmed = activeReaders;
+    }
     const started = await startSend(plan, {
       issueId,
       ...(body.test ? { test: body.test } : {}),
       ...(body.at ? { at: new Date(body.at) } : {}),
       again: body.again === true,
     });
-    return c.json(started, 202);
+    // The list may change between the check and the snapshot: the send plans from the snapshot,
+    // and the answer says both numbers.
+    const changed =
+      confirmed !== undefined && started.status === "running" && confirmed !== started.deliveries
+        ? {
+            note: `${confirmed} readers were confirmed; the list changed before the send started, and it planned ${started.deliveries} deliveries from its snapshot`,
+          }
+        : {};
+    return c.json({ ...started, ...(confirmed === undefined ? {} : { confirmed }), ...changed }, 202);
   });
 
-  app.get("/sends/:id", async (c) => c.json(await loadSendStatus(plan.database, c.req.param("id"))));
+  app.get("/sends/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+      throw new HTTPException(400, { message: "not a send id" });
+    return c.json(await loadSendStatus(plan.database, id));
+  });
 
   app.post("/sends/:id/:action", async (c) => {
     const act = c.req.param("action") as ControlAction;

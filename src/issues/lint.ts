@@ -33,8 +33,12 @@ export interface CheckedIssue {
 }
 
 /** Parses, renders and lints one issue: what `digest lint` and `digest render` both run. */
-export async function checkIssue(source: string, newsletter: Newsletter): Promise<CheckedIssue> {
-  const { issue, problems } = parseIssue(source);
+export async function checkIssue(
+  source: string,
+  newsletter: Newsletter,
+  fileName?: string,
+): Promise<CheckedIssue> {
+  const { issue, problems } = parseIssue(source, fileName === undefined ? {} : { fileName });
   if (!issue) return { problems };
   const rendition = await renderIssue(issue, newsletter);
   return { issue, rendition, problems: [...problems, ...lintRendition(rendition)] };

@@ -1,4 +1,4 @@
-import { isMap, LineCounter, parseDocument } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import type { Block, Story } from "../../emails/_components/content.js";
 import {
@@ -41,12 +41,15 @@ const oneLine = (what: string) =>
 const FrontMatter = z.object({
   volume: z.union([z.string(), z.number()]).transform(String).pipe(oneLine("volume")),
   date: z.union([z.string(), z.date()]).transform((d, ctx) => {
-    const date = d instanceof Date ? d : new Date(d);
-    if (Number.isNaN(date.getTime())) {
-      ctx.addIssue({ code: "custom", message: `date "${String(d)}" is not a date (use YYYY-MM-DD)` });
+    const date = calendarDate(d);
+    if (!date) {
+      ctx.addIssue({
+        code: "custom",
+        message: `"${d instanceof Date ? d.toISOString() : d}" is not a real calendar date (use YYYY-MM-DD)`,
+      });
       return z.NEVER;
     }
-    return date.toISOString().slice(0, 10);
+    return date;
   }),
   subject: oneLine("subject").pipe(z.string().max(200, "subject is longer than 200 characters")),
   preheader: oneLine("preheader").optional(),
@@ -55,8 +58,34 @@ const FrontMatter = z.object({
 });
 const knownKeys = new Set(["volume", "date", "subject", "preheader", "pdf", "intro"]);
 
-/** Parses an issue file. Never throws on bad input: every problem comes back with its line. */
-export function parseIssue(source: string): ParseResult {
+/**
+ * `2023-02-30` must not quietly become March 2: the day is checked against the month, and an ISO
+ * time after the date is allowed but only its date is kept.
+ */
+export function calendarDate(value: string | Date): string | undefined {
+  if (value instanceof Date)
+    return Number.isNaN(value.getTime()) ? undefined : value.toISOString().slice(0, 10);
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(value.trim());
+  if (!m) return undefined;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day)
+    return undefined;
+  return `${m[1]}-${m[2]}-${m[3]}`;
+}
+
+export function slugForVolume(volume: string): string {
+  return `vol-${volume
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")}`;
+}
+
+/**
+ * Parses an issue file. Never throws on bad input: every problem comes back with its line. With
+ * `fileName`, a file named for another volume (vol-2-10.md holding 2.7) is a warning.
+ */
+export function parseIssue(source: string, options: { fileName?: string } = {}): ParseResult {
   const problems: Problem[] = [];
   const text = source.replace(/\r\n?/g, "\n").replace(/^\uFEFF/, "");
   const fm = /^---\n([\s\S]*?)\n---[ \t]*(?:\n|$)/.exec(text);
@@ -91,13 +120,11 @@ export function parseIssue(source: string): ParseResult {
       });
   }
   const pdf = front?.pdf ? checkHref(front.pdf, 2, into, "pdf") : undefined;
+  if (front) problems.push(...volumeAgreement(front, options.fileName, fm[1] ?? ""));
   if (!front || problems.some((p) => p.severity === "error")) return { problems: sortProblems(problems) };
   return {
     issue: {
-      slug: `vol-${front.volume
-        .toLowerCase()
-        .replace(/[^a-z0-9]+/g, "-")
-        .replace(/^-|-$/g, "")}`,
+      slug: slugForVolume(front.volume),
       volume: front.volume,
       date: front.date,
       subject: front.subject,
@@ -115,12 +142,14 @@ function readFrontMatter(yamlText: string, problems: Problem[]) {
   const lines = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines });
   if (doc.errors.length > 0) {
+    const seen = new Set<number>();
     for (const e of doc.errors) {
-      problems.push({
-        severity: "error",
-        line: (e.linePos?.[0]?.line ?? 0) + 1,
-        message: `front matter: ${e.message.split("\n")[0]}`,
-      });
+      // The front matter starts on the file's second line (after '---').
+      const line = (e.linePos?.[0]?.line ?? 0) + 1;
+      if (seen.has(line)) continue;
+      seen.add(line);
+      const sourceLine = yamlText.split("\n")[line - 2] ?? "";
+      problems.push({ severity: "error", line, message: yamlAdvice(e.code, e.message, sourceLine) });
     }
     return undefined;
   }
@@ -131,6 +160,12 @@ function readFrontMatter(yamlText: string, problems: Problem[]) {
     return range ? lines.linePos(range[0]).line + 1 : 1;
   };
   const data: unknown = doc.toJS();
+  // `volume: 2.10` is a YAML number, 2.1; the staff member wrote 2.10, so the source text wins.
+  if (isMap(doc.contents) && data && typeof data === "object" && !Array.isArray(data)) {
+    const pair = doc.contents.items.find((p) => isScalar(p.key) && p.key.value === "volume");
+    if (pair && isScalar(pair.value) && typeof pair.value.value === "number" && pair.value.source)
+      (data as Record<string, unknown>).volume = pair.value.source;
+  }
   if (!data || typeof data !== "object" || Array.isArray(data)) {
     problems.push({
       severity: "error",
@@ -155,6 +190,62 @@ function readFrontMatter(yamlText: string, problems: Problem[]) {
     });
   }
   return undefined;
+}
+
+/**
+ * YAML's own messages name a column and a grammar rule. Staff need the line and what to type:
+ * the usual cause is an unquoted value with a colon, a quote, or a leading special character.
+ */
+function yamlAdvice(code: string, message: string, sourceLine: string): string {
+  const key = /^\s*([A-Za-z_][\w-]*)\s*:/.exec(sourceLine)?.[1];
+  const value = sourceLine.slice(sourceLine.indexOf(":") + 1).trim();
+  const quoteIt = key
+    ? `put the value in double quotes: ${key}: "${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`
+    : "check the quoting and indentation of this line";
+  if (code === "BLOCK_AS_IMPLICIT_KEY" || code === "MULTILINE_IMPLICIT_KEY")
+    return `front matter: ${key ? `the ${key} ` : "this line "}contains ": ", which YAML reads as a nested key; ${quoteIt}`;
+  if (code === "MISSING_CHAR" || code === "BAD_SCALAR_START" || code === "UNEXPECTED_TOKEN")
+    return `front matter: YAML cannot read ${key ? `the ${key}` : "this line"} (${firstSentence(message)}); ${quoteIt}`;
+  if (code === "DUPLICATE_KEY") return `front matter: ${key ? `"${key}"` : "a key"} is given twice; keep one`;
+  return `front matter: YAML cannot read this line (${firstSentence(message)}); ${quoteIt}`;
+}
+
+function firstSentence(message: string): string {
+  return (message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+}
+
+/** Volume numbers staff write in a subject ("Vol 2.7", "Volume 2.7", "Vol. 2.7"). */
+const subjectVolume = /\bvol(?:ume)?\.?\s*(\d+(?:\.\d+)*)/i;
+
+function volumeAgreement(
+  front: { volume: string; subject: string },
+  fileName: string | undefined,
+  yamlText: string,
+): Problem[] {
+  const problems: Problem[] = [];
+  const lineOf = (key: string) => yamlText.split("\n").findIndex((l) => l.startsWith(`${key}:`)) + 2 || 1;
+  const named = subjectVolume.exec(front.subject)?.[1];
+  if (named !== undefined && named !== front.volume)
+    problems.push({
+      severity: "warning",
+      line: lineOf("subject"),
+      message: `the subject says "Vol ${named}" but volume is ${front.volume}: which one is it?`,
+    });
+  const base = fileName
+    ?.split(/[\\/]/)
+    .pop()
+    ?.replace(/\.(md|markdown)$/i, "");
+  if (
+    base &&
+    /^vol[-_. ]?\d/i.test(base) &&
+    slugForVolume(base.replace(/^vol[-_. ]?/i, "")) !== slugForVolume(front.volume)
+  )
+    problems.push({
+      severity: "warning",
+      line: lineOf("volume"),
+      message: `the file is named ${base} but volume is ${front.volume} (it will be stored as ${slugForVolume(front.volume)})`,
+    });
+  return problems;
 }
 
 function readStories(body: string, firstLine: number, into: Converter): { intro: Block[]; stories: Story[] } {

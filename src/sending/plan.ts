@@ -147,7 +147,8 @@ export async function enqueueDueCall(queue: Queue<DeliveriesJob>, sendId: string
   await queue.add(
     "due",
     { sendId, due: true },
-    { ...deliveryJobOptions, jobId: `${sendId}:due`, delay: Math.max(0, at.getTime() - Date.now()) },
+    // BullMQ refuses a custom id with one ':' ("Custom Id cannot contain :"), so a dash.
+    { ...deliveryJobOptions, jobId: `${sendId}-due`, delay: Math.max(0, at.getTime() - Date.now()) },
   );
 }
 

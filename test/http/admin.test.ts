@@ -15,24 +15,24 @@ describe("the admin API", () => {
     expect(wrong.status).toBe(401);
   });
 
-  it("imports a streamed CSV, keeps good rows, reports bad ones by line, and lists them with paging", async () => {
-    const csv = [
-      "email,name",
-      ...Array.from({ length: 30 }, (_, i) => `r${i}@example.org,R${i}`),
-      "broken,x",
-    ].join("\n");
-    const res = await app.request("/api/subscribers/import", {
-      method: "POST",
-      headers: { ...bearer, "Content-Type": "text/csv" },
-      body: csv,
-    });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({
-      imported: 30,
-      skipped: 0,
+  it("imports a streamed CSV whole or not at all, names bad rows by line and value, and lists them with paging", async () => {
+    const rows = Array.from({ length: 30 }, (_, i) => `r${i}@example.org,R${i}`);
+    const post = (csv: string) =>
+      app.request("/api/subscribers/import", {
+        method: "POST",
+        headers: { ...bearer, "Content-Type": "text/csv" },
+        body: csv,
+      });
+    const refused = await post(["email,name", ...rows, "broken,x"].join("\n"));
+    expect(refused.status).toBe(422);
+    expect(await refused.json()).toMatchObject({
+      imported: 0,
       invalidRows: 1,
-      errors: [{ line: 32 }],
+      errors: [{ line: 32, value: "broken" }],
     });
+    const res = await post(["email,name", ...rows].join("\n"));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ imported: 30, skipped: 0, invalidRows: 0 });
     const page = await app.request("/api/subscribers?limit=10&offset=10&status=active", { headers: bearer });
     const body = (await page.json()) as {
       subscribers: { email: string }[];

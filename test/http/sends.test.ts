@@ -28,15 +28,32 @@ describe("admin send routes", () => {
     expect((await app.request(`/api/issues/${issueId}/sends`, { method: "POST" })).status).toBe(401);
   });
 
-  it("start a send with 202 and its id, and show its status", async () => {
-    const res = await post(`/api/issues/${issueId}/sends`);
+  it("start no real send without confirm: the active reader count (422, nothing sent)", async () => {
+    for (const body of [undefined, {}, { confirm: 4 }, { confirm: 6 }]) {
+      const res = await post(`/api/issues/${issueId}/sends`, body);
+      expect(res.status).toBe(422);
+      expect(await res.json()).toMatchObject({ activeReaders: 5 });
+    }
+    const [sends] = await database.query<{ n: number }>(sql`select count(*)::int as n from sends`);
+    expect(sends?.n).toBe(0);
+  });
+
+  it("start a send with 202 and its id when confirm matches, and show its status", async () => {
+    const res = await post(`/api/issues/${issueId}/sends`, { confirm: 5 });
     expect(res.status).toBe(202);
-    const body = (await res.json()) as { sendId: string; deliveries: number };
-    expect(body.deliveries).toBe(5);
+    const body = (await res.json()) as { sendId: string; deliveries: number; confirmed: number };
+    expect(body).toMatchObject({ deliveries: 5, confirmed: 5 });
     sendId = body.sendId;
     const status = await app.request(`/api/sends/${sendId}`, { headers: auth });
     expect(status.status).toBe(200);
-    expect(await status.json()).toMatchObject({ sendId, total: 5, ambiguous: 0 });
+    expect(await status.json()).toMatchObject({
+      sendId,
+      total: 5,
+      ambiguous: 0,
+      rate: 0,
+      secondsLeft: null,
+      reasons: [],
+    });
   });
 
   it("pause, refuse a second pause with 409, and cancel", async () => {
@@ -51,6 +68,7 @@ describe("admin send routes", () => {
     expect((await post(`/api/issues/${issueId}/sends`, { test: "x" })).status).toBe(400);
     expect((await post(`/api/issues/${issueId}/sends`, { test: ["bad address"] })).status).toBe(400);
     expect((await post(`/api/issues/${issueId}/sends`, { at: "tomorrow" })).status).toBe(400);
+    expect((await post(`/api/issues/${issueId}/sends`, { confirm: "5" })).status).toBe(400);
     expect((await post("/api/issues/not-an-id/sends")).status).toBe(404);
     expect((await post("/api/issues/00000000-0000-4000-8000-000000000000/sends")).status).toBe(404);
     expect((await app.request("/api/sends/nope", { headers: auth })).status).toBe(400);
@@ -61,9 +79,32 @@ describe("admin send routes", () => {
   });
 
   it("need again: true for a second send of the same issue", async () => {
-    expect((await post(`/api/issues/${issueId}/sends`)).status).toBe(202);
-    expect((await post(`/api/issues/${issueId}/sends`)).status).toBe(409);
-    expect((await post(`/api/issues/${issueId}/sends`, { again: true })).status).toBe(202);
+    expect((await post(`/api/issues/${issueId}/sends`, { confirm: 5 })).status).toBe(202);
+    expect((await post(`/api/issues/${issueId}/sends`, { confirm: 5 })).status).toBe(409);
+    expect((await post(`/api/issues/${issueId}/sends`, { again: true, confirm: 5 })).status).toBe(202);
+  });
+});
+
+describe("a list that changes between the count and the start", () => {
+  it("plans from the snapshot and says both numbers", async () => {
+    // A reader confirms at the worst moment: right as the send row is written.
+    await database.query(sql`create function late_reader() returns trigger language plpgsql as $$
+      begin
+        insert into subscribers (email, status, consent_source) values ('late@readers.test', 'active', 'web');
+        return new;
+      end $$`);
+    await database.query(sql`create trigger late_reader before insert on sends
+      for each row execute function late_reader()`);
+    try {
+      const res = await post(`/api/issues/${issueId}/sends`, { confirm: 5, again: true });
+      expect(res.status).toBe(202);
+      const body = (await res.json()) as { confirmed: number; deliveries: number; note: string };
+      expect(body).toMatchObject({ confirmed: 5, deliveries: 6 });
+      expect(body.note).toContain("5 readers were confirmed");
+    } finally {
+      await database.query(sql`drop trigger late_reader on sends`);
+      await database.query(sql`drop function late_reader()`);
+    }
   });
 });
 

@@ -12,28 +12,32 @@ const env = { DATABASE_URL: database.url, REDIS_URL: "redis://127.0.0.1:1" };
 const dir = mkdtempSync(join(tmpdir(), "digest-subscribers-"));
 
 describe("digest subscribers", () => {
-  it("imports good rows, reports bad ones by line, and never changes a suppressed address", async () => {
+  it("imports a file whole or not at all: bad rows named by line and value, then the fixed file", async () => {
     await database.db
       .insert(suppressions)
       .values({ addressHash: addressHash("bounced@example.org"), reason: "bounced" });
     const file = join(dir, "readers.csv");
-    writeFileSync(
-      file,
-      [
-        "email,name",
-        "one@example.org,One",
-        "not-an-address,Bad",
-        "bounced@example.org,Was Bounced",
-        '"two@Example.org","مريم"',
-        "a@b.com\\r\\nBcc: x@y.z,Evil",
-        "one@example.org,Again",
-      ].join("\n"),
-    );
+    const rows = [
+      "email,name",
+      "one@example.org,One",
+      "not-an-address,Bad",
+      "bounced@example.org,Was Bounced",
+      '"two@Example.org","مريم"',
+      "a@b.com\\r\\nBcc: x@y.z,Evil",
+      "one@example.org,Again",
+    ];
+    writeFileSync(file, rows.join("\n"));
     const run = digest(["subscribers", "import", file], { env });
-    expect(run.stderr).toContain(`${file}:3:`);
-    expect(run.stderr).toContain(`${file}:6:`);
-    expect(JSON.parse(run.stdout)).toEqual({ imported: 2, skipped: 2, invalid: 2 });
-    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${file}:3: "not-an-address": `);
+    expect(run.stderr).toContain(`${file}:6: "a@b.com\\\\r\\\\nBcc: x@y.z": `);
+    expect(run.stderr).toContain("nothing imported: 2 bad rows");
+    expect(JSON.parse(run.stdout)).toEqual({ imported: 0, skipped: 0, invalid: 2 });
+    expect(run.code).toBe(2);
+
+    writeFileSync(file, rows.filter((_, i) => i !== 2 && i !== 5).join("\n"));
+    const fixed = digest(["subscribers", "import", file], { env });
+    expect(JSON.parse(fixed.stdout)).toEqual({ imported: 2, skipped: 2, invalid: 0 });
+    expect(fixed.code).toBe(0);
   });
 
   it("adds a confirmed reader, exports CSV with email, name and status, then erases them", () => {
@@ -52,6 +56,9 @@ describe("digest subscribers", () => {
 
     const removed = digest(["subscribers", "remove", "staff@example.org"], { env });
     expect(JSON.parse(removed.stdout)).toEqual({ erased: true });
+    const unknown = digest(["subscribers", "remove", "nobody@example.org"], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("nobody@example.org is not a subscriber");
     expect(digest(["subscribers", "export"], { env }).stdout).not.toContain("Staff@example.org");
   });
 

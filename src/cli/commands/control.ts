@@ -13,9 +13,9 @@ export function register(program: Command): void {
     program
       .command(name)
       .description(descriptions[name])
-      .argument("<send-id>")
+      .argument("[send]", "a send id, an issue slug (its latest send), or nothing (the latest send)")
       .action(
-        action(async (sendId: string) => {
+        action(async (sendId: string | undefined) => {
           const { controlCommand } = await import("../send-command.js");
           return controlCommand(name, sendId);
         }),

@@ -5,9 +5,9 @@ export function register(program: Command): void {
   program
     .command("retry")
     .description("re-queue a send's failed and deferred deliveries (after fixing their cause)")
-    .argument("<send-id>")
+    .argument("[send]", "a send id, an issue slug (its latest send), or nothing (the latest send)")
     .action(
-      action(async (sendId: string) => {
+      action(async (sendId: string | undefined) => {
         const { controlCommand } = await import("../send-command.js");
         return controlCommand("retry", sendId);
       }),

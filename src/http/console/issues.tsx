@@ -131,7 +131,7 @@ export function issueRoutes(deps: ConsoleDeps) {
         problems={checked.problems}
         htmlBytes={Buffer.byteLength(issue.html)}
         plainText={sample(deps, issue, issue.slug).text}
-        activeReaders={await activeReaderCount(deps.db)}
+        activeReaders={await activeReaderCount(deps)}
         from={deps.mailFrom ?? deps.newsletter.from}
         timeZone={tz}
         sends={sends}
@@ -279,7 +279,7 @@ export function issueRoutes(deps: ConsoleDeps) {
     const form = await formOf(c);
     const refuse = async (message: string) =>
       c.html(await issuePage(session, issue, { sendError: message }), 422);
-    const count = await activeReaderCount(deps.db);
+    const count = await activeReaderCount(deps);
     const confirm = text(form.confirm).trim();
     if (confirm !== String(count))
       return refuse(

@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
-import { type Db, rowsOf } from "../../db/database.js";
+import { type Database, type Db, rowsOf } from "../../db/database.js";
+import { countAudience } from "../../sending/audience.js";
 import { loadSendStatus, type SendProgress } from "../../sending/status.js";
 import type { ConsoleDeps } from "./deps.js";
 
@@ -11,23 +12,24 @@ const rows = async <T>(db: Db, statement: SQL) => rowsOf<T>(await db.execute(sta
  * so the SSE stream and the send page follow any change to that shape.
  */
 export async function sendStatusJson(deps: ConsoleDeps, sendId: string): Promise<SendProgress> {
-  const database = deps.sending?.database ?? {
-    db: deps.db,
-    kind: "postgres" as const,
-    query: <T extends Record<string, unknown>>(s: SQL) => rows<T>(deps.db, s),
-    close: async () => {},
-  };
-  return loadSendStatus(database, sendId);
+  return loadSendStatus(databaseOf(deps), sendId);
 }
 
-/** The readers a real send started now would mail: active and not suppressed (as planDeliveries). */
-export async function activeReaderCount(db: Db): Promise<number> {
-  const [row] = await rows<{ n: number }>(
-    db,
-    sql`select count(*)::int as n from subscribers s where s.status = 'active' and not exists (
-      select 1 from suppressions x where x.address_hash = encode(sha256(convert_to(lower(s.email), 'UTF8')), 'hex'))`,
+/** The service's Database seam (the sending one when wired, else a view over `deps.db`). */
+function databaseOf(deps: ConsoleDeps): Database {
+  return (
+    deps.sending?.database ?? {
+      db: deps.db,
+      kind: "postgres" as const,
+      query: <T extends Record<string, unknown>>(s: SQL) => rows<T>(deps.db, s),
+      close: async () => {},
+    }
   );
-  return row?.n ?? 0;
+}
+
+/** The readers a real send started now would mail: the count staff type back (sending/audience.ts). */
+export function activeReaderCount(deps: ConsoleDeps): Promise<number> {
+  return countAudience(databaseOf(deps));
 }
 
 export type IssueState = "draft" | "scheduled" | "published";

@@ -27,9 +27,9 @@ import { localToDate, showTime } from "./time.js";
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const finished = (status: string) => status === "done" || status === "cancelled";
 
-/** The numbers the page shows, read from the status JSON whichever name it gives time left. */
+/** The numbers the page shows, read from the status JSON. */
 function progressView(s: SendProgress) {
-  const left = (s as { secondsLeft?: number | null }).secondsLeft ?? s.etaSeconds;
+  const left = s.secondsLeft;
   const handled = s.sent + s.skipped + s.failed + s.bounced;
   return {
     total: s.total,
