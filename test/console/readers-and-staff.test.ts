@@ -45,7 +45,15 @@ describe("readers in the console", () => {
     expect(page).toContain("not-an-address");
     expect(await database.query(sql`select 1 from subscribers`)).toHaveLength(before.length);
 
-    const confirm = await admin.post("/admin/subscribers/import/confirm", { csv });
+    // A file with an invalid row is not offered for import, and a forced confirm imports nothing.
+    expect(page).toContain("Nothing is imported while any row is invalid");
+    expect(page).not.toContain("/admin/subscribers/import/confirm");
+    const refused = await admin.post("/admin/subscribers/import/confirm", { csv });
+    expect(refused.status).toBe(422);
+    expect(await statusOf("new1@readers.test")).toBeUndefined();
+
+    const fixed = csv.replace("not-an-address,Bad\n", "");
+    const confirm = await admin.post("/admin/subscribers/import/confirm", { csv: fixed });
     expect(confirm.status).toBe(303);
     expect(await statusOf("new1@readers.test")).toBe("active");
     expect(await statusOf("known@readers.test")).toBe("active");

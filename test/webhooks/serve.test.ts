@@ -130,7 +130,8 @@ describe("digest serve with a relay's bounce settings", () => {
           "",
         ].join("\r\n"),
       );
-      await waitUntil(async () => (await statusOf(database, reader(1))) === "bounced", 10_000, "r1 bounced");
+      // The reader started before the mailbox existed: it finds it on its next try (10 s later).
+      await waitUntil(async () => (await statusOf(database, reader(1))) === "bounced", 30_000, "r1 bounced");
       await waitUntil(
         async () => {
           const status = await imap.status("Bounces/Processed", { messages: true });
@@ -145,5 +146,5 @@ describe("digest serve with a relay's bounce settings", () => {
     } finally {
       await imap.logout();
     }
-  });
+  }, 60_000);
 });

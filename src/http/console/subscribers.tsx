@@ -256,7 +256,13 @@ function ImportPreviewPage({
           </table>
         </div>
       </div>
-      {!preview.headerError && preview.valid > 0 && (
+      {!preview.headerError && preview.invalid > 0 && (
+        <Notice kind="bad">
+          Nothing is imported while any row is invalid: fix the {preview.invalid} invalid{" "}
+          {preview.invalid === 1 ? "row" : "rows"} above (or delete them) and upload the file again.
+        </Notice>
+      )}
+      {!preview.headerError && preview.invalid === 0 && preview.valid > 0 && (
         <form method="post" action="/admin/subscribers/import/confirm" class="card">
           <Csrf session={session} />
           <textarea name="csv" hidden>
@@ -419,6 +425,12 @@ export function subscriberRoutes(deps: ConsoleDeps) {
       pending: str(fields.pending) === "yes",
       notify: deps.notify,
     });
+    if (report.invalidRows > 0) {
+      const first = report.errors[0];
+      throw new HTTPException(422, {
+        message: `nothing imported: ${report.invalidRows} invalid row(s)${first ? `, first at line ${first.line}: ${first.message}` : ""}`,
+      });
+    }
     await recordAudit(deps.db, actorOf(c.get("session")), "subscriber.import", undefined, {
       imported: report.imported,
       skipped: report.skipped,
