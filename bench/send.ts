@@ -17,7 +17,7 @@ import { loadNewsletter } from "../src/newsletter.js";
 import { issueHeaders } from "../src/sending/compose.js";
 import { resolveIdentity } from "../src/sending/identity.js";
 import { enqueueBatches, startSend } from "../src/sending/plan.js";
-import { type DeliveriesJob, openQueue, queueNames } from "../src/sending/queue.js";
+import { type DeliveriesJob, openQueue, queueNames } from "../src/queues.js";
 import { messageId, readerLinks, returnPath } from "../src/sending/reader-links.js";
 import { buildTemplate, messageBuffers, spliceMessage } from "../src/sending/template.js";
 

@@ -6,7 +6,7 @@ import { createLogger, type Logger } from "../src/log.js";
 import { loadNewsletter } from "../src/newsletter.js";
 import { resolveIdentity } from "../src/sending/identity.js";
 import { createMailer } from "../src/sending/mailer.js";
-import { defaultRedisUrl, redisConnection } from "../src/sending/queue.js";
+import { defaultRedisUrl, redisConnection } from "../src/queues.js";
 import { startDeliveryWorker } from "../src/sending/worker.js";
 import { untilStopSignal } from "../src/signals.js";
 import { startTransactionalWorker } from "./transactional.js";

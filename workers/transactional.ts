@@ -6,7 +6,7 @@ import { type Subscriber, subscribers } from "../src/db/schema.js";
 import type { Newsletter } from "../src/newsletter.js";
 import type { MailIdentity } from "../src/sending/identity.js";
 import type { Mailer } from "../src/sending/mailer.js";
-import { bullPrefix, queueNames, type TransactionalJob } from "../src/sending/queue.js";
+import { bullPrefix, queueNames, type TransactionalJob } from "../src/queues.js";
 import { readerLinks } from "../src/sending/reader-links.js";
 import { composeTransactional } from "../src/sending/transactional.js";
 import { purgePending } from "../src/subscribers/lifecycle.js";

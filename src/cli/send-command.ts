@@ -8,29 +8,19 @@ import { findIssue, saveIssue } from "../issues/store.js";
 import { type ControlAction, controlSend } from "../sending/control.js";
 import type { PlanDeps } from "../sending/plan.js";
 import { startSend } from "../sending/plan.js";
-import {
-  type DeliveriesJob,
-  defaultRedisUrl,
-  openQueue,
-  queueNames,
-  redisConnection,
-} from "../sending/queue.js";
+import { openProducer, queueSettingsOf } from "../queues.js";
 import { loadSendStatus, type SendProgress } from "../sending/status.js";
 import { newsletterFor, openConfiguredDatabase } from "./context.js";
 
 /** The staff side of sending: `digest send | status | retry | pause | resume | cancel | issues list`. */
 async function withSending<T>(fn: (plan: PlanDeps) => Promise<T>): Promise<T> {
   const settings = loadConfig(["redisUrl", "queuePrefix", "sendBatchSize"]);
-  const queueSettings = { redisUrl: settings.redisUrl ?? defaultRedisUrl, queuePrefix: settings.queuePrefix };
   const database = await openConfiguredDatabase();
-  const redis = redisConnection(queueSettings, "producer");
-  redis.on("error", () => {});
-  const queue = openQueue<DeliveriesJob>(queueNames.deliveries, queueSettings, redis);
+  const producer = openProducer(queueSettingsOf(settings));
   try {
-    return await fn({ database, queue, batchSize: settings.sendBatchSize });
+    return await fn({ database, queue: producer.deliveries, batchSize: settings.sendBatchSize });
   } finally {
-    await queue.close().catch(() => {});
-    redis.disconnect();
+    await producer.close();
     await database.close();
   }
 }

@@ -1,6 +1,5 @@
 import { type ServerType, serve } from "@hono/node-server";
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { type Config, loadConfig, resolvePublicUrl } from "../config.js";
 import { databaseTarget, openDatabase } from "../db/connect.js";
 import type { Database } from "../db/database.js";
@@ -12,14 +11,7 @@ import { startInboundServer } from "../inbound/server.js";
 import { createLogger, type Logger } from "../log.js";
 import { loadNewsletter } from "../newsletter.js";
 import { resolveIdentity } from "../sending/identity.js";
-import {
-  type DeliveriesJob,
-  defaultRedisUrl,
-  openQueue,
-  queueNames,
-  redisConnection,
-  type TransactionalJob,
-} from "../sending/queue.js";
+import { openProducer, queueSettingsOf } from "../queues.js";
 import { untilStopSignal } from "../signals.js";
 import { queueNotify } from "../subscribers/notify.js";
 
@@ -63,11 +55,8 @@ export async function startServe(
   if (!settings.adminToken) log.info("ADMIN_TOKEN is unset: the admin API answers 401");
   const newsletter = loadNewsletter(settings.newsletterFile);
   const identity = resolveIdentity({ ...settings, publicUrl: publicUrl.url }, newsletter);
-  const queueSettings = { redisUrl: settings.redisUrl ?? defaultRedisUrl, queuePrefix: settings.queuePrefix };
-  const producer: Redis = redisConnection(queueSettings, "producer");
-  producer.on("error", (error) => log.warn({ err: error }, "redis"));
-  const queue = openQueue<TransactionalJob>(queueNames.transactional, queueSettings, producer);
-  const deliveries = openQueue<DeliveriesJob>(queueNames.deliveries, queueSettings, producer);
+  const producer = openProducer(queueSettingsOf(settings), (error) => log.warn({ err: error }, "redis"));
+  const { transactional: queue, deliveries } = producer;
   const notify = queueNotify(queue);
   const app = await createApp({
     db: database.db,
@@ -76,7 +65,7 @@ export async function startServe(
     newsletter,
     publicUrl: publicUrl.url,
     adminToken: settings.adminToken,
-    limiter: redisRateLimiter(producer, settings.queuePrefix, subscribeLimit),
+    limiter: redisRateLimiter(producer.connection, settings.queuePrefix, subscribeLimit),
     clientIp: socketAddress,
     log,
     sending: { database, queue: deliveries, batchSize: settings.sendBatchSize },
@@ -109,8 +98,7 @@ export async function startServe(
     inboundPort: inbound.port,
     async close() {
       await Promise.all([inbound.close(), new Promise<void>((resolve) => server.close(() => resolve()))]);
-      await Promise.all([queue.close(), deliveries.close()]);
-      producer.disconnect();
+      await producer.close();
     },
   };
 }

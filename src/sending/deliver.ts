@@ -4,7 +4,7 @@ import { recordBounce } from "../bounces/record.js";
 import type { Database } from "../db/database.js";
 import type { MailIdentity } from "./identity.js";
 import type { Mailer } from "./mailer.js";
-import type { DeliveryBatchJob } from "./queue.js";
+import type { DeliveryBatchJob } from "../queues.js";
 import type { RateLimiter } from "./rate.js";
 import { messageId, readerLinks, returnPath } from "./reader-links.js";
 import { buildTemplate, type MessageBuffers, type MessageTemplate, spliceMessage } from "./template.js";

@@ -4,7 +4,7 @@ import type { Database, Db } from "../db/database.js";
 import { rowsOf } from "../db/database.js";
 import { DigestError } from "../errors.js";
 import { isSendableAddress } from "../subscribers/address.js";
-import { batchJobId, type DeliveriesJob, deliveryJobOptions } from "./queue.js";
+import { batchJobId, type DeliveriesJob, deliveryJobOptions } from "../queues.js";
 
 /**
  * Starting a send: the active, unsuppressed readers are snapshotted into `deliveries` by one

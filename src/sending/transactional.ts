@@ -4,7 +4,7 @@ import { isSendableAddress } from "../subscribers/address.js";
 import { issueHeaders, prepared } from "./compose.js";
 import type { MailIdentity } from "./identity.js";
 import type { Envelope } from "./mailer.js";
-import type { TransactionalKind } from "./queue.js";
+import type { TransactionalKind } from "../queues.js";
 import type { ReaderLinks } from "./reader-links.js";
 
 /**

@@ -6,7 +6,7 @@ import { type DeliverSettings, deliverBatch, sendCache } from "./deliver.js";
 import type { MailIdentity } from "./identity.js";
 import type { Mailer } from "./mailer.js";
 import { startDueSends } from "./plan.js";
-import { type DeliveriesJob, openQueue, type QueueSettings, queueNames, queueOptions } from "./queue.js";
+import { type DeliveriesJob, openQueue, type QueueSettings, queueNames, queueOptions } from "../queues.js";
 import { sharedRateLimiter } from "./rate.js";
 import { reconcile } from "./reconcile.js";
 import { messageBuffers } from "./template.js";

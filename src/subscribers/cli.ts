@@ -3,7 +3,7 @@ import { pipeline } from "node:stream/promises";
 import { loadConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { DigestError } from "../errors.js";
-import { defaultRedisUrl, openQueue, redisConnection, type TransactionalJob } from "../sending/queue.js";
+import { openProducer, queueSettingsOf } from "../queues.js";
 import { addSubscriber, eraseSubscriber } from "./admin.js";
 import { exportSubscribers, importSubscribers } from "./csv.js";
 import { type Notify, queueNotify } from "./notify.js";
@@ -15,21 +15,11 @@ import { unsuppress } from "./suppression.js";
  */
 async function withNotify<T>(fn: (notify: Notify) => Promise<T>): Promise<T> {
   const settings = loadConfig(["redisUrl", "queuePrefix"]);
-  const connection = redisConnection(
-    { redisUrl: settings.redisUrl ?? defaultRedisUrl, queuePrefix: settings.queuePrefix },
-    "producer",
-  );
-  connection.on("error", () => {});
-  const queue = openQueue<TransactionalJob>(
-    "transactional",
-    { redisUrl: settings.redisUrl ?? defaultRedisUrl, queuePrefix: settings.queuePrefix },
-    connection,
-  );
+  const producer = openProducer(queueSettingsOf(settings));
   try {
-    return await fn(queueNotify(queue));
+    return await fn(queueNotify(producer.transactional));
   } finally {
-    await queue.close().catch(() => {});
-    connection.disconnect();
+    await producer.close();
   }
 }
 

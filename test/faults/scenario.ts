@@ -7,7 +7,7 @@ import { openDatabase } from "../../src/db/connect.js";
 import type { Database } from "../../src/db/database.js";
 import { migrateDatabase } from "../../src/db/migrate.js";
 import { startSend } from "../../src/sending/plan.js";
-import { type DeliveriesJob, openQueue, queueNames } from "../../src/sending/queue.js";
+import { type DeliveriesJob, openQueue, queueNames } from "../../src/queues.js";
 import { digestBin, repoRoot } from "../helpers/cli.js";
 import { type PrivatePostgres, startPrivatePostgres } from "../helpers/postgres.js";
 import { type PrivateRedis, startPrivateRedis } from "../helpers/redis.js";

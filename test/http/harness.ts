@@ -12,7 +12,7 @@ import {
   openQueue,
   redisConnection,
   type TransactionalJob,
-} from "../../src/sending/queue.js";
+} from "../../src/queues.js";
 import { queueNotify } from "../../src/subscribers/notify.js";
 import { startTransactionalWorker } from "../../workers/transactional.js";
 import { repoRoot } from "../helpers/cli.js";

@@ -3,7 +3,7 @@ import { createTransport } from "nodemailer";
 import { type RunningServe, startServe } from "../../src/cli/serve-process.js";
 import { silentLogger } from "../../src/log.js";
 import { createMailer } from "../../src/sending/mailer.js";
-import { redisConnection } from "../../src/sending/queue.js";
+import { redisConnection } from "../../src/queues.js";
 import { startTransactionalWorker, type TransactionalWorker } from "../../workers/transactional.js";
 import { repoRoot } from "../helpers/cli.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import type { Database } from "../../src/db/database.js";
 import { startSend } from "../../src/sending/plan.js";
-import { type DeliveriesJob, openQueue, queueNames } from "../../src/sending/queue.js";
+import { type DeliveriesJob, openQueue, queueNames } from "../../src/queues.js";
 import { loadSendStatus, type SendProgress } from "../../src/sending/status.js";
 import { digestBin, repoRoot } from "../helpers/cli.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";

@@ -14,7 +14,7 @@ import { loadNewsletter } from "../../newsletter.js";
 import { packageRoot } from "../../paths.js";
 import { resolveIdentity } from "../../sending/identity.js";
 import { startSend } from "../../sending/plan.js";
-import { type DeliveriesJob, openQueue, queueNames, redisConnection } from "../../sending/queue.js";
+import { openProducer, queueSettingsOf } from "../../queues.js";
 import { readerLinks, returnPath } from "../../sending/reader-links.js";
 import { loadSendStatus } from "../../sending/status.js";
 import { untilStopSignal } from "../../signals.js";
@@ -82,15 +82,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const serve = await startServe(settings, database, log);
     cleanup.unshift(() => serve.close());
 
-    const queueSettings = { redisUrl: settings.redisUrl ?? "", queuePrefix: settings.queuePrefix };
-    const producer = redisConnection(queueSettings, "producer");
-    const queue = openQueue<DeliveriesJob>(queueNames.deliveries, queueSettings, producer);
-    cleanup.unshift(async () => {
-      await queue.close();
-      producer.disconnect();
-    });
+    const producer = openProducer(queueSettingsOf(settings));
+    cleanup.unshift(() => producer.close());
     const started = await startSend(
-      { database, queue, batchSize: settings.sendBatchSize },
+      { database, queue: producer.deliveries, batchSize: settings.sendBatchSize },
       { issueId: issue.id, again: true },
     );
     say(`send:     ${started.sendId}, ${started.deliveries} deliveries at SEND_RATE ${settings.sendRate}/s`);
