@@ -90,17 +90,17 @@ export function redisConnection(settings: QueueSettings, role: "worker" | "produ
   });
 }
 
-export function queueOptions(settings: QueueSettings, connection: Redis): QueueOptions {
+function queueOptions(settings: QueueSettings, connection: Redis): QueueOptions {
   return { connection, prefix: bullPrefix(settings.queuePrefix) };
 }
 
 /** What a `new Worker` of ours is given besides its processor (workers/ builds every Worker). */
 export function workerOptions(
-  settings: QueueSettings,
+  queuePrefix: string,
   connection: Redis,
   extra: Omit<WorkerOptions, "connection" | "prefix"> = {},
 ): WorkerOptions {
-  return { ...extra, connection, prefix: bullPrefix(settings.queuePrefix) };
+  return { ...extra, connection, prefix: bullPrefix(queuePrefix) };
 }
 
 export function openQueue<T>(name: QueueName, settings: QueueSettings, connection: Redis): Queue<T> {

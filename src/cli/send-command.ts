@@ -5,10 +5,10 @@ import type { Database } from "../db/database.js";
 import { issues, sends } from "../db/schema.js";
 import { DigestError, InputError } from "../errors.js";
 import { findIssue, saveIssue } from "../issues/store.js";
+import { openProducer, queueSettingsOf } from "../queues.js";
 import { type ControlAction, controlSend } from "../sending/control.js";
 import type { PlanDeps } from "../sending/plan.js";
 import { startSend } from "../sending/plan.js";
-import { openProducer, queueSettingsOf } from "../queues.js";
 import { loadSendStatus, type SendProgress } from "../sending/status.js";
 import { newsletterFor, openConfiguredDatabase } from "./context.js";
 

@@ -10,8 +10,8 @@ import { knownMailboxes } from "../inbound/recipient.js";
 import { startInboundServer } from "../inbound/server.js";
 import { createLogger, type Logger } from "../log.js";
 import { loadNewsletter } from "../newsletter.js";
-import { resolveIdentity } from "../sending/identity.js";
 import { openProducer, queueSettingsOf } from "../queues.js";
+import { resolveIdentity } from "../sending/identity.js";
 import { untilStopSignal } from "../signals.js";
 import { queueNotify } from "../subscribers/notify.js";
 

@@ -3,8 +3,8 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Database, Db } from "../db/database.js";
 import { rowsOf } from "../db/database.js";
 import { DigestError } from "../errors.js";
-import { isSendableAddress } from "../subscribers/address.js";
 import { batchJobId, type DeliveriesJob, deliveryJobOptions } from "../queues.js";
+import { isSendableAddress } from "../subscribers/address.js";
 
 /**
  * Starting a send: the active, unsuppressed readers are snapshotted into `deliveries` by one

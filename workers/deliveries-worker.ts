@@ -1,19 +1,26 @@
 import { hostname } from "node:os";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Database } from "../db/database.js";
-import { type DeliverSettings, deliverBatch, sendCache } from "./deliver.js";
-import type { MailIdentity } from "./identity.js";
-import type { Mailer } from "./mailer.js";
-import { startDueSends } from "./plan.js";
-import { type DeliveriesJob, openQueue, type QueueSettings, queueNames, queueOptions } from "../queues.js";
-import { sharedRateLimiter } from "./rate.js";
-import { reconcile } from "./reconcile.js";
-import { messageBuffers } from "./template.js";
+import type { Database } from "../src/db/database.js";
+import {
+  type DeliveriesJob,
+  openQueue,
+  type QueueSettings,
+  queueNames,
+  workerOptions,
+} from "../src/queues.js";
+import { type DeliverSettings, deliverBatch, sendCache } from "../src/sending/deliver.js";
+import type { MailIdentity } from "../src/sending/identity.js";
+import type { Mailer } from "../src/sending/mailer.js";
+import { startDueSends } from "../src/sending/plan.js";
+import { sharedRateLimiter } from "../src/sending/rate.js";
+import { reconcile } from "../src/sending/reconcile.js";
+import { messageBuffers } from "../src/sending/template.js";
 
 /**
- * The deliveries side of a worker process: a BullMQ Worker on the `deliveries` queue plus the
- * reconciler. Built from (deps, settings); the process entry (workers/main.ts) wires it.
+ * The deliveries side of a worker process: a BullMQ Worker on the `deliveries` queue (a batch job
+ * runs src/sending/deliver.ts, a wake-up starts due sends) plus the reconciler on a timer. Wiring
+ * only; workers/main.ts starts it.
  */
 export interface DeliveryWorkerDeps {
   database: Database;
@@ -84,14 +91,13 @@ export async function startDeliveryWorker(
         deps.log("deferred rows wait for their retry time", { sendId: data.sendId, ...result });
       return result;
     },
-    {
-      ...queueOptions(settings, deps.redis),
+    workerOptions(settings.queuePrefix, deps.redis, {
       concurrency: settings.concurrency ?? 2,
       lockDuration: settings.stallSeconds * 1000,
       stalledInterval: settings.stallSeconds * 1000,
       // Jobs are idempotent (claims are conditional), so a stalled job is simply run again.
       maxStalledCount: 1000,
-    },
+    }),
   );
   worker.on("failed", (job, err) => deps.log("batch failed", { jobId: job?.id, error: err.message }));
   worker.on("error", (err) => deps.log("worker error", { error: err.message }));
