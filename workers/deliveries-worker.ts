@@ -9,12 +9,13 @@ import {
   queueNames,
   workerOptions,
 } from "../src/queues.js";
-import { type DeliverSettings, deliverBatch, sendCache } from "../src/sending/deliver.js";
+import { type DeliverSettings, deliverBatch } from "../src/sending/deliver.js";
 import type { MailIdentity } from "../src/sending/identity.js";
 import type { Mailer } from "../src/sending/mailer.js";
 import { startDueSends } from "../src/sending/plan.js";
 import { sharedRateLimiter } from "../src/sending/rate.js";
 import { reconcile } from "../src/sending/reconcile.js";
+import { sendCache } from "../src/sending/send-cache.js";
 import { messageBuffers } from "../src/sending/template.js";
 
 /**
@@ -61,12 +62,12 @@ export async function startDeliveryWorker(
   const queue = openQueue<DeliveriesJob>(queueNames.deliveries, settings, deps.producer);
   const plan = { database: deps.database, queue, batchSize: settings.sendBatchSize };
   const deliver = {
-    database: deps.database,
+    db: deps.database.db,
     mailer: deps.mailer,
     identity: deps.identity,
     rate: sharedRateLimiter(deps.redis, settings.queuePrefix, settings.sendRate),
     owner,
-    sends: sendCache(deps.database, deps.identity),
+    sends: sendCache(deps.database.db, deps.identity),
     buffers: messageBuffers(),
     settings: {
       ...settings,

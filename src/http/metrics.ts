@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import { Counter, Gauge, Registry } from "prom-client";
-import type { Db } from "../db/database.js";
-import { rowsOf } from "../db/database.js";
+import { type Db, query } from "../db/database.js";
 import { subscriberStatuses } from "../db/schema.js";
 
 /**
@@ -16,8 +15,9 @@ export function createMetrics(db: Db) {
     labelNames: ["status"],
     registers: [registry],
     async collect() {
-      const rows = rowsOf<{ status: string; n: number }>(
-        await db.execute(sql`select status, count(*)::int as n from subscribers group by status`),
+      const rows = await query<{ status: string; n: number }>(
+        db,
+        sql`select status, count(*)::int as n from subscribers group by status`,
       );
       for (const status of subscriberStatuses) {
         this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0);

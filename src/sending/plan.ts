@@ -1,7 +1,6 @@
 import type { Queue } from "bullmq";
 import { type SQL, sql } from "drizzle-orm";
-import type { Database, Db } from "../db/database.js";
-import { rowsOf } from "../db/database.js";
+import { type Database, type Db, query } from "../db/database.js";
 import { DigestError } from "../errors.js";
 import { batchJobId, type DeliveriesJob, deliveryJobOptions } from "../queues.js";
 import { isSendableAddress } from "../subscribers/address.js";
@@ -90,7 +89,7 @@ export type Run = <T = Record<string, unknown>>(statement: SQL) => Promise<T[]>;
 export const runner =
   (db: Db): Run =>
   async <T>(statement: SQL) =>
-    rowsOf<T>(await db.execute(statement));
+    query<T>(db, statement);
 
 /**
  * The snapshot: every active reader whose address is not suppressed, in one statement. Only ever

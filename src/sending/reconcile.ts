@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { finishIfDone } from "./deliver.js";
+import { finishIfDone } from "./finish.js";
 import { enqueueBatches, type PlanDeps, startDueSends } from "./plan.js";
 
 /**
@@ -35,7 +35,7 @@ export async function reconcile(deps: PlanDeps): Promise<ReconcileResult> {
   let enqueued = 0;
   let finished = 0;
   for (const send of running) {
-    if (await finishIfDone(database, send.id)) finished++;
+    if (await finishIfDone(database.db, send.id)) finished++;
     else enqueued += await enqueueBatches(deps, send.id);
   }
   return { expired: expired.length, enqueued, started, finished };
