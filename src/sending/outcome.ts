@@ -1,6 +1,6 @@
 import { classifySmtpError, type SmtpFailure } from "../bounces/classify.js";
 import { type BackoffSettings, retryDelay } from "./backoff.js";
-import type { SmtpResult } from "./mailer.js";
+import { beforeMessage, type SmtpResult } from "./mailer.js";
 import { relayMessageId } from "./relay-id.js";
 
 /**
@@ -86,9 +86,11 @@ function smtpAnswer(error: unknown): { responseCode?: number; response?: string;
 /**
  * A connection closed or timed out without an answer: if that was after the final dot, the server
  * may have queued the message, and the retry is a second copy. The error does not say at which
- * step it happened, so every such loss counts as ambiguous (an upper bound, never an undercount).
+ * step it happened, so every such loss counts as ambiguous (an upper bound, never an undercount),
+ * except one while the session was still being opened: no message had been written yet.
  */
 function lostMidSession(error: unknown): boolean {
   const { code, responseCode } = error as { code?: string; responseCode?: number };
+  if ((error as { [beforeMessage]?: boolean })[beforeMessage]) return false;
   return responseCode === undefined && (code === "ECONNECTION" || code === "ETIMEDOUT");
 }
