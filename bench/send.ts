@@ -87,7 +87,9 @@ export async function benchSend(): Promise<Record<string, number | string>> {
       return figures;
     }
     Object.assign(figures, await spliceMicros(issue.html, issue.text, issue.subject, issue.slug));
-    for (const dkim of only === "pipeline" ? [false] : [false, true]) {
+    // BENCH_DKIM=0 skips the DKIM pass (half the run) when only the ratio is wanted.
+    const passes = only === "pipeline" || process.env.BENCH_DKIM === "0" ? [false] : [false, true];
+    for (const dkim of passes) {
       const t0 = performance.now();
       const started = await startSend(plan, { issueId: issue.id, again: true });
       if (!dkim) figures.planSeconds = round((performance.now() - t0) / 1000);
@@ -96,7 +98,14 @@ export async function benchSend(): Promise<Record<string, number | string>> {
       figures[dkim ? "workerPeakRssMbDkim" : "workerPeakRssMb"] = run.peakRssMb;
     }
     if (only === "pipeline") return figures;
-    figures.smtpSourceMsgsPerSec = smtpSource(sink.port, Number(figures.messageBytes));
+    // Measured right after the pipeline and again after a pause: the best of the two, so a
+    // neighbour's burst on a shared machine does not flatter the ratio.
+    const first = smtpSource(sink.port, Number(figures.messageBytes));
+    await new Promise((r) => setTimeout(r, 2000));
+    const second = smtpSource(sink.port, Number(figures.messageBytes));
+    figures.smtpSourceRuns = `${first}, ${second}`;
+    figures.smtpSourceMsgsPerSec =
+      typeof first === "number" && typeof second === "number" ? Math.max(first, second) : first;
     const pipeline = Number(figures.pipelineMsgsPerSec);
     if (typeof figures.smtpSourceMsgsPerSec === "number")
       figures.ratioVsSmtpSource = round(pipeline / figures.smtpSourceMsgsPerSec);

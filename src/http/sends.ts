@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
+import { isUuid } from "../ids.js";
 import { type ControlAction, controlSend } from "../sending/control.js";
 import { type PlanDeps, startSend } from "../sending/plan.js";
 import { loadSendStatus } from "../sending/status.js";
@@ -36,7 +37,7 @@ export function sendRoutes(plan: PlanDeps) {
     }
     const body = StartSendBody.parse(json);
     const issueId = c.req.param("id");
-    if (!/^[0-9a-f-]{36}$/i.test(issueId)) throw new HTTPException(404, { message: "no such issue" });
+    if (!isUuid(issueId)) throw new HTTPException(404, { message: "no such issue" });
     const started = await startSend(plan, {
       issueId,
       ...(body.test ? { test: body.test } : {}),

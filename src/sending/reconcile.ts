@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { skipCancelledRows } from "./cancelled.js";
 import { finishIfDone } from "./finish.js";
 import { enqueueBatches, type PlanDeps, startDueSends } from "./plan.js";
 
@@ -28,9 +29,7 @@ export async function reconcile(deps: PlanDeps): Promise<ReconcileResult> {
     where status = 'sending' and lease_until < now()
     returning id`);
   // A cancelled send's re-queued rows are not sent again.
-  await database.query(sql`
-    update deliveries d set status = 'skipped', last_response = 'send cancelled', updated_at = now()
-    from sends s where s.id = d.send_id and s.status = 'cancelled' and d.status in ('queued', 'deferred')`);
+  await skipCancelledRows(database.db, "all cancelled");
   const running = await database.query<{ id: string }>(sql`select id from sends where status = 'running'`);
   let enqueued = 0;
   let finished = 0;

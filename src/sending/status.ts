@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { type DeliveryStatus, deliveryStatuses, type SendStatus } from "../db/schema.js";
 import { DigestError } from "../errors.js";
+import { isUuid } from "../ids.js";
 
 /**
  * A send's progress, derived from its rows (Ghost's sending-status.ts): nothing here is stored.
@@ -60,15 +61,13 @@ export function sendingStatus(input: StatusInput): SendProgress {
   };
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The send's progress; without an id, the latest send's. */
 export async function loadSendStatus(
   database: Database,
   sendId?: string,
   windowSeconds = 30,
 ): Promise<SendProgress> {
-  if (sendId !== undefined && !uuid.test(sendId))
+  if (sendId !== undefined && !isUuid(sendId))
     throw new DigestError("invalid", `"${sendId}" is not a send id`);
   const [send] = await database.query<{
     id: string;
