@@ -156,7 +156,8 @@ export function createMailer(options: MailerOptions): Mailer {
           session.ended = false;
           resolve(connection);
         };
-        if (!auth) return ready();
+        // As nodemailer's transports do: credentials are used only where the server offers AUTH.
+        if (!auth || !connection.allowsAuth) return ready();
         connection.login(auth, (loginError) => (loginError ? fail(loginError) : ready()));
       });
     });
