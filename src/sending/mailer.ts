@@ -1,10 +1,11 @@
+import { buffer } from "node:stream/consumers";
 import DKIM from "nodemailer/lib/dkim";
 import { parseConnectionUrl } from "nodemailer/lib/shared";
-import SMTPConnection from "nodemailer/lib/smtp-connection";
+import { type SessionOptions, SmtpSession } from "./smtp-session.js";
 
 /**
- * The one SMTP door: `SMTP_POOL` kept sessions over nodemailer's SMTPConnection, fed prebuilt raw
- * messages (no per-message MailComposer, no message object: the bytes go straight to DATA).
+ * The one SMTP door: `SMTP_POOL` kept sessions (smtp-session.ts), fed prebuilt raw messages (no
+ * per-message MailComposer, no message object: the bytes go straight to DATA).
  * A message is tried once on one session and never handed to another when its session dies:
  * that would be a second copy we could not count (what `maxRequeues: 0` meant for the pool).
  */
@@ -48,26 +49,24 @@ interface Pending {
 }
 
 interface Session {
-  connection?: SMTPConnection;
-  /** The server or the network ended this connection: the next message opens a new one. */
-  ended: boolean;
+  /** Opened on first use; once it has ended (server, network, timeout), the next message opens another. */
+  connection?: SmtpSession;
   busy: boolean;
 }
 
-type ConnectionOptions = SMTPConnection.Options & { auth?: { user: string; pass: string } };
-
 export function createMailer(options: MailerOptions): Mailer {
   // Options in the URL's query string (`smtp://host:587/?socketTimeout=30000`) win over these.
-  const { auth, ...fromUrl } = parseConnectionUrl(options.smtpUrl) as ConnectionOptions;
-  const connectionOptions: SMTPConnection.Options = {
+  const fromUrl = parseConnectionUrl(options.smtpUrl) as Partial<SessionOptions>;
+  const connectionOptions: SessionOptions = {
     socketTimeout: options.socketTimeoutMs ?? 60_000,
     greetingTimeout: 30_000,
     connectionTimeout: 30_000,
     ...fromUrl,
+    host: fromUrl.host ?? "localhost",
+    port: Number(fromUrl.port ?? (fromUrl.secure ? 465 : 587)),
   };
   const signer = options.dkim ? new DKIM(options.dkim) : undefined;
   const sessions: Session[] = Array.from({ length: Math.max(1, options.pool) }, () => ({
-    ended: true,
     busy: false,
   }));
   const waiting: Pending[] = [];
@@ -91,76 +90,38 @@ export function createMailer(options: MailerOptions): Mailer {
   async function deliver(session: Session, message: Pending): Promise<SmtpResult> {
     if (closed)
       throw Object.assign(new Error("the mailer is closed"), { code: "ECONNECTION", [beforeMessage]: true });
-    if (!session.connection || session.ended) session.connection = await open(session);
+    if (!session.connection || session.connection.ended) session.connection = await open();
     const connection = session.connection;
-    const body = signer ? signer.sign(message.raw) : message.raw;
-    return new Promise<SmtpResult>((resolve, reject) => {
-      connection.send({ from: message.envelope.from, to: message.envelope.to }, body, (error, info) => {
-        if (!error && info) {
-          resolve({
-            response: String(info.response ?? ""),
-            accepted: (info.accepted ?? []).map(String),
-            rejected: (info.rejected ?? []).map(String),
-          });
-          return;
-        }
-        const refused = error as { code?: string; responseCode?: number };
-        // The server refused this message and the session is fine: RSET and keep it. Anything
-        // else (a lost or timed-out connection, 421) ends the session.
-        if (
-          (refused.code === "EENVELOPE" || refused.code === "EMESSAGE") &&
-          refused.responseCode !== 421 &&
-          !session.ended
-        ) {
-          connection.reset((resetError) => {
-            if (resetError) end(session);
-            reject(error);
-          });
-          return;
-        }
-        end(session);
-        reject(error);
-      });
-    });
+    const raw = typeof message.raw === "string" ? Buffer.from(message.raw) : message.raw;
+    const body = signer ? await buffer(signer.sign(raw)) : raw;
+    try {
+      return await connection.send(message.envelope, body);
+    } catch (error) {
+      const refused = error as { code?: string; responseCode?: number };
+      // The server refused this message and the session is fine: RSET and keep it. Anything
+      // else (a lost or timed-out connection, 421) ends the session.
+      if (
+        (refused.code === "EENVELOPE" || refused.code === "EMESSAGE") &&
+        refused.responseCode !== 421 &&
+        !connection.ended
+      )
+        await connection.reset().catch(() => end(session));
+      else end(session);
+      throw error;
+    }
   }
 
   function end(session: Session) {
-    session.ended = true;
     session.connection?.close();
   }
 
   /** Connects (greeting, EHLO, STARTTLS when offered, AUTH when the URL has credentials). */
-  function open(session: Session): Promise<SMTPConnection> {
-    return new Promise((resolve, reject) => {
-      const connection = new SMTPConnection(connectionOptions);
-      let settled = false;
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        connection.close();
-        reject(Object.assign(error as object, { [beforeMessage]: true }));
-      };
-      // After the session is up, errors reach the send callback; this keeps them from being unhandled.
-      connection.on("error", fail);
-      connection.once("end", () => {
-        if (session.connection === connection) session.ended = true;
-        fail(
-          Object.assign(new Error("connection closed while opening the session"), { code: "ECONNECTION" }),
-        );
-      });
-      connection.connect((error) => {
-        if (error) return fail(error);
-        const ready = () => {
-          if (settled) return;
-          settled = true;
-          session.ended = false;
-          resolve(connection);
-        };
-        // As nodemailer's transports do: credentials are used only where the server offers AUTH.
-        if (!auth || !connection.allowsAuth) return ready();
-        connection.login(auth, (loginError) => (loginError ? fail(loginError) : ready()));
-      });
-    });
+  async function open(): Promise<SmtpSession> {
+    try {
+      return await SmtpSession.open(connectionOptions);
+    } catch (error) {
+      throw Object.assign(error as object, { [beforeMessage]: true });
+    }
   }
 
   return {
@@ -176,10 +137,7 @@ export function createMailer(options: MailerOptions): Mailer {
         message.reject(
           Object.assign(new Error("the mailer is closed"), { code: "ECONNECTION", [beforeMessage]: true }),
         );
-      for (const session of sessions) {
-        if (session.connection && !session.ended) session.connection.quit();
-        session.ended = true;
-      }
+      for (const session of sessions) session.connection?.quit();
     },
   };
 }
