@@ -68,4 +68,30 @@ describe("a message sent over a session", () => {
     expect(received).toHaveLength(2);
     expect(result.response).toBe("250 2.0.0 Ok: queued as AUTH12345");
   });
+
+  it("upgrades to TLS when the server offers STARTTLS", async () => {
+    const secure: boolean[] = [];
+    // smtp-server's built-in test certificate: self-signed, so the URL says not to verify it.
+    const server = new SMTPServer({
+      authOptional: true,
+      logger: false,
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on("end", () => {
+          secure.push(session.secure);
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.server.address() as { port: number }).port;
+    const mailer = createMailer({
+      smtpUrl: `smtp://127.0.0.1:${port}/?tls.rejectUnauthorized=false`,
+      pool: 1,
+    });
+    await mailer.sendRaw(envelope, "Subject: tls\r\n\r\nhello\r\n");
+    mailer.close();
+    expect(secure).toEqual([true]);
+  });
 });
