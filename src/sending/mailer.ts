@@ -1,7 +1,7 @@
 import { buffer } from "node:stream/consumers";
 import DKIM from "nodemailer/lib/dkim";
 import { parseConnectionUrl } from "nodemailer/lib/shared";
-import { type SessionOptions, SmtpSession } from "./smtp-session.js";
+import { beforeMessage, type SessionOptions, SmtpSession } from "./smtp-session.js";
 
 /**
  * The one SMTP door: `SMTP_POOL` kept sessions (smtp-session.ts), fed prebuilt raw messages (no
@@ -35,11 +35,7 @@ export interface MailerOptions {
   socketTimeoutMs?: number;
 }
 
-/**
- * Set on an error that happened while opening a session, before any message was written: such a
- * failure can never have left a copy at the server.
- */
-export const beforeMessage = Symbol("smtp error before any message");
+export { beforeMessage };
 
 interface Pending {
   envelope: Envelope;

@@ -87,7 +87,7 @@ function smtpAnswer(error: unknown): { responseCode?: number; response?: string;
  * A connection closed or timed out without an answer: if that was after the final dot, the server
  * may have queued the message, and the retry is a second copy. The error does not say at which
  * step it happened, so every such loss counts as ambiguous (an upper bound, never an undercount),
- * except one while the session was still being opened: no message had been written yet.
+ * except one before any byte of the message was written (opening the session, MAIL/RCPT/DATA).
  */
 function lostMidSession(error: unknown): boolean {
   const { code, responseCode } = error as { code?: string; responseCode?: number };

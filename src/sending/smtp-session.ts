@@ -33,6 +33,12 @@ export interface SessionResult {
   rejected: string[];
 }
 
+/**
+ * Set on an error that happened before any byte of the message was written (opening the session,
+ * or MAIL/RCPT/DATA): such a failure can never have left a copy at the server.
+ */
+export const beforeMessage = Symbol("smtp error before any message byte");
+
 export interface SmtpError extends Error {
   code: string;
   responseCode?: number;
@@ -168,6 +174,25 @@ export class SmtpSession {
 
   /** One message to its recipients; resolves with the server's answer to the final dot. */
   async send(envelope: { from: string; to: string[] }, message: Buffer): Promise<SessionResult> {
+    let accepted: string[];
+    let rejected: string[];
+    try {
+      ({ accepted, rejected } = await this.envelope(envelope));
+    } catch (error) {
+      // Not a byte of the message was written: whatever happened, the server cannot hold a copy.
+      throw Object.assign(error as object, { [beforeMessage]: true });
+    }
+    for (const chunk of dataBytes(message)) this.write(chunk);
+    const final = await this.answer(this.options.socketTimeout);
+    if (!final.startsWith("2")) throw smtpError("message refused", "EMESSAGE", final, "DATA");
+    return { response: final, accepted, rejected };
+  }
+
+  /** MAIL, RCPT and DATA; resolves once the server is ready for the message (354). */
+  private async envelope(envelope: {
+    from: string;
+    to: string[];
+  }): Promise<{ accepted: string[]; rejected: string[] }> {
     const commands = [`MAIL FROM:<${envelope.from}>`, ...envelope.to.map((to) => `RCPT TO:<${to}>`), "DATA"];
     for (const c of commands)
       if (/[\r\n]/.test(c)) throw smtpError("an address cannot be carried", "EENVELOPE");
@@ -202,10 +227,7 @@ export class SmtpSession {
       throw error;
     }
     if (!data?.startsWith("354")) throw smtpError("DATA refused", "EENVELOPE", data, "DATA");
-    for (const chunk of dataBytes(message)) this.write(chunk);
-    const final = await this.answer(this.options.socketTimeout);
-    if (!final.startsWith("2")) throw smtpError("message refused", "EMESSAGE", final, "DATA");
-    return { response: final, accepted, rejected };
+    return { accepted, rejected };
   }
 
   /** After a refusal: the session can carry the next message. */
