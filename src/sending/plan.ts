@@ -121,12 +121,15 @@ export async function planDeliveries(run: Run, sendId: string): Promise<number> 
  */
 export async function enqueueBatches(deps: PlanDeps, sendId: string, generation?: number): Promise<number> {
   const size = deps.batchSize;
-  const rows = await deps.database.query<{ batch: number; generation: number }>(sql`
+  const rows = await query<{ batch: number; generation: number }>(
+    deps.database.db,
+    sql`
     select (d.id / ${size})::float8 as batch, s.generation::int as generation
     from deliveries d join sends s on s.id = d.send_id
     where d.send_id = ${sendId} and s.status = 'running'
       and (d.status = 'queued' or (d.status = 'deferred' and d.next_attempt_at <= now()))
-    group by 1, 2 order by 1`);
+    group by 1, 2 order by 1`,
+  );
   const jobs = rows.map(({ batch, generation: current }) => {
     const gen = generation ?? current;
     return {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Database } from "../db/database.js";
+import { type Database, query } from "../db/database.js";
 import { type DeliveryStatus, deliveryStatuses, type SendStatus } from "../db/schema.js";
 import { DigestError } from "../errors.js";
 import { isUuid } from "../ids.js";
@@ -69,24 +69,30 @@ export async function loadSendStatus(
 ): Promise<SendProgress> {
   if (sendId !== undefined && !isUuid(sendId))
     throw new DigestError("invalid", `"${sendId}" is not a send id`);
-  const [send] = await database.query<{
+  const [send] = await query<{
     id: string;
     status: SendStatus;
     is_test: boolean;
     paused_reason: string | null;
     slug: string;
-  }>(sql`select s.id, s.status, s.is_test, s.paused_reason, i.slug from sends s join issues i on i.id = s.issue_id
-         ${sendId ? sql`where s.id = ${sendId}` : sql``} order by s.created_at desc limit 1`);
+  }>(
+    database.db,
+    sql`select s.id, s.status, s.is_test, s.paused_reason, i.slug from sends s join issues i on i.id = s.issue_id
+         ${sendId ? sql`where s.id = ${sendId}` : sql``} order by s.created_at desc limit 1`,
+  );
   if (!send) throw new DigestError("not_found", sendId ? `no send ${sendId}` : "no send yet");
-  const rows = await database.query<{
+  const rows = await query<{
     status: DeliveryStatus;
     n: number;
     ambiguous: number;
     recent: number;
-  }>(sql`
+  }>(
+    database.db,
+    sql`
     select status, count(*)::int as n, coalesce(sum(ambiguous), 0)::int as ambiguous,
       (count(*) filter (where status = 'sent' and sent_at > now() - make_interval(secs => ${windowSeconds})))::int as recent
-    from deliveries where send_id = ${send.id} group by status`);
+    from deliveries where send_id = ${send.id} group by status`,
+  );
   return sendingStatus({
     sendId: send.id,
     issueSlug: send.slug,
