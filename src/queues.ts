@@ -94,7 +94,7 @@ function queueOptions(settings: QueueSettings, connection: Redis): QueueOptions 
   return { connection, prefix: bullPrefix(settings.queuePrefix) };
 }
 
-/** What a `new Worker` of ours is given besides its processor (workers/ builds every Worker). */
+/** The options every BullMQ Worker of ours gets besides its processor (all Workers are built in workers/). */
 export function workerOptions(
   queuePrefix: string,
   connection: Redis,
