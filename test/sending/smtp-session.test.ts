@@ -1,7 +1,7 @@
 import { SMTPServer } from "smtp-server";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMailer } from "../../src/sending/mailer.js";
-import { dataBytes } from "../../src/sending/smtp-session.js";
+import { dataBytes } from "../../src/sending/smtp-data.js";
 import { startSmtpCapture } from "../helpers/smtp.js";
 
 /** Our SMTP client against a real smtp-server: what arrives is exactly what we built. */
