@@ -5,19 +5,16 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
-import { createTransport } from "nodemailer";
 import postgres from "postgres";
 import { SMTPServer } from "smtp-server";
 import { openDatabase } from "../src/db/connect.js";
 import type { Database } from "../src/db/database.js";
 import { migrateDatabase } from "../src/db/migrate.js";
-import { personalize } from "../src/issues/personalize.js";
 import { saveIssue } from "../src/issues/store.js";
 import { loadNewsletter } from "../src/newsletter.js";
-import { issueHeaders } from "../src/sending/compose.js";
+import { type DeliveriesJob, openQueue, queueNames } from "../src/queues.js";
 import { resolveIdentity } from "../src/sending/identity.js";
 import { enqueueBatches, startSend } from "../src/sending/plan.js";
-import { type DeliveriesJob, openQueue, queueNames } from "../src/sending/queue.js";
 import { messageId, readerLinks, returnPath } from "../src/sending/reader-links.js";
 import { buildTemplate, messageBuffers, spliceMessage } from "../src/sending/template.js";
 
@@ -90,7 +87,9 @@ export async function benchSend(): Promise<Record<string, number | string>> {
       return figures;
     }
     Object.assign(figures, await spliceMicros(issue.html, issue.text, issue.subject, issue.slug));
-    for (const dkim of only === "pipeline" ? [false] : [false, true]) {
+    // BENCH_DKIM=0 skips the DKIM pass (half the run) when only the ratio is wanted.
+    const passes = only === "pipeline" || process.env.BENCH_DKIM === "0" ? [false] : [false, true];
+    for (const dkim of passes) {
       const t0 = performance.now();
       const started = await startSend(plan, { issueId: issue.id, again: true });
       if (!dkim) figures.planSeconds = round((performance.now() - t0) / 1000);
@@ -99,16 +98,15 @@ export async function benchSend(): Promise<Record<string, number | string>> {
       figures[dkim ? "workerPeakRssMbDkim" : "workerPeakRssMb"] = run.peakRssMb;
     }
     if (only === "pipeline") return figures;
-    figures.sendMailMsgsPerSec = await sendMailBaseline(
-      sink.port,
-      issue.html,
-      issue.text,
-      issue.subject,
-      issue.slug,
-    );
-    figures.smtpSourceMsgsPerSec = smtpSource(sink.port);
+    // Measured right after the pipeline and again after a pause: the best of the two, so a
+    // neighbour's burst on a shared machine does not flatter the ratio.
+    const first = smtpSource(sink.port, Number(figures.messageBytes));
+    await new Promise((r) => setTimeout(r, 2000));
+    const second = smtpSource(sink.port, Number(figures.messageBytes));
+    figures.smtpSourceRuns = `${first}, ${second}`;
+    figures.smtpSourceMsgsPerSec =
+      typeof first === "number" && typeof second === "number" ? Math.max(first, second) : first;
     const pipeline = Number(figures.pipelineMsgsPerSec);
-    figures.ratioVsSendMail = round(pipeline / Number(figures.sendMailMsgsPerSec));
     if (typeof figures.smtpSourceMsgsPerSec === "number")
       figures.ratioVsSmtpSource = round(pipeline / figures.smtpSourceMsgsPerSec);
     return figures;
@@ -250,59 +248,32 @@ async function spliceMicros(html: string, text: string, subject: string, slug: s
       returnPath(identity, secret, i);
     }
   });
-  return { spliceMicros, spliceFreshMicros, readerLinksMicros };
+  const messageBytes = spliceMessage(template, {
+    ...links,
+    messageId: messageId(identity, secret, "s", 1),
+  }).length;
+  return { messageBytes, spliceMicros, spliceFreshMicros, readerLinksMicros };
 }
 
-/** Same-run baseline: pooled nodemailer sendMail, building MIME per message. */
-async function sendMailBaseline(port: number, html: string, text: string, subject: string, slug: string) {
-  const transport = createTransport({
-    host: "127.0.0.1",
-    port,
-    pool: true,
-    maxConnections: 5,
-    maxMessages: 100_000,
-  });
-  const sub = "5f0c6c1e-8a3b-4c1d-9e2f-0a1b2c3d4e5f";
-  const t0 = performance.now();
-  const pending: Promise<unknown>[] = [];
-  for (let i = 0; i < baselineMessages; i++) {
-    const email = `reader${i}@bench.example`;
-    const links = readerLinks(identity, secret, { subscriberId: sub, email }, slug);
-    const body = personalize({ html, text }, links);
-    pending.push(
-      transport.sendMail({
-        from: identity.from,
-        to: email,
-        subject,
-        html: body.html,
-        text: body.text,
-        headers: issueHeaders(identity, links),
-        messageId: messageId(identity, secret, "baseline", i),
-        envelope: { from: returnPath(identity, secret, i), to: [email] },
-      }),
-    );
-    if (pending.length >= 500) await Promise.all(pending.splice(0));
-  }
-  await Promise.all(pending);
-  transport.close();
-  return Math.round(baselineMessages / ((performance.now() - t0) / 1000));
-}
-
-/** Postfix's smtp-source into the same sink: the physical limit of this machine, for ~20 KB messages. */
-function smtpSource(port: number): number | string {
+/**
+ * Postfix's smtp-source into the same sink, with kept sessions (`-d`: many messages per connection,
+ * as our pool does; `-s 4` sessions) and messages the size of ours: the raw SMTP limit of this
+ * machine in this run.
+ */
+function smtpSource(port: number, messageBytes: number): number | string {
   if (spawnSync("which", ["smtp-source"]).status !== 0) return "smtp-source not installed";
   const n = baselineMessages;
   const t0 = performance.now();
   execFileSync(
     "smtp-source",
     [
+      "-d",
       "-s",
-      "10",
+      "4",
       "-l",
-      "20480",
+      String(messageBytes),
       "-m",
       String(n),
-      "-c",
       "-f",
       "a@example.org",
       "-t",

@@ -5,12 +5,12 @@ import type { Database } from "../src/db/database.js";
 import { checkSchemaVersion } from "../src/db/schema-version.js";
 import { createLogger, type Logger } from "../src/log.js";
 import { loadNewsletter } from "../src/newsletter.js";
+import { queueSettingsOf, redisConnection } from "../src/queues.js";
 import { resolveIdentity } from "../src/sending/identity.js";
 import { createMailer } from "../src/sending/mailer.js";
-import { defaultRedisUrl, redisConnection } from "../src/sending/queue.js";
-import { startDeliveryWorker } from "../src/sending/worker.js";
 import { untilStopSignal } from "../src/signals.js";
-import { startTransactionalWorker } from "./transactional.js";
+import { startDeliveryWorker } from "./deliveries-worker.js";
+import { startTransactionalWorker } from "./transactional-worker.js";
 
 export const workerSettings = [
   "redisUrl",
@@ -57,7 +57,7 @@ export async function startWorkers(
   const newsletter = loadNewsletter(settings.newsletterFile);
   const identity = resolveIdentity({ ...settings, publicUrl: publicUrl.url }, newsletter);
   const dkim = dkimOptions(settings);
-  const queueSettings = { redisUrl: settings.redisUrl ?? defaultRedisUrl, queuePrefix: settings.queuePrefix };
+  const queueSettings = queueSettingsOf(settings);
   // A row whose SMTP session outlives its lease is re-sent by another worker while still in flight.
   if (settings.leaseSeconds <= settings.smtpTimeoutSeconds) {
     log.warn(

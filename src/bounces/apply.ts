@@ -1,6 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Db } from "../db/database.js";
-import { rowsOf } from "../db/database.js";
+import { type Db, query } from "../db/database.js";
 import { verifiedMessageRef } from "../sending/message-id.js";
 import type { Bounce } from "./bounce.js";
 import { type BounceSource, type RecordedBounce, recordBounce } from "./record.js";
@@ -92,10 +91,11 @@ async function provenDelivery(
     } else {
       const id = proof.providerMessageId.trim();
       if (id === "" || id.length > 500) continue;
-      const rows = rowsOf<{ id: number; address: string | null }>(
-        await deps.db.execute(sql`select d.id::float8 as id, coalesce(s.email, d.address) as address
+      const rows = await query<{ id: number; address: string | null }>(
+        deps.db,
+        sql`select d.id::float8 as id, coalesce(s.email, d.address) as address
           from deliveries d left join subscribers s on s.id = d.subscriber_id
-          where d.provider_message_id = ${id} limit 2`),
+          where d.provider_message_id = ${id} limit 2`,
       );
       // A relay id shared by two deliveries proves neither.
       if (rows.length === 1 && rows[0]) return rows[0];
@@ -109,9 +109,10 @@ async function provenDelivery(
 }
 
 async function deliveryRow(db: Db, where: ReturnType<typeof sql>) {
-  const [row] = rowsOf<{ id: number; address: string | null }>(
-    await db.execute(sql`select d.id::float8 as id, coalesce(s.email, d.address) as address
-      from deliveries d left join subscribers s on s.id = d.subscriber_id where ${where}`),
+  const [row] = await query<{ id: number; address: string | null }>(
+    db,
+    sql`select d.id::float8 as id, coalesce(s.email, d.address) as address
+      from deliveries d left join subscribers s on s.id = d.subscriber_id where ${where}`,
   );
   return row;
 }

@@ -1,6 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import type { Db } from "../db/database.js";
-import { rowsOf } from "../db/database.js";
+import { type Db, query } from "../db/database.js";
 import { addressHash } from "../subscribers/suppression.js";
 import type { Bounce } from "./bounce.js";
 
@@ -57,7 +56,7 @@ export async function recordBounce(
   if (bounce.type === "none") return { suppressed: false };
   const first = bounce.recipients[0];
   return deps.db.transaction(async (tx) => {
-    const run = async <T>(statement: SQL) => rowsOf<T>(await tx.execute(statement));
+    const run = <T>(statement: SQL) => query<T>(tx, statement);
     const [delivery] = await run<{ id: string | null; email: string | null; address: string | null }>(sql`
       select s.id, s.email, d.address from deliveries d left join subscribers s on s.id = d.subscriber_id
       where d.id = ${input.deliveryId} for update of d`);
@@ -103,9 +102,11 @@ export async function recordBounce(
       );
       status = after?.status;
     }
+    // A delivery still `sending` is in a worker's hands: its status is decided once, by that
+    // worker's outcome write (an SMTP refusal arrives here already decided as `bounced`).
     if (bounce.type === "hard" || bounce.type === "soft") {
       await run(sql`update deliveries set status = 'bounced', last_response = coalesce(${first?.diagnostic ?? null}, last_response), updated_at = now()
-        where id = ${input.deliveryId} and status in ('queued', 'sending', 'sent', 'deferred', 'failed')`);
+        where id = ${input.deliveryId} and status in ('queued', 'sent', 'deferred', 'failed')`);
     }
     await run(sql`insert into bounces (delivery_id, subscriber_id, type, feedback_type, reason, status, diagnostic, source, details)
       values (${input.deliveryId}, ${match?.id ?? null}, ${bounce.type}, ${bounce.feedbackType ?? null},

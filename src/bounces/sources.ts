@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/database.js";
-import { rowsOf } from "../db/database.js";
+import { query } from "../db/database.js";
 
 /** How many bounces and complaints of one send came from where, and why (for `digest status` and the console). */
 export interface BounceSourceCount {
@@ -16,11 +16,12 @@ export interface BounceSourceCount {
 }
 
 export async function bounceSources(db: Db, sendId: string): Promise<BounceSourceCount[]> {
-  const rows = rowsOf<Omit<BounceSourceCount, "label">>(
-    await db.execute(sql`select b.source, b.details->>'provider' as provider, b.type, b.reason, count(*)::int as count
+  const rows = await query<Omit<BounceSourceCount, "label">>(
+    db,
+    sql`select b.source, b.details->>'provider' as provider, b.type, b.reason, count(*)::int as count
       from bounces b join deliveries d on d.id = b.delivery_id
       where d.send_id = ${sendId}
-      group by 1, 2, 3, 4 order by count(*) desc, 1, 2, 3, 4`),
+      group by 1, 2, 3, 4 order by count(*) desc, 1, 2, 3, 4`,
   );
   return rows.map((r) => ({ ...r, label: sourceLabel(r.source, r.provider) }));
 }

@@ -5,9 +5,9 @@ import { InputError } from "../errors.js";
 import { renderPdf } from "../issues/edition.js";
 import { checkIssue, formatProblem } from "../issues/lint.js";
 import { personalize } from "../issues/personalize.js";
-import { composeMessage, issueHeaders } from "../sending/compose.js";
 import { resolveIdentity } from "../sending/identity.js";
-import { messageId, readerLinks, returnPath } from "../sending/reader-links.js";
+import { messageId, readerLinks } from "../sending/reader-links.js";
+import { buildTemplate, spliceMessage } from "../sending/template.js";
 import { newsletterFor } from "./context.js";
 
 function readIssueFile(file: string): string {
@@ -51,14 +51,11 @@ export async function renderCommand(
   const links = readerLinks(identity, sampleSecret, sampleReader, issue.slug);
   // The files show what a reader sees: the rendition with a sample reader's links filled in.
   const sample = personalize(rendition, links);
-  const eml = await composeMessage({
-    identity,
-    to: sampleReader.email,
-    subject: issue.subject,
-    rendition: sample,
-    headers: issueHeaders(identity, links),
+  // The sample .eml is built exactly as a reader's message is: the send's template, one reader spliced in.
+  const template = await buildTemplate({ identity, subject: issue.subject, rendition });
+  const eml = spliceMessage(template, {
+    ...links,
     messageId: messageId(identity, sampleSecret, "sample", 0),
-    returnPath: returnPath(identity, sampleSecret, 0),
   });
   const pdf = await renderPdf(issue, newsletter);
   mkdirSync(opts.out, { recursive: true });

@@ -6,18 +6,12 @@ import { issues, sends } from "../db/schema.js";
 import { DigestError, InputError } from "../errors.js";
 import { formatProblem } from "../issues/lint.js";
 import { findIssue, saveIssue } from "../issues/store.js";
+import { openProducer, queueSettingsOf } from "../queues.js";
 import { countAudience, plural } from "../sending/audience.js";
 import { type ControlAction, controlSend } from "../sending/control.js";
 import { describeTime, parseSendTime } from "../sending/local-time.js";
 import type { PlanDeps } from "../sending/plan.js";
 import { startSend } from "../sending/plan.js";
-import {
-  type DeliveriesJob,
-  defaultRedisUrl,
-  openQueue,
-  queueNames,
-  redisConnection,
-} from "../sending/queue.js";
 import { resolveSend } from "../sending/resolve.js";
 import { loadSendStatus } from "../sending/status.js";
 import { confirmOnTerminal } from "./confirm.js";
@@ -30,16 +24,12 @@ export { followSend };
 /** The staff side of sending: `digest send | status | retry | pause | resume | cancel | issues list`. */
 async function withSending<T>(fn: (plan: PlanDeps) => Promise<T>): Promise<T> {
   const settings = loadConfig(["redisUrl", "queuePrefix", "sendBatchSize"]);
-  const queueSettings = { redisUrl: settings.redisUrl ?? defaultRedisUrl, queuePrefix: settings.queuePrefix };
   const database = await openConfiguredDatabase();
-  const redis = redisConnection(queueSettings, "producer");
-  redis.on("error", () => {});
-  const queue = openQueue<DeliveriesJob>(queueNames.deliveries, queueSettings, redis);
+  const producer = openProducer(queueSettingsOf(settings));
   try {
-    return await fn({ database, queue, batchSize: settings.sendBatchSize });
+    return await fn({ database, queue: producer.deliveries, batchSize: settings.sendBatchSize });
   } finally {
-    await queue.close().catch(() => {});
-    redis.disconnect();
+    await producer.close();
     await database.close();
   }
 }

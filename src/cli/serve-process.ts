@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type ServerType, serve } from "@hono/node-server";
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { snsKeySource } from "../bounces/providers/sns.js";
 import { type Config, ConfigError, loadConfig, resolvePublicUrl } from "../config.js";
 import { databaseTarget, openDatabase } from "../db/connect.js";
@@ -17,15 +16,8 @@ import { inboundLimits, startInboundServer } from "../inbound/server.js";
 import { proxyMatcher } from "../limits.js";
 import { createLogger, type Logger } from "../log.js";
 import { loadNewsletter } from "../newsletter.js";
+import { openProducer, queueSettingsOf } from "../queues.js";
 import { resolveIdentity } from "../sending/identity.js";
-import {
-  type DeliveriesJob,
-  defaultRedisUrl,
-  openQueue,
-  queueNames,
-  redisConnection,
-  type TransactionalJob,
-} from "../sending/queue.js";
 import { untilStopSignal } from "../signals.js";
 import { forgetReaderJobs, queueNotify } from "../subscribers/notify.js";
 
@@ -96,11 +88,8 @@ export async function startServe(
   if (!settings.adminToken) log.info("ADMIN_TOKEN is unset: the admin API answers 401");
   const newsletter = loadNewsletter(settings.newsletterFile);
   const identity = resolveIdentity({ ...settings, publicUrl: publicUrl.url }, newsletter);
-  const queueSettings = { redisUrl: settings.redisUrl ?? defaultRedisUrl, queuePrefix: settings.queuePrefix };
-  const producer: Redis = redisConnection(queueSettings, "producer");
-  producer.on("error", (error) => log.warn({ err: error }, "redis"));
-  const queue = openQueue<TransactionalJob>(queueNames.transactional, queueSettings, producer);
-  const deliveries = openQueue<DeliveriesJob>(queueNames.deliveries, queueSettings, producer);
+  const producer = openProducer(queueSettingsOf(settings), (error) => log.warn({ err: error }, "redis"));
+  const { transactional: queue, deliveries } = producer;
   const notify = queueNotify(queue);
   const report = {
     db: database.db,
@@ -116,8 +105,8 @@ export async function startServe(
     newsletter,
     publicUrl: publicUrl.url,
     adminToken: settings.adminToken,
-    limiter: redisRateLimiter(producer, settings.queuePrefix, subscribeLimit),
-    pageLimiter: redisRateLimiter(producer, settings.queuePrefix, pageLimit),
+    limiter: redisRateLimiter(producer.connection, settings.queuePrefix, subscribeLimit),
+    pageLimiter: redisRateLimiter(producer.connection, settings.queuePrefix, pageLimit),
     clientIp: (c) => clientAddress(c, trustedProxies),
     metricsToken: settings.metricsToken,
     forgetJobs: (subscriberId) => forgetReaderJobs(queue, subscriberId),
@@ -132,7 +121,7 @@ export async function startServe(
       ...(settings.webhookPostmarkAuth ? { postmarkAuth: settings.webhookPostmarkAuth } : {}),
       ...(settings.webhookMailgunSigningKey ? { mailgunSigningKey: settings.webhookMailgunSigningKey } : {}),
       ...(settings.webhookSendgridPublicKey ? { sendgridPublicKey: settings.webhookSendgridPublicKey } : {}),
-      ...redisReplayMemory(producer, settings.queuePrefix),
+      ...redisReplayMemory(producer.connection, settings.queuePrefix),
     },
     bounceMailboxCounts: () => mailboxCounts,
     timezone: settings.timezone,
@@ -154,12 +143,12 @@ export async function startServe(
     tls,
     limits: {
       commands: redisRateLimiter(
-        producer,
+        producer.connection,
         settings.queuePrefix,
         options.inboundLimits?.commands ?? inboundLimits.commands,
       ),
       reports: redisRateLimiter(
-        producer,
+        producer.connection,
         settings.queuePrefix,
         options.inboundLimits?.reports ?? inboundLimits.reports,
       ),
@@ -194,8 +183,7 @@ export async function startServe(
         new Promise<void>((resolve) => server.close(() => resolve())),
         mailbox?.close(),
       ]);
-      await Promise.all([queue.close(), deliveries.close()]);
-      producer.disconnect();
+      await producer.close();
     },
   };
 }

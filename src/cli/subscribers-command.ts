@@ -6,7 +6,7 @@ import { loadConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { type Subscriber, subscriberStatuses, subscribers } from "../db/schema.js";
 import { DigestError } from "../errors.js";
-import { defaultRedisUrl, openQueue, redisConnection, type TransactionalJob } from "../sending/queue.js";
+import { openQueue, queueSettingsOf, redisConnection, type TransactionalJob } from "../queues.js";
 import { addSubscriber, eraseReader, findSubscriber, listSubscribers } from "../subscribers/admin.js";
 import { exportSubscribers, importSubscribers } from "../subscribers/csv.js";
 import { unsubscribe } from "../subscribers/lifecycle.js";
@@ -20,7 +20,7 @@ import { unsuppress } from "../subscribers/suppression.js";
 /** Connects once, without retrying: an erasure must not hang on a Redis that is down. */
 async function forgetJobs(subscriberId: string): Promise<number> {
   const settings = loadConfig(["redisUrl", "queuePrefix"]);
-  const queueSettings = { redisUrl: settings.redisUrl ?? defaultRedisUrl, queuePrefix: settings.queuePrefix };
+  const queueSettings = queueSettingsOf(settings);
   const connection = new Redis(queueSettings.redisUrl, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
@@ -44,7 +44,7 @@ async function forgetJobs(subscriberId: string): Promise<number> {
 
 async function withNotify<T>(fn: (notify: Notify) => Promise<T>): Promise<T> {
   const settings = loadConfig(["redisUrl", "queuePrefix"]);
-  const queueSettings = { redisUrl: settings.redisUrl ?? defaultRedisUrl, queuePrefix: settings.queuePrefix };
+  const queueSettings = queueSettingsOf(settings);
   const connection = redisConnection(queueSettings, "producer");
   connection.on("error", () => {});
   const queue = openQueue<TransactionalJob>("transactional", queueSettings, connection);

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { dirname, join } from "node:path";
 import { embeddedDataDir } from "../config.js";
 import { DigestError } from "../errors.js";
-import { type Database, type Db, rowsOf } from "./database.js";
+import { type Database, type Db, query } from "./database.js";
 import * as schema from "./schema.js";
 
 export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
@@ -27,7 +27,7 @@ async function openPostgres(url: string): Promise<Database> {
     db,
     kind: "postgres",
     url,
-    query: async (statement) => rowsOf(await db.execute(statement)),
+    query: (statement) => query(db, statement),
     close: () => client.end({ timeout: 5 }),
   };
 }
@@ -44,7 +44,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     return {
       db,
       kind: "pglite",
-      query: async (statement) => rowsOf(await db.execute(statement)),
+      query: (statement) => query(db, statement),
       close: async () => {
         await client.close();
         release();

@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import { Counter, Gauge, Registry } from "prom-client";
-import type { Db } from "../db/database.js";
-import { rowsOf } from "../db/database.js";
+import { type Db, query } from "../db/database.js";
 import { subscriberStatuses } from "../db/schema.js";
 
 /**
@@ -28,9 +27,10 @@ export function createMetrics(db: Db, mailboxCounts?: () => Record<string, numbe
   const subscriberCounts = () => {
     const now = Date.now();
     if (!counts || now - counts.at >= countsMaxAgeMs) {
-      const rows = db
-        .execute(sql`select status, count(*)::int as n from subscribers group by status`)
-        .then((r) => rowsOf<{ status: string; n: number }>(r));
+      const rows = query<{ status: string; n: number }>(
+        db,
+        sql`select status, count(*)::int as n from subscribers group by status`,
+      );
       const entry = { at: now, rows };
       counts = entry;
       // A failed query is not cached: the next scrape asks again.

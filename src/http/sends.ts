@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
+import { isUuid } from "../ids.js";
 import { findIssue } from "../issues/store.js";
 import { countAudience } from "../sending/audience.js";
 import { type ControlAction, controlSend } from "../sending/control.js";
@@ -40,7 +41,7 @@ export function sendRoutes(plan: PlanDeps) {
     }
     const body = StartSendBody.parse(json);
     const issueId = c.req.param("id");
-    if (!/^[0-9a-f-]{36}$/i.test(issueId)) throw new HTTPException(404, { message: "no such issue" });
+    if (!isUuid(issueId)) throw new HTTPException(404, { message: "no such issue" });
     // A real send asks first, as the CLI does: the caller repeats the number of readers it goes to.
     let confirmed: number | undefined;
     if (!(await findIssue(plan.database.db, issueId)))

@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/database.js";
 import { type Issue, issues } from "../db/schema.js";
 import { DigestError } from "../errors.js";
+import { isUuid } from "../ids.js";
 import type { Newsletter } from "../newsletter.js";
 import { renderPdf, storeIssuePdf } from "./edition.js";
 import { checkIssue, formatProblem } from "./lint.js";
@@ -87,12 +88,12 @@ export async function saveIssue(
 }
 
 export async function findIssue(db: Db, idOrSlug: string): Promise<Issue | undefined> {
-  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrSlug);
+  const byId = isUuid(idOrSlug);
   // Postgres refuses a NUL in text outright; no slug has one.
   if (idOrSlug.includes("\0")) return undefined;
   const [row] = await db
     .select()
     .from(issues)
-    .where(isUuid ? eq(issues.id, idOrSlug) : eq(issues.slug, idOrSlug));
+    .where(byId ? eq(issues.id, idOrSlug) : eq(issues.slug, idOrSlug));
   return row;
 }

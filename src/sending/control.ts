@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { SendStatus } from "../db/schema.js";
 import { DigestError } from "../errors.js";
+import { isUuid } from "../ids.js";
+import { skipCancelledRows } from "./cancelled.js";
 import { enqueueBatches, type PlanDeps, runner } from "./plan.js";
 
 /**
@@ -24,14 +26,12 @@ export interface ControlResult {
   rows: number;
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export async function controlSend(
   deps: PlanDeps,
   sendId: string,
   act: ControlAction,
 ): Promise<ControlResult> {
-  if (!uuid.test(sendId)) throw new DigestError("invalid", `"${sendId}" is not a send id`);
+  if (!isUuid(sendId)) throw new DigestError("invalid", `"${sendId}" is not a send id`);
   const outcome = await deps.database.db.transaction(async (tx) => {
     const run = runner(tx);
     const [send] = await run<{ status: SendStatus }>(
@@ -46,10 +46,7 @@ export async function controlSend(
     if (act === "resume") status = "running";
     if (act === "cancel") {
       status = "cancelled";
-      rows = (
-        await run(sql`update deliveries set status = 'skipped', last_response = 'send cancelled', updated_at = now()
-          where send_id = ${sendId} and status in ('queued', 'deferred') returning id`)
-      ).length;
+      rows = await skipCancelledRows(tx, { sendId });
     }
     if (act === "retry") {
       status = "running";

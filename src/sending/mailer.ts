@@ -1,9 +1,13 @@
-import { createTransport, type Transporter } from "nodemailer";
+import { buffer } from "node:stream/consumers";
+import DKIM from "nodemailer/lib/dkim";
+import { parseConnectionUrl } from "nodemailer/lib/shared";
+import { beforeMessage, type SessionOptions, SmtpSession } from "./smtp-session.js";
 
 /**
- * The one SMTP door. Messages arrive fully built (raw MIME), so the pool only moves bytes.
- * `maxRequeues: 0`: nodemailer's pool would otherwise re-send a message on another connection
- * when one dies mid-transaction, a duplicate we could not count.
+ * The one SMTP door: `SMTP_POOL` kept sessions (smtp-session.ts), fed prebuilt raw messages (no
+ * per-message MailComposer, no message object: the bytes go straight to DATA).
+ * A message is tried once on one session and never handed to another when its session dies:
+ * that would be a second copy we could not count (what `maxRequeues: 0` meant for the pool).
  */
 export interface Envelope {
   from: string;
@@ -24,42 +28,112 @@ export interface Mailer {
 
 export interface MailerOptions {
   smtpUrl: string;
-  /** Connections in the pool (SMTP_POOL). */
+  /** Connections kept open (SMTP_POOL). */
   pool: number;
   /** Optional DKIM signing. */
   dkim?: { domainName: string; keySelector: string; privateKey: string; headerFieldNames?: string };
   socketTimeoutMs?: number;
 }
 
+export { beforeMessage };
+
+interface Pending {
+  envelope: Envelope;
+  raw: Buffer | string;
+  resolve: (result: SmtpResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Session {
+  /** Opened on first use; once it has ended (server, network, timeout), the next message opens another. */
+  connection?: SmtpSession;
+  busy: boolean;
+}
+
 export function createMailer(options: MailerOptions): Mailer {
-  // One options object with `url` in it: createTransport's second argument holds *message*
-  // defaults, so pool, timeouts and maxRequeues given there were silently ignored (a new connection
-  // per message, nodemailer's 10-minute socket timeout). Options in the URL's query string
-  // (`smtp://host:587/?socketTimeout=30000`) win over these.
-  const transport: Transporter = createTransport({
-    url: options.smtpUrl,
-    pool: true,
-    maxConnections: options.pool,
-    maxMessages: 10_000,
-    maxRequeues: 0,
+  // Options in the URL's query string (`smtp://host:587/?socketTimeout=30000`) win over these.
+  const fromUrl = parseConnectionUrl(options.smtpUrl) as Partial<SessionOptions>;
+  const connectionOptions: SessionOptions = {
     socketTimeout: options.socketTimeoutMs ?? 60_000,
     greetingTimeout: 30_000,
     connectionTimeout: 30_000,
-    dkim: options.dkim,
-  } as Parameters<typeof createTransport>[0]);
-  return {
-    async sendRaw(envelope, raw) {
-      const info: { response?: unknown; accepted?: unknown[]; rejected?: unknown[] } =
-        await transport.sendMail({
-          envelope: { from: envelope.from, to: envelope.to },
-          raw,
+    ...fromUrl,
+    host: fromUrl.host ?? "localhost",
+    port: Number(fromUrl.port ?? (fromUrl.secure ? 465 : 587)),
+  };
+  const signer = options.dkim ? new DKIM(options.dkim) : undefined;
+  const sessions: Session[] = Array.from({ length: Math.max(1, options.pool) }, () => ({
+    busy: false,
+  }));
+  const waiting: Pending[] = [];
+  let closed = false;
+
+  const pump = () => {
+    for (const session of sessions) {
+      if (session.busy) continue;
+      const next = waiting.shift();
+      if (!next) return;
+      session.busy = true;
+      deliver(session, next)
+        .then(next.resolve, next.reject)
+        .finally(() => {
+          session.busy = false;
+          pump();
         });
-      return {
-        response: String(info.response ?? ""),
-        accepted: (info.accepted ?? []).map(String),
-        rejected: (info.rejected ?? []).map(String),
-      };
+    }
+  };
+
+  async function deliver(session: Session, message: Pending): Promise<SmtpResult> {
+    if (closed)
+      throw Object.assign(new Error("the mailer is closed"), { code: "ECONNECTION", [beforeMessage]: true });
+    if (!session.connection || session.connection.ended) session.connection = await open();
+    const connection = session.connection;
+    const raw = typeof message.raw === "string" ? Buffer.from(message.raw) : message.raw;
+    const body = signer ? await buffer(signer.sign(raw)) : raw;
+    try {
+      return await connection.send(message.envelope, body);
+    } catch (error) {
+      const refused = error as { code?: string; responseCode?: number };
+      // The server refused this message and the session is fine: RSET and keep it. Anything
+      // else (a lost or timed-out connection, 421) ends the session.
+      if (
+        (refused.code === "EENVELOPE" || refused.code === "EMESSAGE") &&
+        refused.responseCode !== 421 &&
+        !connection.ended
+      )
+        await connection.reset().catch(() => end(session));
+      else end(session);
+      throw error;
+    }
+  }
+
+  function end(session: Session) {
+    session.connection?.close();
+  }
+
+  /** Connects (greeting, EHLO, STARTTLS when offered, AUTH when the URL has credentials). */
+  async function open(): Promise<SmtpSession> {
+    try {
+      return await SmtpSession.open(connectionOptions);
+    } catch (error) {
+      throw Object.assign(error as object, { [beforeMessage]: true });
+    }
+  }
+
+  return {
+    sendRaw(envelope, raw) {
+      return new Promise<SmtpResult>((resolve, reject) => {
+        waiting.push({ envelope, raw, resolve, reject });
+        pump();
+      });
     },
-    close: () => transport.close(),
+    close() {
+      closed = true;
+      for (const message of waiting.splice(0))
+        message.reject(
+          Object.assign(new Error("the mailer is closed"), { code: "ECONNECTION", [beforeMessage]: true }),
+        );
+      for (const session of sessions) session.connection?.quit();
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { uuidSource } from "../ids.js";
 import type { MailIdentity } from "./identity.js";
 
 /**
@@ -32,10 +33,7 @@ export function verifiedMessageRef(
   domain: string,
   value: string | undefined,
 ): MessageRef | undefined {
-  const match =
-    /<?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(\d{1,15})\.([0-9a-f]{20})@([^>\s]+)>?/i.exec(
-      value ?? "",
-    );
+  const match = messageIdPattern.exec(value ?? "");
   if (!match?.[1] || !match[2] || !match[3] || match[4]?.toLowerCase() !== domain.toLowerCase())
     return undefined;
   const sendId = match[1].toLowerCase();
@@ -45,6 +43,8 @@ export function verifiedMessageRef(
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   return { sendId, deliveryId };
 }
+
+const messageIdPattern = new RegExp(`<?(${uuidSource})\\.(\\d{1,15})\\.([0-9a-f]{20})@([^>\\s]+)>?`, "i");
 
 function signature(secret: string, sendId: string, deliveryId: number): Buffer {
   return createHmac("sha256", secret)

@@ -1,10 +1,9 @@
 import type { Queue } from "bullmq";
 import { type SQL, sql } from "drizzle-orm";
-import type { Database, Db } from "../db/database.js";
-import { rowsOf } from "../db/database.js";
+import { type Database, type Db, query } from "../db/database.js";
 import { DigestError } from "../errors.js";
+import { batchJobId, type DeliveriesJob, deliveryJobOptions } from "../queues.js";
 import { isSendableAddress } from "../subscribers/address.js";
-import { batchJobId, type DeliveriesJob, deliveryJobOptions } from "./queue.js";
 
 /**
  * Starting a send: the active, unsuppressed readers are snapshotted into `deliveries` by one
@@ -93,7 +92,7 @@ export type Run = <T = Record<string, unknown>>(statement: SQL) => Promise<T[]>;
 export const runner =
   (db: Db): Run =>
   async <T>(statement: SQL) =>
-    rowsOf<T>(await db.execute(statement));
+    query<T>(db, statement);
 
 /**
  * The snapshot: every active reader whose address is not suppressed, in one statement. Only ever
@@ -125,12 +124,15 @@ export async function planDeliveries(run: Run, sendId: string): Promise<number> 
  */
 export async function enqueueBatches(deps: PlanDeps, sendId: string, generation?: number): Promise<number> {
   const size = deps.batchSize;
-  const rows = await deps.database.query<{ batch: number; generation: number }>(sql`
+  const rows = await query<{ batch: number; generation: number }>(
+    deps.database.db,
+    sql`
     select (d.id / ${size})::float8 as batch, s.generation::int as generation
     from deliveries d join sends s on s.id = d.send_id
     where d.send_id = ${sendId} and s.status = 'running'
       and (d.status = 'queued' or (d.status = 'deferred' and d.next_attempt_at <= now()))
-    group by 1, 2 order by 1`);
+    group by 1, 2 order by 1`,
+  );
   const jobs = rows.map(({ batch, generation: current }) => {
     const gen = generation ?? current;
     return {

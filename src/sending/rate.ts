@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { bullPrefix } from "./queue.js";
+import { bullPrefix } from "../queues.js";
 
 /**
  * SEND_RATE is messages per second across every worker on every machine. BullMQ's limiter counts

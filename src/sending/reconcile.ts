@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
-import { finishIfDone } from "./deliver.js";
+import { query } from "../db/database.js";
+import { skipCancelledRows } from "./cancelled.js";
+import { finishIfDone } from "./finish.js";
 import { enqueueBatches, type PlanDeps, startDueSends } from "./plan.js";
 
 /**
@@ -22,20 +24,24 @@ export interface ReconcileResult {
 export async function reconcile(deps: PlanDeps): Promise<ReconcileResult> {
   const { database } = deps;
   const started = await startDueSends(deps);
-  const expired = await database.query(sql`
+  const expired = await query(
+    database.db,
+    sql`
     update deliveries set status = 'queued', ambiguous = ambiguous + 1, lease_owner = null,
       lease_until = null, updated_at = now()
     where status = 'sending' and lease_until < now()
-    returning id`);
+    returning id`,
+  );
   // A cancelled send's re-queued rows are not sent again.
-  await database.query(sql`
-    update deliveries d set status = 'skipped', last_response = 'send cancelled', updated_at = now()
-    from sends s where s.id = d.send_id and s.status = 'cancelled' and d.status in ('queued', 'deferred')`);
-  const running = await database.query<{ id: string }>(sql`select id from sends where status = 'running'`);
+  await skipCancelledRows(database.db, "all cancelled");
+  const running = await query<{ id: string }>(
+    database.db,
+    sql`select id from sends where status = 'running'`,
+  );
   let enqueued = 0;
   let finished = 0;
   for (const send of running) {
-    if (await finishIfDone(database, send.id)) finished++;
+    if (await finishIfDone(database.db, send.id)) finished++;
     else enqueued += await enqueueBatches(deps, send.id);
   }
   return { expired: expired.length, enqueued, started, finished };

@@ -45,15 +45,32 @@ const marker = {
   html: "xdigestslothtmlbody",
 } as const;
 
-export async function buildTemplate(input: {
+/**
+ * What a message is, for its headers: an issue or a mail to a confirmed reader (`list`: the
+ * List-* headers, one-click unsubscribe, SPEC §6), or a notice to someone not (yet, or no longer)
+ * a reader (`notice`: `Auto-Submitted: auto-generated`, so autoresponders do not answer it).
+ */
+export type MessageKind = "list" | "notice";
+
+export interface MessageInput {
   identity: MailIdentity;
   subject: string;
+  /** HTML + text; placeholders in it become the reader's values at splice time. */
   rendition: Rendition;
+  kind?: MessageKind;
   date?: Date;
   /** A test send: `[TEST] ` before the subject and a banner atop both bodies, so nobody mistakes it. */
   test?: boolean;
-}): Promise<MessageTemplate> {
+}
+
+/**
+ * The one message builder: real sends, test sends, `digest render`, the demo and transactional
+ * mail all build a template here and splice a reader into it, so they share one set of headers and
+ * one set of checks.
+ */
+export async function buildTemplate(input: MessageInput): Promise<MessageTemplate> {
   const { identity } = input;
+  const kind = input.kind ?? "list";
   const rendition = input.test ? withTestBanner(input.rendition) : input.rendition;
   const composer = new MailComposer({
     from: identity.from,
@@ -64,15 +81,7 @@ export async function buildTemplate(input: {
     html: marker.html,
     messageId: marker.messageId,
     date: input.date ?? new Date(),
-    headers: {
-      "List-Unsubscribe": {
-        prepared: true,
-        value: `<${marker.unsubscribeUrl}>, <${marker.unsubscribeMailto}>`,
-      },
-      "List-Unsubscribe-Post": { prepared: true, value: "List-Unsubscribe=One-Click" },
-      "List-Id": { prepared: true, value: listId(identity) },
-      "List-Archive": { prepared: true, value: `<${identity.publicUrl}/>` },
-    },
+    headers: kind === "list" ? listHeaders(identity) : prepared({ "Auto-Submitted": "auto-generated" }),
   });
   const mail = composer.compile();
   mail.keepBcc = false;
@@ -102,7 +111,9 @@ export async function buildTemplate(input: {
   }
   pieces.push(Buffer.from(skeleton.slice(last), "utf8"));
   const found = new Set(pieces.filter((p) => typeof p === "string"));
-  for (const needed of ["to", "messageId", "unsubscribeUrl", "unsubscribeMailto"] as const)
+  const needs: SlotName[] = ["to", "messageId"];
+  if (kind === "list") needs.push("unsubscribeUrl", "unsubscribeMailto");
+  for (const needed of needs)
     if (!found.has(needed)) throw new Error(`message template lost its ${needed} slot`);
   return compile(pieces);
 }
@@ -119,6 +130,35 @@ export function withTestBanner(rendition: Rendition): Rendition {
     ? `${rendition.html.slice(0, body.index + body[0].length)}${banner}${rendition.html.slice(body.index + body[0].length)}`
     : `${banner}${rendition.html}`;
   return { html, text: `*** ${testNotice} ***\n\n${rendition.text}` };
+}
+
+/** The List-* headers of a message to readers (RFC 2369, 2919, 8058): the unsubscribe URLs are slots. */
+function listHeaders(identity: MailIdentity): Record<string, PreparedHeader> {
+  return prepared({
+    "List-Unsubscribe": `<${marker.unsubscribeUrl}>, <${marker.unsubscribeMailto}>`,
+    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    "List-Id": listId(identity),
+    "List-Archive": `<${identity.publicUrl}/>`,
+  });
+}
+
+interface PreparedHeader {
+  prepared: true;
+  value: string;
+}
+
+/**
+ * Marks header values as already encoded so nodemailer does not Q-encode List-Id and friends into
+ * something list-aware clients cannot read. Only for values built from our settings; one that is
+ * not a single line of printable ASCII is refused outright, never escaped.
+ */
+export function prepared(headers: Record<string, string>): Record<string, PreparedHeader> {
+  const out: Record<string, PreparedHeader> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!headerSafe.test(value)) throw new Error(`header ${name} has a character it cannot carry`);
+    out[name] = { prepared: true, value };
+  }
+  return out;
 }
 
 /** Flattens the pieces into one static buffer plus slot offsets, so a splice is a few memcpy calls. */
@@ -166,6 +206,7 @@ function bodyPieces(part: "text" | "html", body: string): Piece[] {
 
 const encodeQp = (text: string) => (text === "" ? "" : qpWrap(qpEncode(text), 76));
 
+const headerSlots = new Set<SlotName>(["messageId", "unsubscribeUrl", "unsubscribeMailto"]);
 /** A header value must be one line of printable ASCII: anything else is refused, never escaped. */
 const headerSafe = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 /** Encodes a value for a body slot: printable ASCII needs only `=` escaped, then 76-column lines. */
@@ -230,8 +271,9 @@ export function spliceMessage(
   buffers?: MessageBuffers,
 ): Buffer {
   if (!isSendableAddress(reader.email)) throw new Error(`address cannot be carried in a header`);
-  for (const value of [reader.messageId, reader.unsubscribeUrl, reader.unsubscribeMailto])
-    if (!headerSafe.test(value)) throw new Error("a header value has a character it cannot carry");
+  for (const slot of template.used)
+    if (headerSlots.has(slot) && !headerSafe.test(reader[slot as "messageId"]))
+      throw new Error("a header value has a character it cannot carry");
   // Every value is ASCII by now (header values checked above, body values quoted-printable), so a
   // string's length is its byte count and latin1 writes it without an intermediate Buffer.
   const values = template.used.map((slot) => slotText(slot, reader));

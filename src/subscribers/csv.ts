@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { stringify } from "csv-stringify";
 import { inArray, type SQL, sql } from "drizzle-orm";
-import { type Db, rowsOf } from "../db/database.js";
+import { type Db, query } from "../db/database.js";
 import { subscribers } from "../db/schema.js";
 import { DigestError } from "../errors.js";
 import { normaliseAddress, normaliseName } from "./address.js";
@@ -165,11 +165,12 @@ async function insertBatch(db: Db, rows: Row[], options: ImportOptions, now: Dat
       on conflict do nothing
       returning id`;
   if (options.pending) {
-    const ids = rowsOf<{ id: string }>(await db.execute(sql`with ins as (${inserted}) select id from ins`));
+    const ids = await query<{ id: string }>(db, sql`with ins as (${inserted}) select id from ins`);
     return { count: ids.length, ids: ids.map((r) => r.id) };
   }
-  const [row] = rowsOf<{ n: number }>(
-    await db.execute(sql`with ins as (${inserted}) select count(*)::int as n from ins`),
+  const [row] = await query<{ n: number }>(
+    db,
+    sql`with ins as (${inserted}) select count(*)::int as n from ins`,
   );
   return { count: row?.n ?? 0, ids: [] };
 }
@@ -210,7 +211,7 @@ export function exportSubscribers(db: Db, options: { pageSize?: number; excel?: 
   const iso = (v: string | Date | null) => (v === null ? "" : new Date(v).toISOString());
   const pump = () =>
     db.transaction(async (tx) => {
-      const run = async <T>(statement: SQL) => rowsOf<T>(await tx.execute(statement));
+      const run = async <T>(statement: SQL) => await query<T>(tx, statement);
       await run(sql`declare subscriber_export no scroll cursor for
         select email, name, status, consent_source, consent_at, confirmed_at, created_at from subscribers
         order by coalesce(consent_at, created_at), created_at, id`);

@@ -1,6 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
-import type { Db } from "../db/database.js";
-import { rowsOf } from "../db/database.js";
+import { type Db, query } from "../db/database.js";
 import { type ConsentSource, type Subscriber, subscribers } from "../db/schema.js";
 import { DigestError } from "../errors.js";
 import { addressKey, normaliseAddress, normaliseName } from "./address.js";
@@ -56,14 +55,17 @@ export async function subscribe(
   // and the purge of stale pending rows would then delete the evidence of it. Active, bounced and
   // complained rows are left as they are.
   const restartable = ownerVerified ? sql`('pending', 'unsubscribed')` : sql`('pending')`;
-  await deps.db.execute(sql`
+  await query(
+    deps.db,
+    sql`
     insert into subscribers (email, name, status, consent_source, consent_at, consent_ip)
     values (${email}, ${name}, 'pending', ${input.source}, ${at}::timestamptz, ${input.ip ?? null})
     on conflict (lower(email)) do update set
       status = 'pending', name = excluded.name, consent_source = excluded.consent_source,
       consent_at = excluded.consent_at, consent_ip = excluded.consent_ip, confirmed_at = null,
       updated_at = now()
-    where subscribers.status in ${restartable}`);
+    where subscribers.status in ${restartable}`,
+  );
   await sendConfirmation(deps, addressKey(email), now);
 }
 
@@ -73,22 +75,26 @@ export async function subscribe(
  */
 async function sendConfirmation(deps: Pick<SubscriberDeps, "db" | "notify">, key: string, now: Date) {
   const at = now.toISOString();
-  const claimed = rowsOf<{ id: string }>(
-    await deps.db.execute(sql`
+  const claimed = await query<{ id: string }>(
+    deps.db,
+    sql`
       update subscribers set last_confirmation_at = ${at}::timestamptz, updated_at = now()
       where lower(email) = ${key} and status = 'pending'
         and (last_confirmation_at is null
              or last_confirmation_at <= ${at}::timestamptz - ${confirmationInterval}::interval)
-      returning id`),
+      returning id`,
   );
   const [row] = claimed;
   if (!row) return;
   try {
     await deps.notify([mailRequest("confirm", row.id, now)]);
   } catch (error) {
-    await deps.db.execute(sql`
+    await query(
+      deps.db,
+      sql`
       update subscribers set last_confirmation_at = null
-      where id = ${row.id} and last_confirmation_at = ${at}::timestamptz`);
+      where id = ${row.id} and last_confirmation_at = ${at}::timestamptz`,
+    );
     throw new DigestError("unavailable", "cannot queue the confirmation mail; please try again", {
       cause: error,
     });
@@ -213,10 +219,14 @@ export async function rename(db: Db, subscriberId: string, name: unknown): Promi
 export async function purgePending(db: Db, now = new Date()): Promise<number> {
   const stale = sql`status = 'pending'
     and coalesce(consent_at, created_at) < ${now.toISOString()}::timestamptz - make_interval(days => ${pendingLifetimeDays})`;
-  await db.execute(sql`update subscribers set status = 'unsubscribed', updated_at = now()
-    where ${stale} and unsubscribed_at is not null`);
-  const rows = rowsOf<{ id: string }>(
-    await db.execute(sql`delete from subscribers where ${stale} and unsubscribed_at is null returning id`),
+  await query(
+    db,
+    sql`update subscribers set status = 'unsubscribed', updated_at = now()
+    where ${stale} and unsubscribed_at is not null`,
+  );
+  const rows = await query<{ id: string }>(
+    db,
+    sql`delete from subscribers where ${stale} and unsubscribed_at is null returning id`,
   );
   return rows.length;
 }

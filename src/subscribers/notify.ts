@@ -1,5 +1,5 @@
 import type { Queue } from "bullmq";
-import type { TransactionalJob } from "../sending/queue.js";
+import { type TransactionalJob, transactionalJobOptions } from "../queues.js";
 
 /**
  * How subscriber code asks for a transactional mail: a job that carries ids only, and a job id that
@@ -12,14 +12,6 @@ export interface MailRequest {
 }
 
 export type Notify = (requests: MailRequest[]) => Promise<void>;
-
-/** Retries with exponential backoff: 8 attempts span about 20 minutes of an SMTP outage. */
-export const transactionalJobOptions = {
-  attempts: 8,
-  backoff: { type: "exponential", delay: 5_000 },
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
-} as const;
 
 export function queueNotify(queue: Queue<TransactionalJob>): Notify {
   return async (requests) => {

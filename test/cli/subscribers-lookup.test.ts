@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
-import { bullPrefix } from "../../src/sending/queue.js";
+import { bullPrefix } from "../../src/queues.js";
 import { digest } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";

@@ -71,7 +71,7 @@ export async function readLedger(
   const copies = new Map<number, number>();
   const strangers: string[] = [];
   let captured = 0;
-  const idPattern = new RegExp(`^<${sendId}\\.(\\d+)@[^>]+>$`);
+  const idPattern = new RegExp(`^<${sendId}\\.(\\d+)\\.[0-9a-f]+@[^>]+>$`); // <send.delivery.signature@domain>
   for (const message of messages) {
     const headers = headersOf(message.raw);
     const messageId = headers.get("message-id") ?? "";

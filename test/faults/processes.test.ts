@@ -1,7 +1,7 @@
 import { QueueEvents } from "bullmq";
 import { sql } from "drizzle-orm";
 import { afterEach, expect, it } from "vitest";
-import { bullPrefix, queueNames } from "../../src/sending/queue.js";
+import { bullPrefix, queueNames } from "../../src/queues.js";
 import { afterMessages, type Scenario, startScenario } from "./scenario.js";
 
 /**

@@ -7,6 +7,8 @@ export interface CapturedMessage {
   to: string[];
   raw: Buffer;
   receivedAt: number;
+  /** The id this server gave the message in its 250 answer ("Ok: queued as <relayId>"). */
+  relayId: string;
 }
 
 /**
@@ -51,6 +53,7 @@ export interface SmtpCapture {
  */
 export async function startSmtpCapture(options: CaptureOptions = {}): Promise<SmtpCapture> {
   const messages: CapturedMessage[] = [];
+  let queued = 0;
   const state: CaptureOptions = { ...options };
   const server = new SMTPServer({
     authOptional: true,
@@ -80,13 +83,14 @@ export async function startSmtpCapture(options: CaptureOptions = {}): Promise<Sm
         if (answer) return callback(Object.assign(new Error(answer.message), { responseCode: answer.code }));
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
         const fault = state.afterDot?.(to, raw);
-        if (!fault || fault.keep) messages.push({ from, to, raw, receivedAt: Date.now() });
+        const relayId = `4Bq${(++queued).toString(36).padStart(6, "0")}Zx`;
+        if (!fault || fault.keep) messages.push({ from, to, raw, receivedAt: Date.now(), relayId });
         if (fault?.action === "drop") return dropConnection(session.id);
         if (fault?.action === "stall") {
-          setTimeout(() => callback(null, "2.0.0 Ok: queued late"), fault.ms).unref();
+          setTimeout(() => callback(null, `2.0.0 Ok: queued as ${relayId}`), fault.ms).unref();
           return;
         }
-        callback(null, "2.0.0 Ok: queued");
+        callback(null, `2.0.0 Ok: queued as ${relayId}`);
       });
     },
   });

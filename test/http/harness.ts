@@ -5,16 +5,11 @@ import { afterAll } from "vitest";
 import { type AppDeps, createApp } from "../../src/http/app.js";
 import { memoryRateLimiter, type RateLimiter } from "../../src/http/request.js";
 import { loadNewsletter } from "../../src/newsletter.js";
+import { type DeliveriesJob, openQueue, redisConnection, type TransactionalJob } from "../../src/queues.js";
 import { resolveIdentity } from "../../src/sending/identity.js";
 import { createMailer } from "../../src/sending/mailer.js";
-import {
-  type DeliveriesJob,
-  openQueue,
-  redisConnection,
-  type TransactionalJob,
-} from "../../src/sending/queue.js";
 import { queueNotify } from "../../src/subscribers/notify.js";
-import { startTransactionalWorker } from "../../workers/transactional.js";
+import { startTransactionalWorker } from "../../workers/transactional-worker.js";
 import { repoRoot } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";

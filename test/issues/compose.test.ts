@@ -3,11 +3,10 @@ import { simpleParser } from "mailparser";
 import { describe, expect, it } from "vitest";
 import { checkIssue, gmailClipBytes } from "../../src/issues/lint.js";
 import { parseIssue } from "../../src/issues/parse.js";
-import { personalize } from "../../src/issues/personalize.js";
 import { loadNewsletter } from "../../src/newsletter.js";
-import { composeMessage, issueHeaders } from "../../src/sending/compose.js";
 import { resolveIdentity } from "../../src/sending/identity.js";
-import { messageId, readerLinks, returnPath } from "../../src/sending/reader-links.js";
+import { messageId, readerLinks } from "../../src/sending/reader-links.js";
+import { buildTemplate, spliceMessage } from "../../src/sending/template.js";
 
 const newsletter = loadNewsletter("newsletter.yaml");
 const seed = readFileSync("examples/issues/vol-2-6.md", "utf8");
@@ -73,14 +72,10 @@ describe("the seed issue Vol 2.6", () => {
       { subscriberId: crypto.randomUUID(), email: "a@b.example" },
       parsed!.slug,
     );
-    const raw = await composeMessage({
-      identity,
-      to: "a@b.example",
-      subject: parsed!.subject,
-      rendition: personalize(rendition!, links),
-      headers: issueHeaders(identity, links),
+    const template = await buildTemplate({ identity, subject: parsed!.subject, rendition: rendition! });
+    const raw = spliceMessage(template, {
+      ...links,
       messageId: messageId(identity, "compose-secret", "s", 1),
-      returnPath: returnPath(identity, "a-test-secret-of-some-length", 1),
     });
     const head = raw.toString("utf8").split("\r\n\r\n")[0]!;
     expect(head).toMatch(/Content-Type: multipart\/alternative/);

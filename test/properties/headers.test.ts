@@ -4,20 +4,19 @@ import fc from "fast-check";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkIssue } from "../../src/issues/lint.js";
-import { personalize } from "../../src/issues/personalize.js";
 import type { Rendition } from "../../src/issues/render.js";
-import { renderTransactional } from "../../src/issues/transactional.js";
+import { renderTransactional } from "../../src/issues/transactional-content.js";
 import { loadNewsletter } from "../../src/newsletter.js";
-import { composeMessage, issueHeaders, prepared } from "../../src/sending/compose.js";
 import { listId, type MailIdentity, resolveIdentity } from "../../src/sending/identity.js";
-import { messageId, readerLinks, returnPath } from "../../src/sending/reader-links.js";
+import { messageId, readerLinks } from "../../src/sending/reader-links.js";
 import {
   buildTemplate,
   type MessageTemplate,
+  prepared,
   type ReaderParts,
   spliceMessage,
 } from "../../src/sending/template.js";
-import { composeTransactional } from "../../src/sending/transactional.js";
+import { composeTransactional } from "../../src/sending/transactional-mail.js";
 import { normaliseAddress, normaliseName } from "../../src/subscribers/address.js";
 import { hostileAddress, hostileText, injections } from "./arbitraries.js";
 
@@ -103,7 +102,7 @@ describe("spliced reader values", () => {
   });
 });
 
-describe("composing a message", () => {
+describe("building a message (the builder every send, test send, render and transactional mail uses)", () => {
   it("with hostile subject, newsletter name and address strings yields exactly one From, one To, and no Bcc", async () => {
     await fc.assert(
       fc.asyncProperty(hostileText, hostileText, hostileAddress, async (evilSubject, evilName, to) => {
@@ -115,15 +114,8 @@ describe("composing a message", () => {
         let raw: Buffer;
         try {
           const links = readerLinks(evil, secret, { subscriberId, email: to }, "vol-2-6");
-          raw = await composeMessage({
-            identity: evil,
-            to,
-            subject: evilSubject,
-            rendition: personalize(rendition, links),
-            headers: issueHeaders(evil, links),
-            messageId: messageId(evil, secret, "s", 1),
-            returnPath: returnPath(evil, secret, 1),
-          });
+          const built = await buildTemplate({ identity: evil, subject: evilSubject, rendition });
+          raw = spliceMessage(built, { ...links, messageId: messageId(evil, secret, "s", 1) });
         } catch {
           return;
         }
@@ -134,8 +126,8 @@ describe("composing a message", () => {
             names.filter((n) => n === once),
             once,
           ).toHaveLength(1);
-        // An empty subject is left out rather than written empty.
-        expect(names.filter((n) => n === "subject").length).toBe(evilSubject === "" ? 0 : 1);
+        // An empty (or blank) subject is left out rather than written empty.
+        expect(names.filter((n) => n === "subject").length).toBe(evilSubject.trim() === "" ? 0 : 1);
         expect(names).not.toContain("bcc");
         expect(names).not.toContain("cc");
         expect(mail.from?.value.map((v) => v.address)).toEqual([identity.from.address]);
@@ -192,7 +184,7 @@ describe("transactional mail", () => {
           },
           newsletter,
         );
-        const message = await composeTransactional({ identity, kind: "welcome", to, mail, links, key: "k1" });
+        const message = await composeTransactional({ identity, kind: "welcome", mail, links, key: "k1" });
         expect(message.envelope.to).toEqual([to]);
         const parsed = await simpleParser(message.raw);
         const head = message.raw.toString("latin1").split("\r\n\r\n")[0] ?? "";
@@ -207,12 +199,33 @@ describe("transactional mail", () => {
     );
   });
 
+  it("a welcome carries the list headers of an issue; confirm and goodbye are auto-submitted notices without them", async () => {
+    const links = readerLinks(identity, secret, { subscriberId, email: "reader@example.net" }, "");
+    const mail = { subject: "s", html: "<p>h</p>", text: "t" };
+    const head = async (kind: "confirm" | "welcome" | "goodbye") =>
+      (await composeTransactional({ identity, kind, mail, links, key: "k" })).raw
+        .toString()
+        .split("\r\n\r\n")[0];
+    expect(await head("welcome")).toMatch(/^List-Unsubscribe: <https:[^>]+>, <mailto:/m);
+    expect(await head("welcome")).not.toMatch(/^Auto-Submitted/m);
+    for (const kind of ["confirm", "goodbye"] as const) {
+      expect(await head(kind)).toMatch(/^Auto-Submitted: auto-generated$/m);
+      expect(await head(kind)).not.toMatch(/^List-/m);
+    }
+  });
+
   it("refuses a recipient that is not one bare address", async () => {
     await fc.assert(
       fc.asyncProperty(fc.emailAddress(), fc.constantFrom(...injections), async (to, bad) => {
         const mail = { subject: "s", html: "<p>h</p>", text: "t" };
         await expect(
-          composeTransactional({ identity, kind: "confirm", to: `${to}${bad}`, mail, key: "k" }),
+          composeTransactional({
+            identity,
+            kind: "confirm",
+            mail,
+            links: readerLinks(identity, secret, { subscriberId, email: `${to}${bad}` }, ""),
+            key: "k",
+          }),
         ).rejects.toThrow();
       }),
       { numRuns: 200 },

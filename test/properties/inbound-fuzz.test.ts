@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServe } from "../../src/cli/serve-process.js";
-import { openQueue, redisConnection, type TransactionalJob } from "../../src/sending/queue.js";
+import { openQueue, redisConnection, type TransactionalJob } from "../../src/queues.js";
 import { signDeliveryToken, signSubscriberToken } from "../../src/subscribers/tokens.js";
 import type { TestDatabase } from "../helpers/db.js";
 import { sharedRedisUrl } from "../helpers/redis.js";

@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openQueue, redisConnection, type TransactionalJob } from "../../src/queues.js";
 import { startSend } from "../../src/sending/plan.js";
-import { openQueue, redisConnection, type TransactionalJob } from "../../src/sending/queue.js";
 import { messageId, returnPath } from "../../src/sending/reader-links.js";
 import { mailRequest, queueNotify } from "../../src/subscribers/notify.js";
 import { digest } from "../helpers/cli.js";

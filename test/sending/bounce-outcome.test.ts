@@ -34,9 +34,9 @@ afterAll(async () => {
   await smtp.close();
 });
 
-// Known defect, to be fixed in src/sending (deliver.ts commit(): the outcome write and the bounce
-// policy in one transaction, the status decided once). Drop `.fails` then.
-it.fails("a send is never done while a refused reader's soft bounce is still unrecorded", async () => {
+// The outcome write records the bounce policy first and only then releases the rows (outcome-write.ts):
+// a send cannot look done while a refused reader's bounce is still being recorded.
+it("a send is never done while a refused reader's soft bounce is still unrecorded", async () => {
   const issueId = await storeIssue(database);
   await database.query(sql`insert into subscribers (email, status, consent_source)
     values ('refused@readers.test', 'active', 'admin'), ('fine@readers.test', 'active', 'admin')`);

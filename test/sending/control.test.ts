@@ -39,9 +39,12 @@ describe("controlling a send", () => {
     const before = smtp.messages.length;
     const { sendId } = await startSend(pipe.plan, { issueId });
     await smtp.waitFor(before + 5);
+    // Only rows no claim holds: a claim in progress has them locked (and a row locked here is
+    // skipped by the claim), so "not yet claimed" means the same to the test and the worker.
     const left = await database.query<{ email: string }>(sql`
       update subscribers set status = 'unsubscribed' where id in (
-        select subscriber_id from deliveries where send_id = ${sendId} and status = 'queued')
+        select subscriber_id from deliveries where send_id = ${sendId} and status = 'queued'
+        for update skip locked)
       returning email`);
     expect(left.length).toBeGreaterThan(10);
     await waitUntil(async () => (await sendStatusOf(database, sendId)) === "done", 20_000, "send done");

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { finishIfDone } from "../../src/sending/finish.js";
 import { startSend } from "../../src/sending/plan.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
@@ -40,6 +41,8 @@ beforeAll(async () => {
           code: 550,
           message: "5.1.1 <nobody@readers.test>: Recipient address rejected: User unknown",
         };
+      if (address.startsWith("full@") || address === "late@full.test")
+        return { code: 552, message: "5.2.2 Mailbox full" };
       if (address.endsWith("@strict.test"))
         return { code: 550, message: "5.7.1 Message rejected by policy: DMARC" };
       return undefined;
@@ -85,6 +88,42 @@ describe("SMTP answers", () => {
     expect(rows.find((r) => r.email === "one@strict.test")?.status).toBe("failed");
     expect(await subscriber("one@strict.test")).toMatchObject({ status: "active", soft_bounces: 0 });
     expect(await suppressedCount()).toBe(1);
+  });
+
+  it("552 mailbox full: decided once as a soft bounce; when the send is done the row is bounced and the reader has counted it", async () => {
+    await reader("full@readers.test");
+    const { sendId } = await startSend(pipe.plan, { issueId, again: true });
+    await waitUntil(async () => (await sendStatusOf(database, sendId)) === "done", 20_000, "send done");
+    const rows = await deliveryRows(database, sendId);
+    expect(rows.find((r) => r.email === "full@readers.test")).toMatchObject({
+      status: "bounced",
+      attempts: 1,
+    });
+    expect(await subscriber("full@readers.test")).toMatchObject({ status: "active", soft_bounces: 1 });
+    const bounces = await database.query<{ type: string; source: string }>(
+      sql`select b.type, b.source from bounces b join deliveries d on d.id = b.delivery_id
+          where d.send_id = ${sendId}`,
+    );
+    expect(bounces).toEqual([{ type: "soft", source: "smtp" }]);
+  });
+
+  it("a refused row stays in the worker's hands until its bounce is recorded, so the send cannot finish in between", async () => {
+    await reader("late@full.test");
+    // Holding the reader's row keeps the bounce policy (which locks it) waiting, mid-commit.
+    const sendId = await database.db.transaction(async (tx) => {
+      await tx.execute(sql`select id from subscribers where email = 'late@full.test' for no key update`);
+      const started = await startSend(pipe.plan, { issueId, again: true });
+      await waitUntil(async () => seenAt.has("late@full.test"), 10_000, "the refusal");
+      await new Promise((r) => setTimeout(r, 500));
+      const rows = await deliveryRows(database, started.sendId);
+      expect(rows.find((r) => r.email === "late@full.test")?.status).toBe("sending");
+      expect(await finishIfDone(database.db, started.sendId)).toBe(false);
+      return started.sendId;
+    });
+    await waitUntil(async () => (await sendStatusOf(database, sendId)) === "done", 20_000, "send done");
+    const rows = await deliveryRows(database, sendId);
+    expect(rows.find((r) => r.email === "late@full.test")?.status).toBe("bounced");
+    expect(await subscriber("late@full.test")).toMatchObject({ soft_bounces: 1 });
   });
 
   it("a bounced reader is not planned into the next send", async () => {

@@ -6,11 +6,11 @@ import { Redis } from "ioredis";
 import type { Database } from "../../src/db/database.js";
 import { saveIssue } from "../../src/issues/store.js";
 import { loadNewsletter } from "../../src/newsletter.js";
+import { bullPrefix, type DeliveriesJob, queueNames } from "../../src/queues.js";
 import { resolveIdentity } from "../../src/sending/identity.js";
 import { createMailer, type Mailer } from "../../src/sending/mailer.js";
 import type { PlanDeps } from "../../src/sending/plan.js";
-import { bullPrefix, type DeliveriesJob, queueNames } from "../../src/sending/queue.js";
-import { type DeliveryWorker, startDeliveryWorker } from "../../src/sending/worker.js";
+import { type DeliveryWorker, startDeliveryWorker } from "../../workers/deliveries-worker.js";
 import { repoRoot } from "../helpers/cli.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
 

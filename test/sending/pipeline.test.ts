@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifiedMessageRef } from "../../src/sending/message-id.js";
@@ -16,6 +17,7 @@ import {
 } from "./harness.js";
 
 const database = await createTestDatabase();
+const messageIdOf = (raw: Buffer) => /^Message-ID: (\S+)\r$/m.exec(raw.toString("latin1"))?.[1];
 let smtp: SmtpCapture;
 let pipe: Pipeline;
 let issueId: string;
@@ -76,6 +78,20 @@ describe("a send to every active reader", () => {
     expect(mail.text).toContain(to);
     expect(mail.text).not.toContain("{{digest_");
     expect(mail.html).not.toContain("{{digest_");
+  });
+
+  it("records the relay's id from each 250 answer with its delivery, for webhooks to match", async () => {
+    const rows = await database.query<{ id: number; provider_message_id: string | null }>(
+      sql`select id::float8 as id, provider_message_id from deliveries where send_id = ${sendId}`,
+    );
+    const byDelivery = new Map(
+      smtp.messages.map((m) => [
+        verifiedMessageRef(secret, "example.org", messageIdOf(m.raw))?.deliveryId,
+        m.relayId,
+      ]),
+    );
+    expect(rows).toHaveLength(120);
+    for (const row of rows) expect(row.provider_message_id).toBe(byDelivery.get(row.id));
   });
 
   it("refuses to start the same issue again without --again", async () => {

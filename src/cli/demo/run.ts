@@ -6,15 +6,15 @@ import { createTransport } from "nodemailer";
 import { startWorkers, workerSettings } from "../../../workers/main.js";
 import { embeddedDataDir, environment, loadConfig, resolvePublicUrl } from "../../config.js";
 import { databaseTarget, openDatabase } from "../../db/connect.js";
-import type { Database } from "../../db/database.js";
+import { type Database, query } from "../../db/database.js";
 import { migrateDatabase } from "../../db/migrate.js";
 import { saveIssue } from "../../issues/store.js";
 import { createLogger } from "../../log.js";
 import { loadNewsletter } from "../../newsletter.js";
 import { packageRoot } from "../../paths.js";
+import { openProducer, queueSettingsOf } from "../../queues.js";
 import { resolveIdentity } from "../../sending/identity.js";
 import { startSend } from "../../sending/plan.js";
-import { type DeliveriesJob, openQueue, queueNames, redisConnection } from "../../sending/queue.js";
 import { readerLinks, returnPath } from "../../sending/reader-links.js";
 import { loadSendStatus } from "../../sending/status.js";
 import { untilStopSignal } from "../../signals.js";
@@ -110,15 +110,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const serve = await startServe(settings, database, log);
     cleanup.unshift(() => serve.close());
 
-    const queueSettings = { redisUrl: settings.redisUrl ?? "", queuePrefix: settings.queuePrefix };
-    const producer = redisConnection(queueSettings, "producer");
-    const queue = openQueue<DeliveriesJob>(queueNames.deliveries, queueSettings, producer);
-    cleanup.unshift(async () => {
-      await queue.close();
-      producer.disconnect();
-    });
+    const producer = openProducer(queueSettingsOf(settings));
+    cleanup.unshift(() => producer.close());
     const started = await startSend(
-      { database, queue, batchSize: settings.sendBatchSize },
+      { database, queue: producer.deliveries, batchSize: settings.sendBatchSize },
       { issueId: issue.id, again: true },
     );
     say(`send:     ${started.sendId}, ${started.deliveries} deliveries at SEND_RATE ${settings.sendRate}/s`);
@@ -126,9 +121,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     if (followed !== 0) return followed;
 
     const identity = resolveIdentity({ ...settings, publicUrl: resolvePublicUrl(settings).url }, newsletter);
-    const [bouncer, leaver] = await database.query<{ id: number; subscriber_id: string; email: string }>(sql`
+    const [bouncer, leaver] = await query<{ id: number; subscriber_id: string; email: string }>(
+      database.db,
+      sql`
       select d.id::float8 as id, d.subscriber_id, s.email from deliveries d join subscribers s on s.id = d.subscriber_id
-      where d.send_id = ${started.sendId} and d.status = 'sent' and s.status = 'active' order by d.id limit 2`);
+      where d.send_id = ${started.sendId} and d.status = 'sent' and s.status = 'active' order by d.id limit 2`,
+    );
     if (bouncer) {
       await mailBounce(serve.inboundPort, returnPath(identity, settings.secret, bouncer.id), bouncer.email);
       await waitForStatus(database, bouncer.email, "bounced");
@@ -204,11 +202,14 @@ function pick(s: Awaited<ReturnType<typeof loadSendStatus>>) {
 }
 
 async function addSampleReaders(database: Database, n: number): Promise<void> {
-  await database.query(sql`
+  await query(
+    database.db,
+    sql`
     insert into subscribers (email, name, status, consent_source, consent_at, confirmed_at)
     select 'reader-' || lpad(i::text, 3, '0') || '@example.com', 'Sample Reader ' || i, 'active', 'import', now(), now()
     from generate_series(1, ${n}) as i
-    on conflict do nothing`);
+    on conflict do nothing`,
+  );
 }
 
 /** A standard RFC 3464 report, as a receiving server would send it, into our inbound server. */
@@ -244,7 +245,8 @@ async function mailBounce(inboundPort: number, verp: string, reader: string): Pr
 
 async function waitForStatus(database: Database, email: string, status: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const [row] = await database.query<{ status: string }>(
+    const [row] = await query<{ status: string }>(
+      database.db,
       sql`select status from subscribers where email = ${email}`,
     );
     if (row?.status === status) return;

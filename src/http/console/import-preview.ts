@@ -1,6 +1,6 @@
 import { parse } from "csv-parse/sync";
 import { sql } from "drizzle-orm";
-import { type Db, rowsOf } from "../../db/database.js";
+import { type Db, query } from "../../db/database.js";
 import { addressKey, normaliseAddress, normaliseName } from "../../subscribers/address.js";
 
 /**
@@ -63,10 +63,9 @@ export async function previewImport(db: Db, csv: string, shown = 10): Promise<Im
   });
   for (let i = 0; i < keys.length; i += 5000) {
     const chunk = keys.slice(i, i + 5000);
-    const [row] = rowsOf<{ n: number }>(
-      await db.execute(
-        sql`select count(*)::int as n from subscribers where lower(email) in (select jsonb_array_elements_text(${JSON.stringify(chunk)}::jsonb))`,
-      ),
+    const [row] = await query<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from subscribers where lower(email) in (select jsonb_array_elements_text(${JSON.stringify(chunk)}::jsonb))`,
     );
     preview.known += row?.n ?? 0;
   }

@@ -1,11 +1,11 @@
 import { type SQL, sql } from "drizzle-orm";
-import { type Database, type Db, rowsOf } from "../../db/database.js";
+import { type Database, type Db, query } from "../../db/database.js";
 import { countAudience } from "../../sending/audience.js";
 import { loadSendStatus, type SendProgress } from "../../sending/status.js";
 import type { ConsoleDeps } from "./deps.js";
 
 /** What the console pages read. Counts are derived by queries, never stored. */
-const rows = async <T>(db: Db, statement: SQL) => rowsOf<T>(await db.execute(statement));
+const rows = async <T>(db: Db, statement: SQL) => await query<T>(db, statement);
 
 /**
  * The status JSON of one send, as `digest status --json` prints it: the one place the console asks,

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { raw } from "hono/html";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
-import { type Db, rowsOf } from "../../db/database.js";
+import { type Db, query } from "../../db/database.js";
 import { DigestError } from "../../errors.js";
 import { type ControlAction, controlSend } from "../../sending/control.js";
 import { startSend } from "../../sending/plan.js";
@@ -267,8 +267,9 @@ async function issueOfSend(
   db: Db,
   sendId: string,
 ): Promise<{ issue_id: string; status: string; is_test: boolean }> {
-  const [row] = rowsOf<{ issue_id: string; status: string; is_test: boolean }>(
-    await db.execute(sql`select issue_id, status, is_test from sends where id = ${sendId}`),
+  const [row] = await query<{ issue_id: string; status: string; is_test: boolean }>(
+    db,
+    sql`select issue_id, status, is_test from sends where id = ${sendId}`,
   );
   if (!row) throw new HTTPException(404, { message: "no such send" });
   return row;

@@ -1,0 +1,55 @@
+import { sql } from "drizzle-orm";
+import { type Db, query } from "../db/database.js";
+import type { DeliveryBatchJob } from "../queues.js";
+
+/** A row this worker now holds (`sending`, under its lease): who to send to. */
+export interface Claimed {
+  id: number;
+  subscriber_id: string | null;
+  email: string;
+  attempts: number;
+}
+
+export interface ClaimSettings {
+  /** Who holds a claim: unique per worker process. */
+  owner: string;
+  leaseSeconds: number;
+  /** Rows claimed per round: small enough that pause/cancel bite within about a second. */
+  claimSize: number;
+}
+
+/**
+ * Claims the due rows of one batch in one conditional UPDATE: `queued` rows and `deferred` rows
+ * whose time has come, skipping rows another worker holds. A reader who is no longer active (or a
+ * test address that is gone) is marked `skipped` in the same statement instead of being sent.
+ * The send row is read FOR SHARE so a pause or cancel (an UPDATE of it) waits for a claim in
+ * progress, and no claim starts after it commits.
+ */
+export async function claimDue(db: Db, settings: ClaimSettings, job: DeliveryBatchJob): Promise<Claimed[]> {
+  return query<Claimed>(
+    db,
+    sql`
+    with send as (select id from sends where id = ${job.sendId} and status = 'running' for share),
+    due as (
+      select d.id,
+        case when d.subscriber_id is null then d.address is not null else sub.status = 'active' end as live,
+        coalesce(d.address, sub.email) as email
+      from deliveries d join send on send.id = d.send_id
+      left join subscribers sub on sub.id = d.subscriber_id
+      where d.id between ${job.fromId} and ${job.toId}
+        and (d.status = 'queued' or (d.status = 'deferred' and d.next_attempt_at <= now()))
+      order by d.id limit ${settings.claimSize}
+      for update of d skip locked),
+    claimed as (
+      update deliveries d set
+        status = case when due.live then 'sending' else 'skipped' end,
+        lease_owner = case when due.live then ${settings.owner} end,
+        lease_until = case when due.live then now() + make_interval(secs => ${settings.leaseSeconds}) end,
+        attempts = d.attempts + case when due.live then 1 else 0 end,
+        last_response = case when due.live then d.last_response else 'reader no longer active' end,
+        updated_at = now()
+      from due where d.id = due.id
+      returning d.id::float8 as id, d.subscriber_id, due.email, due.live, d.attempts::int as attempts)
+    select id, subscriber_id, email, attempts from claimed where live order by id`,
+  );
+}
