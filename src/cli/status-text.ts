@@ -60,6 +60,9 @@ export function reportText(r: SendReport): string[] {
   lines.push(
     `    complaints ${n(complaints)}${r.complaints.map((c) => ` (${c.feedbackType} ${c.count})`).join("")}`,
   );
+  if (r.sources.length > 0) lines.push("    where bounces and complaints came from:");
+  for (const b of r.sources)
+    lines.push(`      ${n(b.count)} ${b.type} via ${b.label}${b.reason ? `: ${b.reason}` : ""}`);
   lines.push(`    unsubscribes from this issue ${n(r.unsubscribes)}`);
   const failed = r.failed.reduce((t, f) => t + f.count, 0);
   lines.push(`    failed ${n(failed)}${failed ? ":" : ""}`);

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { type BounceSourceCount, bounceSources } from "../bounces/sources.js";
 import type { Database } from "../db/database.js";
 import { reasonSql } from "./reasons.js";
 
@@ -13,6 +14,8 @@ export interface SendReport {
   complaints: { feedbackType: string; count: number }[];
   unsubscribes: number;
   failed: { reason: string; count: number; example: string }[];
+  /** Where the send's bounces and complaints came from (SMTP answer, inbound VERP, webhook, mailbox) and why. */
+  sources: BounceSourceCount[];
   /** From the send's start to its end (or to now, while it still runs). */
   durationSeconds: number | null;
   ambiguous: number;
@@ -52,6 +55,7 @@ export async function loadSendReport(database: Database, sendId: string): Promis
     complaints,
     unsubscribes: unsubscribed?.n ?? 0,
     failed,
+    sources: await bounceSources(database.db, sendId),
     durationSeconds:
       totals?.duration === null || totals?.duration === undefined ? null : Math.round(totals.duration),
     ambiguous: totals?.ambiguous ?? 0,

@@ -8,6 +8,7 @@ import { type Db, query } from "../../db/database.js";
 import { DigestError } from "../../errors.js";
 import { type ControlAction, controlSend } from "../../sending/control.js";
 import { startSend } from "../../sending/plan.js";
+import type { SendReport } from "../../sending/report.js";
 import type { SendProgress } from "../../sending/status.js";
 import { recentAudit, recordAudit } from "../../staff/audit.js";
 import type { Session } from "../../staff/sessions.js";
@@ -175,6 +176,68 @@ const liveScript = (id: string) => `
 })();
 `;
 
+/** The per-send report of a finished send: the same object `digest status --json` carries. */
+function ReportCard({ report: r }: { report: SendReport }) {
+  const sum = (xs: { count: number }[]) => xs.reduce((t, x) => t + x.count, 0);
+  return (
+    <div class="card">
+      <h2>Report</h2>
+      <dl class="stats">
+        <div>
+          <dt>sent</dt>
+          <dd>{r.sent}</dd>
+        </div>
+        <div>
+          <dt>bounced</dt>
+          <dd>{sum(r.bounced)}</dd>
+        </div>
+        <div>
+          <dt>complaints</dt>
+          <dd>{sum(r.complaints)}</dd>
+        </div>
+        <div>
+          <dt>unsubscribes</dt>
+          <dd>{r.unsubscribes}</dd>
+        </div>
+        <div>
+          <dt>failed</dt>
+          <dd>{sum(r.failed)}</dd>
+        </div>
+        <div>
+          <dt>ambiguous</dt>
+          <dd>{r.ambiguous}</dd>
+        </div>
+        <div>
+          <dt>duration</dt>
+          <dd>{r.durationSeconds === null ? "—" : `${r.durationSeconds} s`}</dd>
+        </div>
+      </dl>
+      {r.sources.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Came from</th>
+              <th>Type</th>
+              <th>Reason</th>
+              <th>Count</th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.sources.map((b) => (
+              <tr>
+                <td>{b.label}</td>
+                <td>{b.type}</td>
+                <td>{b.reason ?? "—"}</td>
+                <td>{b.count}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
 function SendPage(props: {
   session: Session;
   status: SendProgress;
@@ -253,6 +316,7 @@ function SendPage(props: {
         )}
       </div>
       {finished(s.status) && <div id="finished" data-status={s.status} hidden />}
+      {s.report && <ReportCard report={s.report} />}
       <Live reasons={props.reasons} bounces={props.bounces} timeZone={props.timeZone} />
       <div class="card">
         <h2>Audit</h2>
