@@ -161,8 +161,7 @@ describe("a staff member in a real browser", () => {
     await page.waitForURL(/\/admin\/sends\//);
     const test = await mailTo("proof@staff.test");
     expect(test.subject).toContain("日米ダイジェスト 9.1");
-    // The [TEST] mark is another change (issue 9); check it once it is there.
-    if (test.subject?.startsWith("[TEST]")) expect(test.subject).toMatch(/^\[TEST\] /);
+    expect(test.subject).toMatch(/^\[TEST\] /);
     expect(smtp.messages.filter((m) => m.to.some((t) => t.endsWith("@readers.test")))).toHaveLength(0);
 
     await page.goto(issueUrl);
