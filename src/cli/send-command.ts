@@ -10,8 +10,7 @@ import { openProducer, queueSettingsOf } from "../queues.js";
 import { countAudience, plural } from "../sending/audience.js";
 import { type ControlAction, controlSend } from "../sending/control.js";
 import { describeTime, parseSendTime } from "../sending/local-time.js";
-import type { PlanDeps } from "../sending/plan.js";
-import { startSend } from "../sending/plan.js";
+import { type PlanDeps, refuseSecondSend, runner, startSend } from "../sending/plan.js";
 import { resolveSend } from "../sending/resolve.js";
 import { loadSendStatus } from "../sending/status.js";
 import { confirmOnTerminal } from "./confirm.js";
@@ -70,16 +69,7 @@ export async function sendCommand(target: string, opts: SendOptions): Promise<nu
     let confirmed: number | undefined;
     if (!test) {
       // Refused anyway by startSend; said before asking, so nobody types a count for nothing.
-      if (!opts.again) {
-        const [earlier] = await plan.database.query<{ id: string; status: string }>(sql`
-          select id, status from sends where issue_id = ${issue.id} and not is_test and status <> 'cancelled'
-          order by created_at desc limit 1`);
-        if (earlier)
-          throw new DigestError(
-            "conflict",
-            `this issue already has send ${earlier.id} (${earlier.status}); use --again to send it again`,
-          );
-      }
+      if (!opts.again) await refuseSecondSend(runner(plan.database.db), issue.id);
       const readers = await countAudience(plan.database);
       const when = at && at.getTime() > Date.now() + 1000 ? `at ${describeTime(at, timezone)}` : "now";
       say(`issue:   ${issue.slug} "${issue.subject}"`);

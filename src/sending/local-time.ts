@@ -45,7 +45,7 @@ function offsetMs(instant: Date, timeZone: string): number {
 }
 
 /** The wall-clock reading in `timeZone` at `instant`, as if it were UTC. */
-function wallClock(instant: Date, timeZone: string): Date {
+export function wallClock(instant: Date, timeZone: string): Date {
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat("en-US", {
       timeZone,

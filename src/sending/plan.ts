@@ -49,16 +49,7 @@ export async function startSend(deps: PlanDeps, input: StartSendInput): Promise<
       sql`select id from issues where id = ${input.issueId} for update`,
     );
     if (!issue) throw new DigestError("not_found", `no issue ${input.issueId}`);
-    if (test.length === 0 && !input.again) {
-      const [earlier] = await run<{ id: string; status: string }>(sql`
-        select id, status from sends where issue_id = ${issue.id} and not is_test and status <> 'cancelled'
-        order by created_at desc limit 1`);
-      if (earlier)
-        throw new DigestError(
-          "conflict",
-          `this issue already has send ${earlier.id} (${earlier.status}); use --again to send it again`,
-        );
-    }
+    if (test.length === 0 && !input.again) await refuseSecondSend(run, issue.id);
     const [send] = await run<{ id: string }>(sql`
       insert into sends (issue_id, status, is_test, scheduled_at, started_at)
       values (${issue.id}, ${scheduled ? "scheduled" : "running"}, ${test.length > 0},
@@ -86,6 +77,18 @@ export async function startSend(deps: PlanDeps, input: StartSendInput): Promise<
     enqueued = false;
   }
   return { ...result, status, enqueued };
+}
+
+/** A second real send of one issue needs `--again`: a repeated command must not mail everyone twice. */
+export async function refuseSecondSend(run: Run, issueId: string): Promise<void> {
+  const [earlier] = await run<{ id: string; status: string }>(sql`
+    select id, status from sends where issue_id = ${issueId} and not is_test and status <> 'cancelled'
+    order by created_at desc limit 1`);
+  if (earlier)
+    throw new DigestError(
+      "conflict",
+      `this issue already has send ${earlier.id} (${earlier.status}); use --again to send it again`,
+    );
 }
 
 export type Run = <T = Record<string, unknown>>(statement: SQL) => Promise<T[]>;

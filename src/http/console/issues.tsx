@@ -16,6 +16,7 @@ import type { Session } from "../../staff/sessions.js";
 import type { ConsoleDeps, ConsoleEnv } from "./deps.js";
 import { actorOf, timezoneOf } from "./deps.js";
 import { EditorPage } from "./editor.js";
+import { fieldText, formOf } from "./form.js";
 import { adminOnly } from "./guard.js";
 import { IssuePage, type IssuePageProps } from "./issue-page.js";
 import { Badge, Page } from "./layout.js";
@@ -110,16 +111,7 @@ export function issueRoutes(deps: ConsoleDeps) {
     return issue;
   };
 
-  const formOf = async (c: {
-    req: { parseBody(): Promise<Record<string, string | File | (string | File)[]>> };
-  }) => {
-    try {
-      return await c.req.parseBody();
-    } catch {
-      throw new HTTPException(400, { message: "the form data cannot be read" });
-    }
-  };
-  const text = (v: unknown) => (typeof v === "string" ? v : "");
+  const text = fieldText;
 
   async function issuePage(session: Session, issue: Issue, extra: Partial<IssuePageProps> = {}) {
     const checked = await checkIssue(issue.source, deps.newsletter);

@@ -5,6 +5,7 @@ import { raw } from "hono/html";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
 import { type Db, query } from "../../db/database.js";
+import { deliveryStatuses } from "../../db/schema.js";
 import { DigestError } from "../../errors.js";
 import { type ControlAction, controlSend } from "../../sending/control.js";
 import { startSend } from "../../sending/plan.js";
@@ -42,16 +43,7 @@ function progressView(s: SendProgress) {
   };
 }
 
-const counted = [
-  "queued",
-  "sending",
-  "sent",
-  "deferred",
-  "failed",
-  "bounced",
-  "skipped",
-  "ambiguous",
-] as const;
+const counted = [...deliveryStatuses, "ambiguous"] as const;
 
 function Live({
   reasons,

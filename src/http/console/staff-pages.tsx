@@ -1,6 +1,5 @@
 /** @jsxImportSource hono/jsx */
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { staffRoles } from "../../db/schema.js";
 import { DigestError } from "../../errors.js";
 import { addStaff, changePassword, changeRole, listStaff, removeStaff } from "../../staff/accounts.js";
@@ -8,6 +7,7 @@ import { recentAudit } from "../../staff/audit.js";
 import { minPasswordLength } from "../../staff/password.js";
 import { endAllSessions, type Session } from "../../staff/sessions.js";
 import { actorOf, type ConsoleDeps, type ConsoleEnv, timezoneOf } from "./deps.js";
+import { fieldText, formOf } from "./form.js";
 import { adminOnly, dropSessionCookie } from "./guard.js";
 import { Action, AuditTable, Badge, Csrf, Notice, Page } from "./layout.js";
 import { showTime } from "./time.js";
@@ -58,14 +58,8 @@ function AccountPage({ session, error, notice }: { session: Session; error?: str
 export function staffRoutes(deps: ConsoleDeps) {
   const app = new Hono<ConsoleEnv>();
   const tz = timezoneOf(deps);
-  const form = async (c: { req: { parseBody(): Promise<Record<string, unknown>> } }) => {
-    try {
-      return await c.req.parseBody();
-    } catch {
-      throw new HTTPException(400, { message: "the form data cannot be read" });
-    }
-  };
-  const str = (v: unknown) => (typeof v === "string" ? v : "");
+  const form = formOf;
+  const str = fieldText;
 
   async function staffPage(session: Session, extra: { link?: string; email?: string; error?: string } = {}) {
     const [accounts, audit] = await Promise.all([listStaff(deps.db), recentAudit(deps.db, undefined, 200)]);

@@ -19,6 +19,7 @@ import { exportSubscribers, importSubscribers } from "../../subscribers/csv.js";
 import { unsubscribe } from "../../subscribers/lifecycle.js";
 import { addressHash } from "../../subscribers/suppression.js";
 import { actorOf, type ConsoleContext, type ConsoleDeps, type ConsoleEnv, timezoneOf } from "./deps.js";
+import { fieldText, formOf } from "./form.js";
 import { type ImportPreview, previewImport } from "./import-preview.js";
 import { Action, Badge, Csrf, Notice, Page } from "./layout.js";
 import { showTime } from "./time.js";
@@ -315,14 +316,8 @@ function EraseConfirm({ session, email }: { session: Session; email: string }) {
 export function subscriberRoutes(deps: ConsoleDeps) {
   const app = new Hono<ConsoleEnv>();
   const tz = timezoneOf(deps);
-  const form = async (c: { req: { parseBody(): Promise<Record<string, unknown>> } }) => {
-    try {
-      return await c.req.parseBody();
-    } catch {
-      throw new HTTPException(400, { message: "the form data cannot be read" });
-    }
-  };
-  const str = (v: unknown) => (typeof v === "string" ? v : "");
+  const form = formOf;
+  const str = fieldText;
 
   async function list(c: ConsoleContext, extra: { error?: string } = {}) {
     const status = c.req.query("status") || undefined;
