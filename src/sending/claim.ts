@@ -53,3 +53,20 @@ export async function claimDue(db: Db, settings: ClaimSettings, job: DeliveryBat
     select id, subscriber_id, email, attempts from claimed where live order by id`,
   );
 }
+
+/**
+ * Extends this worker's lease on rows it still holds and answers which those are. A claim that waits
+ * long for the send rate would otherwise outlive its lease: the reconciler would hand the rows to
+ * another worker while this one still sends them, and a live worker would cause second copies.
+ */
+export async function renewLease(db: Db, settings: ClaimSettings, ids: number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const list = sql.raw(`array[${ids.map((id) => Math.trunc(Number(id))).join(",")}]::bigint[]`);
+  const rows = await query<{ id: number }>(
+    db,
+    sql`update deliveries set lease_until = now() + make_interval(secs => ${settings.leaseSeconds})
+      where id = any(${list}) and status = 'sending' and lease_owner = ${settings.owner}
+      returning id::float8 as id`,
+  );
+  return new Set(rows.map((r) => r.id));
+}

@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import type { Db } from "../db/database.js";
 import type { DeliveryBatchJob } from "../queues.js";
 import type { BackoffSettings } from "./backoff.js";
-import { type Claimed, claimDue } from "./claim.js";
+import { type Claimed, type ClaimSettings, claimDue, renewLease } from "./claim.js";
 import { finishIfDone } from "./finish.js";
 import type { MailIdentity } from "./identity.js";
 import type { Mailer } from "./mailer.js";
@@ -57,8 +58,10 @@ export interface BatchResult {
 
 export async function deliverBatch(deps: DeliverDeps, job: DeliveryBatchJob): Promise<BatchResult> {
   const totals: BatchResult = { sent: 0, deferred: 0, failed: 0, bounced: 0 };
+  // Each run of a job holds its claims under its own name: jobs of one worker run side by side,
+  // and one must never mistake rows another job re-claimed (after its lease ran out) for its own.
   const claim = {
-    owner: deps.owner,
+    owner: `${deps.owner}/${randomUUID().slice(0, 8)}`,
     leaseSeconds: deps.settings.leaseSeconds,
     claimSize: deps.settings.claimSize,
   };
@@ -70,10 +73,19 @@ export async function deliverBatch(deps: DeliverDeps, job: DeliveryBatchJob): Pr
     for (;;) {
       const rows = await claimDue(deps.db, claim, job);
       if (rows.length === 0) break;
-      const send = await deps.sends.get(job.sendId);
-      const outcomes = await sendAll(deps, send, rows);
+      // Renewed until the outcomes are written: waiting for the send rate (or for Postgres) must
+      // never let the reconciler hand rows this job holds, sent or not, to another job.
+      const lease = holdLease(deps.db, claim, rows);
+      const send = await deps.sends.get(job.sendId).catch((error: unknown) => {
+        lease.stop();
+        throw error;
+      });
+      const outcomes = await sendAll(deps, send, rows, lease).catch((error: unknown) => {
+        lease.stop();
+        throw error;
+      });
       await committing;
-      committing = commit(deps, job, rows, outcomes, totals);
+      committing = commit(deps, claim.owner, job, rows, outcomes, totals).finally(() => lease.stop());
       // Awaited on the next round or below; this only keeps a failure from being "unhandled" meanwhile.
       committing.catch(() => {});
     }
@@ -86,13 +98,14 @@ export async function deliverBatch(deps: DeliverDeps, job: DeliveryBatchJob): Pr
 
 async function commit(
   deps: DeliverDeps,
+  owner: string,
   job: DeliveryBatchJob,
   rows: Claimed[],
   outcomes: Outcome[],
   totals: BatchResult,
 ): Promise<void> {
   await commitOutcomes(
-    { db: deps.db, owner: deps.owner, softBounceLimit: deps.settings.softBounceLimit },
+    { db: deps.db, owner, softBounceLimit: deps.settings.softBounceLimit },
     rows,
     outcomes,
   );
@@ -101,16 +114,58 @@ async function commit(
     await pauseOnPolicyFailures(deps.db, job.sendId, deps.settings.policyPauseAfter);
 }
 
+interface HeldLease {
+  /** Rows found no longer ours at a renewal. */
+  lost: Set<number>;
+  stop(): void;
+}
+
+/** Renews the claim's lease every third of it until stopped. */
+function holdLease(db: Db, claim: ClaimSettings, rows: Claimed[]): HeldLease {
+  const ids = rows.map((r) => r.id);
+  const lost = new Set<number>();
+  const timer = setInterval(
+    () => {
+      renewLease(db, claim, ids).then(
+        (mine) => {
+          for (const id of ids) if (!mine.has(id)) lost.add(id);
+        },
+        // A failed renewal is tried again at the next tick; the lease has two more thirds to run.
+        () => {},
+      );
+    },
+    (claim.leaseSeconds * 1000) / 3,
+  );
+  timer.unref();
+  return { lost, stop: () => clearInterval(timer) };
+}
+
 /** Test-send rows name an address, not a subscriber; their links carry this id. */
 const noSubscriber = "00000000-0000-0000-0000-000000000000";
 
-async function sendAll(deps: DeliverDeps, send: SendContext, rows: Claimed[]): Promise<Outcome[]> {
+async function sendAll(
+  deps: DeliverDeps,
+  send: SendContext,
+  rows: Claimed[],
+  lease: HeldLease,
+): Promise<Outcome[]> {
   const { identity, settings } = deps;
   const outcomes: Outcome[] = [];
   let i = 0;
   while (i < rows.length) {
     const got = await deps.rate.take(rows.length - i);
-    outcomes.push(...(await mapLimited(rows.slice(i, i + got), settings.inFlight ?? 10, sendOne)));
+    const chunk = rows.slice(i, i + got);
+    // Rows whose lease ran out anyway (the database stalled past it) may have gone to another
+    // job: never send them from here. Their outcome write matches nothing; this keeps totals honest.
+    for (const row of chunk.filter((r) => lease.lost.has(r.id)))
+      outcomes.push({ ...unbuiltOutcome(row, new Error("lease ran out")), status: "deferred" });
+    outcomes.push(
+      ...(await mapLimited(
+        chunk.filter((r) => !lease.lost.has(r.id)),
+        settings.inFlight ?? 10,
+        sendOne,
+      )),
+    );
     i += got;
   }
   return outcomes;
