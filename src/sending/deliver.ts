@@ -120,22 +120,26 @@ interface HeldLease {
   stop(): void;
 }
 
-/** Renews the claim's lease every third of it until stopped. */
+/**
+ * Renews the claim's lease every third of it until stopped, for at most three leases (or 30 s) in
+ * all: a job that is stuck (a hung connection, say) rather than slow must still let its lease run
+ * out, so the reconciler can hand its rows to a worker that is not.
+ */
 function holdLease(db: Db, claim: ClaimSettings, rows: Claimed[]): HeldLease {
   const ids = rows.map((r) => r.id);
   const lost = new Set<number>();
-  const timer = setInterval(
-    () => {
-      renewLease(db, claim, ids).then(
-        (mine) => {
-          for (const id of ids) if (!mine.has(id)) lost.add(id);
-        },
-        // A failed renewal is tried again at the next tick; the lease has two more thirds to run.
-        () => {},
-      );
-    },
-    (claim.leaseSeconds * 1000) / 3,
-  );
+  const leaseMs = claim.leaseSeconds * 1000;
+  const until = Date.now() + Math.max(3 * leaseMs, 30_000);
+  const timer = setInterval(() => {
+    if (Date.now() > until) return clearInterval(timer);
+    renewLease(db, claim, ids).then(
+      (mine) => {
+        for (const id of ids) if (!mine.has(id)) lost.add(id);
+      },
+      // A failed renewal is tried again at the next tick; the lease has two more thirds to run.
+      () => {},
+    );
+  }, leaseMs / 3);
   timer.unref();
   return { lost, stop: () => clearInterval(timer) };
 }

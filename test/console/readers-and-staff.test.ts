@@ -23,6 +23,21 @@ const multipart = (fields: Record<string, string | File>) => {
 };
 
 describe("readers in the console", () => {
+  it("reads a Mailchimp-style export (semicolons, BOM, Email Address, First + Last Name) as the import does", async () => {
+    const csv = "\uFEFFEmail Address;First Name;Last Name\nmc1@readers.test;Ada;Lovelace\n";
+    const res = await app.request("/admin/subscribers/import", {
+      method: "POST",
+      headers: { cookie: admin.cookie },
+      body: multipart({ csrf: admin.csrf, file: new File([csv], "mailchimp.csv", { type: "text/csv" }) }),
+    });
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toMatch(/<dt>Valid<\/dt><dd>1<\/dd>/);
+    expect(page).toContain("Ada Lovelace");
+    expect(page).toContain("/admin/subscribers/import/confirm");
+    expect(await statusOf("mc1@readers.test")).toBeUndefined();
+  });
+
   it("previews a CSV import with the first rows and the validation result, writing nothing", async () => {
     const csv =
       "email,name\nnew1@readers.test,Nu\nnot-an-address,Bad\nknown@readers.test,Again\nnew1@readers.test,Twice\n";

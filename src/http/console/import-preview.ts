@@ -1,7 +1,9 @@
-import { parse } from "csv-parse/sync";
+import { Readable } from "node:stream";
 import { sql } from "drizzle-orm";
 import { type Db, query } from "../../db/database.js";
 import { addressKey, normaliseAddress, normaliseName } from "../../subscribers/address.js";
+import { type Columns, findColumns, nameOf } from "../../subscribers/csv-dialect.js";
+import { csvRecords } from "../../subscribers/csv-records.js";
 
 /**
  * What an import would do, worked out before anything is written: the first rows with a verdict
@@ -19,30 +21,34 @@ export interface ImportPreview {
 
 export async function previewImport(db: Db, csv: string, shown = 10): Promise<ImportPreview> {
   const preview: ImportPreview = { rows: [], total: 0, valid: 0, invalid: 0, repeated: 0, known: 0 };
-  let records: Record<string, string>[];
+  // The import's own reader and header rules (delimiter, BOM, "Email Address", First + Last Name),
+  // so the preview judges a file exactly as the import will.
+  const records: { line: number; email: string; name: string }[] = [];
   try {
-    records = parse(csv, {
-      bom: true,
-      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-      skip_empty_lines: true,
-      relax_column_count: true,
-      trim: true,
-      max_record_size: 64 * 1024,
-    });
+    let columns: Columns | undefined;
+    for await (const chunk of csvRecords(Readable.from([csv]))) {
+      for (const { fields, line } of chunk) {
+        if (!columns) {
+          columns = findColumns(fields);
+          continue;
+        }
+        records.push({ line, email: fields[columns.email] ?? "", name: nameOf(fields, columns) ?? "" });
+      }
+    }
+    if (!columns)
+      return { ...preview, headerError: "the file is empty: it needs a header with an email column" };
   } catch (error) {
-    return { ...preview, headerError: `the file is not CSV: ${(error as Error).message.slice(0, 200)}` };
+    return { ...preview, headerError: (error as Error).message.slice(0, 300) };
   }
-  if (records.length > 0 && !("email" in (records[0] ?? {})))
-    return { ...preview, headerError: 'the CSV needs an "email" column' };
   const seen = new Set<string>();
   const keys: string[] = [];
-  records.forEach((record, i) => {
+  for (const record of records) {
     preview.total++;
     let verdict = "new";
     let ok = true;
     try {
       const email = normaliseAddress(record.email);
-      normaliseName(record.name);
+      normaliseName(record.name === "" ? undefined : record.name);
       const key = addressKey(email);
       if (seen.has(key)) {
         preview.repeated++;
@@ -59,8 +65,8 @@ export async function previewImport(db: Db, csv: string, shown = 10): Promise<Im
       ok = false;
     }
     if (preview.rows.length < shown)
-      preview.rows.push({ line: i + 2, email: record.email ?? "", name: record.name ?? "", verdict, ok });
-  });
+      preview.rows.push({ line: record.line, email: record.email, name: record.name, verdict, ok });
+  }
   for (let i = 0; i < keys.length; i += 5000) {
     const chunk = keys.slice(i, i + 5000);
     const [row] = await query<{ n: number }>(
