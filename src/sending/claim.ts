@@ -55,18 +55,28 @@ export async function claimDue(db: Db, settings: ClaimSettings, job: DeliveryBat
 }
 
 /**
- * Extends this worker's lease on rows it still holds and answers which those are. A claim that waits
- * long for the send rate would otherwise outlive its lease: the reconciler would hand the rows to
- * another worker while this one still sends them, and a live worker would cause second copies.
+ * Extends this job's lease on the rows it still holds and answers which of `ids` are no longer its
+ * own. A claim that waits long for the send rate would otherwise outlive its lease: the reconciler
+ * would hand the rows to another job while this one still sends them. Rows locked right now (their
+ * outcomes being written, a report being recorded) are skipped rather than waited for, so renewal
+ * never queues behind, or deadlocks with, the write it is keeping the rows for.
  */
 export async function renewLease(db: Db, settings: ClaimSettings, ids: number[]): Promise<Set<number>> {
   if (ids.length === 0) return new Set();
   const list = sql.raw(`array[${ids.map((id) => Math.trunc(Number(id))).join(",")}]::bigint[]`);
-  const rows = await query<{ id: number }>(
+  await query(
     db,
-    sql`update deliveries set lease_until = now() + make_interval(secs => ${settings.leaseSeconds})
-      where id = any(${list}) and status = 'sending' and lease_owner = ${settings.owner}
-      returning id::float8 as id`,
+    sql`with mine as (
+        select id from deliveries
+        where id = any(${list}) and status = 'sending' and lease_owner = ${settings.owner}
+        for update skip locked)
+      update deliveries d set lease_until = now() + make_interval(secs => ${settings.leaseSeconds})
+      from mine where d.id = mine.id`,
   );
-  return new Set(rows.map((r) => r.id));
+  const gone = await query<{ id: number }>(
+    db,
+    sql`select id::float8 as id from deliveries
+      where id = any(${list}) and (status <> 'sending' or lease_owner is distinct from ${settings.owner})`,
+  );
+  return new Set(gone.map((r) => r.id));
 }

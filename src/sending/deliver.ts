@@ -133,8 +133,8 @@ function holdLease(db: Db, claim: ClaimSettings, rows: Claimed[]): HeldLease {
   const timer = setInterval(() => {
     if (Date.now() > until) return clearInterval(timer);
     renewLease(db, claim, ids).then(
-      (mine) => {
-        for (const id of ids) if (!mine.has(id)) lost.add(id);
+      (gone) => {
+        for (const id of gone) lost.add(id);
       },
       // A failed renewal is tried again at the next tick; the lease has two more thirds to run.
       () => {},

@@ -59,7 +59,7 @@ describe("the per-send report", { timeout: 120_000 }, () => {
     try {
       const { sendId } = await startSend(pipe.plan, { issueId, again: true });
       await pipe.startWorker();
-      await waitUntil(async () => (await sendStatusOf(database, sendId)) === "done", 30_000, "send done");
+      await waitUntil(async () => (await sendStatusOf(database, sendId)) === "done", 90_000, "send done");
       // r2 leaves through this issue's link after it arrived; r3's mailbox provider reports abuse.
       await database.query(sql`update subscribers set status = 'unsubscribed', unsubscribed_at = now()
         where email = 'r2@report.test'`);
@@ -91,5 +91,5 @@ describe("the per-send report", { timeout: 120_000 }, () => {
       await pipe.close();
       await smtp.close();
     }
-  });
+  }, 120_000);
 });
