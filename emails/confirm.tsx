@@ -1,8 +1,6 @@
-import { Button } from "@react-email/button";
-import { Section } from "@react-email/section";
 import { Text } from "@react-email/text";
 import type { Masthead } from "./_components/content.js";
-import { Layout, sampleMasthead } from "./_components/layout.js";
+import { ActionButton, Layout, sampleMasthead } from "./_components/layout.js";
 import { colors } from "./_components/theme.js";
 
 /**
@@ -27,20 +25,7 @@ export default function ConfirmEmail({ masthead, confirmUrl, via }: ConfirmEmail
         Someone, hopefully you, asked to receive {masthead.name} at this address through {via}. Please confirm
         that you want it:
       </Text>
-      <Section style={{ margin: "8px 0 24px" }}>
-        <Button
-          href={confirmUrl}
-          style={{
-            backgroundColor: colors.accent,
-            color: colors.accentInk,
-            padding: "12px 20px",
-            borderRadius: "4px",
-            fontWeight: 600,
-          }}
-        >
-          Yes, subscribe me
-        </Button>
-      </Section>
+      <ActionButton href={confirmUrl}>Yes, subscribe me</ActionButton>
       <Text className="dg-muted" style={{ fontSize: "14px", lineHeight: "22px", color: colors.muted }}>
         The link works for 7 days. If you did not ask, ignore this mail: nothing will be sent to you.
       </Text>

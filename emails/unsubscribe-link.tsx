@@ -1,8 +1,6 @@
-import { Button } from "@react-email/button";
-import { Section } from "@react-email/section";
 import { Text } from "@react-email/text";
 import type { Masthead } from "./_components/content.js";
-import { Layout, sampleMasthead } from "./_components/layout.js";
+import { ActionButton, Layout, sampleMasthead } from "./_components/layout.js";
 import { colors } from "./_components/theme.js";
 
 /**
@@ -31,20 +29,7 @@ export default function UnsubscribeLinkEmail({
         We received a mail asking to unsubscribe this address from {masthead.name}. Anyone can put an address
         on a mail, so nothing has changed yet: if it was you, use this button.
       </Text>
-      <Section style={{ margin: "8px 0 24px" }}>
-        <Button
-          href={unsubscribeUrl}
-          style={{
-            backgroundColor: colors.accent,
-            color: colors.accentInk,
-            padding: "12px 20px",
-            borderRadius: "4px",
-            fontWeight: 600,
-          }}
-        >
-          Unsubscribe me
-        </Button>
-      </Section>
+      <ActionButton href={unsubscribeUrl}>Unsubscribe me</ActionButton>
       <Text className="dg-muted" style={{ fontSize: "14px", lineHeight: "22px", color: colors.muted }}>
         If you did not ask, ignore this mail: you stay subscribed.
       </Text>

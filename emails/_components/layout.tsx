@@ -1,4 +1,5 @@
 import { Body } from "@react-email/body";
+import { Button } from "@react-email/button";
 import { Container } from "@react-email/container";
 import { Head } from "@react-email/head";
 import { Hr } from "@react-email/hr";
@@ -120,3 +121,23 @@ export const sampleMasthead: Masthead = {
   contact: "egulum@spfusa.org",
   social: [{ label: "Twitter", url: "https://twitter.com/SasakawaUSA" }],
 };
+
+/** The one call to action of a transactional mail (confirm, unsubscribe-link): a button in its own section. */
+export function ActionButton({ href, children }: { href: string; children: ReactNode }) {
+  return (
+    <Section style={{ margin: "8px 0 24px" }}>
+      <Button
+        href={href}
+        style={{
+          backgroundColor: colors.accent,
+          color: colors.accentInk,
+          padding: "12px 20px",
+          borderRadius: "4px",
+          fontWeight: 600,
+        }}
+      >
+        {children}
+      </Button>
+    </Section>
+  );
+}

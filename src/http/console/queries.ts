@@ -137,25 +137,3 @@ export async function recentBounces(db: Db, sendId?: string, limit = 50): Promis
   );
   return found.map((r) => ({ ...r, created_at: new Date(r.created_at) }));
 }
-
-export interface ReasonView {
-  status: string;
-  reason: string;
-  count: number;
-  example: string;
-}
-
-/**
- * Why deliveries of a send are deferred or failed: the server's answers grouped, with a count and
- * one example address each. (The extended `status --json` carries the same as `reasons`.)
- */
-export async function failureReasons(db: Db, sendId: string): Promise<ReasonView[]> {
-  return rows<ReasonView>(
-    db,
-    sql`select d.status, coalesce(d.last_response, 'no answer recorded') as reason, count(*)::int as count,
-      min(coalesce(d.address, s.email, '(erased)')) as example
-    from deliveries d left join subscribers s on s.id = d.subscriber_id
-    where d.send_id = ${sendId} and d.status in ('deferred', 'failed', 'bounced')
-    group by 1, 2 order by 3 desc limit 20`,
-  );
-}

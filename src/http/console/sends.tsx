@@ -10,20 +10,14 @@ import { DigestError } from "../../errors.js";
 import { type ControlAction, controlSend } from "../../sending/control.js";
 import { startSend } from "../../sending/plan.js";
 import type { SendReport } from "../../sending/report.js";
-import type { SendProgress } from "../../sending/status.js";
+import type { Reason, SendProgress } from "../../sending/status.js";
 import { recentAudit, recordAudit } from "../../staff/audit.js";
 import type { Session } from "../../staff/sessions.js";
 import type { ConsoleDeps, ConsoleEnv } from "./deps.js";
 import { actorOf, timezoneOf } from "./deps.js";
 import { adminOnly } from "./guard.js";
 import { Action, AuditTable, Badge, Page } from "./layout.js";
-import {
-  type BounceView,
-  failureReasons,
-  type ReasonView,
-  recentBounces,
-  sendStatusJson,
-} from "./queries.js";
+import { type BounceView, recentBounces, sendStatusJson } from "./queries.js";
 import { localToDate, showTime } from "./time.js";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -50,7 +44,7 @@ function Live({
   bounces,
   timeZone,
 }: {
-  reasons: ReasonView[];
+  reasons: Reason[];
   bounces: BounceView[];
   timeZone: string;
 }) {
@@ -234,7 +228,7 @@ function SendPage(props: {
   session: Session;
   status: SendProgress;
   issueId: string;
-  reasons: ReasonView[];
+  reasons: Reason[];
   bounces: BounceView[];
   audit: Awaited<ReturnType<typeof recentAudit>>;
   timeZone: string;
@@ -347,12 +341,13 @@ export function sendRoutes(deps: ConsoleDeps) {
   app.get("/:id", async (c) => {
     const id = idOf(c.req.param("id"));
     const send = await issueOfSend(deps.db, id);
+    const status = await sendStatusJson(deps, id);
     return c.html(
       <SendPage
         session={c.get("session")}
-        status={await sendStatusJson(deps, id)}
+        status={status}
         issueId={send.issue_id}
-        reasons={await failureReasons(deps.db, id)}
+        reasons={status.reasons}
         bounces={await recentBounces(deps.db, id, 20)}
         audit={await recentAudit(deps.db, [id], 20)}
         timeZone={tz}
@@ -364,7 +359,7 @@ export function sendRoutes(deps: ConsoleDeps) {
     const id = idOf(c.req.param("id"));
     return c.html(
       <Live
-        reasons={await failureReasons(deps.db, id)}
+        reasons={(await sendStatusJson(deps, id)).reasons}
         bounces={await recentBounces(deps.db, id, 20)}
         timeZone={tz}
       />,
