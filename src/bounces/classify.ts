@@ -19,7 +19,7 @@ export interface ClassifyInput {
 type Rule = readonly [reason: string, pattern: RegExp];
 
 // Soft reasons strong enough to beat "unknown" wording in the same answer: a full mailbox exists.
-const FULL: RegExp =
+export const FULL: RegExp =
   /mailbox (?:is )?full|mailbox (?:size|storage) limit|over ?quota|quota (?:exceeded|exceed|full)|exceeded? (?:the |his |her |their )?(?:storage|quota|mailbox)|insufficient (?:disk |storage )?space|not enough (?:disk |storage )?space|disk (?:is )?full|storage (?:space )?(?:full|limit)|postfach voll|boîte (?:aux lettres )?pleine|buzón lleno|casella piena/i;
 
 // Rejections about *us* (our sender address, our host, our DNS): "unknown" there says nothing about
@@ -44,6 +44,10 @@ const USER_UNKNOWN: RegExp = new RegExp(
     "(?:usuario|destinatario|buzón|cuenta|dirección) (?:inexistente|no encontrad[oa]|no válid[oa])|no se (?:encontró|encuentra) el (?:usuario|destinatario|buzón)",
     "(?:utente|destinatario|casella|indirizzo) (?:inesistente|non trovat[oa]|non valid[oa])",
     "(?:usuário|utilizador|destinatário|conta|endereço|caixa postal) (?:inexistente|desconhecid[oa]|inválid[oa]|não encontrad[oa])|onbekende (?:gebruiker|ontvanger|geadresseerde)",
+    // More servers' own wording, taken from Sisimai's userunknown list (reason/why-userunknown.go,
+    // Copyright (C) 2024-2025 azumakuniyuki and sisimai development team, BSD 2-Clause License; see
+    // README "Third-party material"): still hard only when the stage or a code confirms it.
+    "address not present in directory|can't accept user|destination addresses were unknown|is not an active address at this host|mailbox not present|no account by that name|no mail ?box available for this user|no such (?:address|person) (?:here|at this address)|not a local address|recipient is not local|badrcptto|badrecipientto|not in my validrcptto|there is no one at this address|this address no longer accepts mail|the user's email name is not found|user missing home directory|invalid or unknown virtual user|nessun utente simile|no existe (?:dicha persona|ese usuario)",
     // Russian, Turkish, Japanese, Chinese and Korean servers.
     "нет такого (?:пользователя|адресата|ящика)|kullanıcı bulunamadı|bilinmeyen (?:kullanıcı|alıcı)",
     "存在しない|存在しません|宛先不明|ユーザー?不明|(?:ユーザー?|アカウント|メールアドレス|宛先)(?:が|は)(?:見つかりません|存在しません)|該当(?:する)?(?:ユーザー?|アドレス)(?:が|は)?(?:ありません|いません)",
@@ -54,7 +58,12 @@ const USER_UNKNOWN: RegExp = new RegExp(
 
 // A server stating the domain or host does not exist ("Host unknown", "Unrouteable address").
 const HOST_UNKNOWN: RegExp =
-  /illegal host|couldn't find (?:a |any )?(?:mail exchanger|host)|could not find (?:a |any )?(?:mail exchanger|host)|host unknown|unknown host|no such domain|domain (?:does ?n[o']?t|doesn't) exist|unrouteable (?:mail )?domain|unrouteable address|domínio inexistente|dominio inexistente|domaine inexistant|domain existiert nicht/i;
+  /illegal host|couldn't find (?:a |any )?(?:mail exchanger|host)|could not find (?:a |any )?(?:mail exchanger|host)|host unknown|unknown host|no such domain|domain (?:does ?n[o']?t|doesn't) exist|unrouteable (?:mail )?domain|unrouteable address|(?:recipient )?domain must exist|mail domain mentioned in email address is unknown|domínio inexistente|dominio inexistente|domaine inexistant|domain existiert nicht/i;
+
+// cPanel's Exim words for an address its router could not resolve ("The account or domain may not
+// exist, they may be blacklisted, or missing the proper dns entries"), said only for permanent
+// failures. It names the account too, so it is read before the unknown-user words would take it.
+const ACCOUNT_OR_DOMAIN: RegExp = /\baccount or domain may not exist\b/i;
 
 // A resolver's answer quoted by the sending MTA. The same words come with 4.x.x when the lookup
 // may be retried (Gmail's "4.0.0 ... NXDOMAIN"), so they are never hard beside a temporary code.
@@ -73,7 +82,9 @@ const RECIPIENT_ACCESS_DENIED: RegExp = /recipient address rejected: access deni
 const INVALID_USERID: RegExp = /invalid (?:final delivery )?userid/i;
 
 // "No valid recipients" only says every RCPT failed. Postfix answers DATA with "554 5.5.1 Error: no
-// valid recipients" whatever the reason was, so it needs the RCPT command or an X.1.x code.
+// valid recipients" whatever the reason was, so it needs the RCPT command or an X.1.x code, unless
+// the notice quotes no SMTP answer at all: then it is a gateway's own verdict on the address (an
+// MMS gateway's "No valid recipients for this MM"), not an echo of a refused DATA.
 const NO_VALID_RECIPIENTS: RegExp = /\bno valid recipients?\b/i;
 
 // Directory answers that only a missing mailbox produces; they stand without a code or command.
@@ -143,6 +154,7 @@ const SOFT_RULES: readonly Rule[] = [
 const TRANSIENT_REASON: Record<string, string> = {
   mailbox_unknown: "user_unknown",
   invalid_userid: "user_unknown",
+  no_valid_recipients: "user_unknown",
   access_denied: "policy",
   dns_not_found: "host_unknown",
 };
@@ -204,13 +216,15 @@ export function classifyReason(input: ClassifyInput): FailureClass {
   if (
     input.final &&
     lead === "4.1.1" &&
-    (hard === "user_unknown" || hard === "mailbox_unknown") &&
+    (hard === "user_unknown" || hard === "mailbox_unknown" || hard === "no_valid_recipients") &&
     !command.startsWith("DATA")
   )
     return { type: "hard", reason: "user_unknown" };
   if (hard && transient) return { type: "soft", reason: TRANSIENT_REASON[hard] ?? hard };
   const permanent = lead ? lead.startsWith("5") : reply.startsWith("5");
-  if (hard === "user_unknown" || hard === "bad_domain") {
+  if (hard === "no_valid_recipients" && !lead && !reply && !command.startsWith("DATA"))
+    return { type: "hard", reason: "user_unknown" };
+  if (hard === "user_unknown" || hard === "bad_domain" || hard === "no_valid_recipients") {
     // "User unknown" said to DATA, or with no command or address code to confirm it, is how
     // content filters and appliances often refuse a message: the mailbox may well exist.
     const leadConfirms = ADDRESS_CODES.test(lead) || (hard === "bad_domain" && /^5\.4\.4$/.test(lead));
@@ -221,7 +235,7 @@ export function classifyReason(input: ClassifyInput): FailureClass {
         codes.some((c) => ADDRESS_CODES.test(c)) ||
         // 551 "user not local" and 553 "mailbox name not allowed" only answer an address.
         /^55[13]$/.test(reply);
-    if (confirmed) return { type: "hard", reason: hard === "bad_domain" ? "host_unknown" : hard };
+    if (confirmed) return { type: "hard", reason: hard === "bad_domain" ? "host_unknown" : "user_unknown" };
   } else if (hard === "mailbox_unknown" || hard === "invalid_userid") {
     // A report that quotes no code at all is a final one (delays are typed apart), as for DNS below.
     const stageFits = !command.startsWith("DATA") || NO_ACCOUNT.test(text);
@@ -252,7 +266,12 @@ export function classifyReason(input: ClassifyInput): FailureClass {
     (!lead || /^5\.(?:0\.0|5\.0|1\.\d+)$/.test(lead))
   )
     return { type: "hard", reason: "user_unknown" };
-  if (hard === "user_unknown" || hard === "mailbox_unknown" || hard === "invalid_userid")
+  if (
+    hard === "user_unknown" ||
+    hard === "mailbox_unknown" ||
+    hard === "invalid_userid" ||
+    hard === "no_valid_recipients"
+  )
     return { type: "soft", reason: "filtered" };
   if (!aboutUs && !transient) {
     const byCode = codes.map((c) => HARD_CODES[c]).find((r) => r !== undefined);
@@ -327,7 +346,9 @@ function firstFailureIn(text: string): string {
 
 function hardByText(text: string): string | undefined {
   if (USER_UNKNOWN_STRONG.test(text)) return "mailbox_unknown";
-  if (USER_UNKNOWN.test(text) || NO_VALID_RECIPIENTS.test(text)) return "user_unknown";
+  if (ACCOUNT_OR_DOMAIN.test(text)) return "host_unknown";
+  if (USER_UNKNOWN.test(text)) return "user_unknown";
+  if (NO_VALID_RECIPIENTS.test(text)) return "no_valid_recipients";
   if (INVALID_USERID.test(text)) return "invalid_userid";
   if (RECIPIENT_ACCESS_DENIED.test(text)) return "access_denied";
   if (HOST_UNKNOWN.test(text)) return "host_unknown";

@@ -5,7 +5,7 @@
  */
 import { type ParsedMail, simpleParser } from "mailparser";
 import type { Bounce, BounceRecipient } from "./bounce.js";
-import { classifyReason, type FailureClass, lastCommand } from "./classify.js";
+import { classifyReason, type FailureClass, FULL, lastCommand } from "./classify.js";
 import { addressesOfHeader, inlineFeedbackReport, parseFeedbackReport } from "./complaint.js";
 import { dsnRecipients } from "./dsn.js";
 import { decodeText, normalizeRaw, oneLine } from "./fields.js";
@@ -185,6 +185,9 @@ function classifyWithContext(status: string, texts: string[], final = false): Fa
   // mailbox that exists (some carriers answer so for suspended accounts): never hard.
   if (result.type === "hard" && result.reason === "user_unknown" && DISABLED.test(texts.join("\n")))
     return { type: "soft", reason: "mailbox_disabled" };
+  // Likewise a report whose own words say the mailbox is full ("Not enough disk space") is about a
+  // mailbox that exists, whatever code the receiving server quoted: suppressing is the worse error.
+  if (result.type === "hard" && FULL.test(texts.join("\n"))) return { type: "soft", reason: "mailbox_full" };
   return result;
 }
 

@@ -157,6 +157,29 @@ describe("classifyReason", () => {
     ).toBe("soft");
   });
 
+  it("'no valid recipients' in a notice that quotes no SMTP answer is the gateway's own verdict: hard", () => {
+    expect(classifyReason({ diagnostic: "Error: No valid recipients for this MM" }).type).toBe("hard");
+  });
+
+  it("cPanel's 'account or domain may not exist' with a permanent failure is hard, with 4.x.x soft", () => {
+    const text =
+      "The mail server could not deliver mail to a@example.net.  The account or domain may not exist, they may be blacklisted, or missing the proper dns entries.";
+    expect(classifyReason({ diagnostic: text })).toEqual({ type: "hard", reason: "host_unknown" });
+    expect(classifyReason({ status: "4.4.1", diagnostic: text }).type).toBe("soft");
+  });
+
+  it("other servers' unknown-user words count when RCPT confirms them, and not after DATA", () => {
+    const words = "550 sorry, no mailbox available for this user";
+    expect(classifyReason({ diagnostic: words, command: "RCPT TO" }).type).toBe("hard");
+    expect(classifyReason({ diagnostic: words, command: "DATA" }).type).toBe("soft");
+    expect(
+      classifyReason({
+        diagnostic: "553 sorry, your envelope recipient is in my badrcptto list (#5.7.1)",
+        command: "RCPT TO",
+      }).type,
+    ).toBe("hard");
+  });
+
   it("in doubt it is soft", () => {
     expect(classifyReason({ diagnostic: "554 Transaction failed" }).type).toBe("soft");
     // RFC 5321's 550 text is hard on its own (test/bounces/words.test.ts), but not beside a policy code.

@@ -45,16 +45,16 @@ describe("the labelled bounce corpus", async () => {
     expect(heldOut.length).toBeGreaterThan(100);
   });
 
-  // The spec's targets are 98 % precision and 95 % recall. The tuned part reaches them by file; its
-  // row precision is held at its measured 97.5 % by one message, lhost-x2-02: two of its three
-  // recipients get Yahoo's "This user doesn't have a … account" (hard by our rules) and are labelled
-  // Sisimai `filtered`, but its third row (a disabled account) keeps the message out of the corpus
-  // README's all-`filtered` rule. The held-out third stays at measured floors: its one false hard is
-  // rfc3464-01, labelled mailboxfull for "550 5.1.1 User Unknown" (the corpus README names it as kept
-  // as upstream has it). See README "Figures".
+  // The spec's targets are 98 % precision and 95 % recall, by message, on both parts. The tuned
+  // part's row precision is held at its measured 97.5 % by one message, lhost-x2-02: two of its
+  // three recipients get Yahoo's "This user doesn't have a … account" (hard by our rules) and are
+  // labelled Sisimai `filtered`, but its third row (a disabled account) keeps the message out of
+  // the corpus README's all-`filtered` rule. The held-out third's one miss is rhost-aol-06 (Postfix's
+  // "Malformed or unexpected name server reply" with 5.4.4, labelled notaccept), whose words and code
+  // lhost-postfix-17 carries labelled networkerror: no rule can agree with both. See README "Figures".
   const FLOORS = {
     "tuned part": { file: { precision: 0.98, recall: 0.95 }, row: { precision: 0.97, recall: 0.95 } },
-    "held-out third": { file: { precision: 0.97, recall: 0.91 }, row: { precision: 0.97, recall: 0.93 } },
+    "held-out third": { file: { precision: 0.98, recall: 0.95 }, row: { precision: 0.98, recall: 0.95 } },
   };
 
   for (const [name, f] of parts) {

@@ -64,6 +64,18 @@ describe("parseBounce", () => {
     });
   });
 
+  it("a report whose own words say the mailbox is full is soft, even beside 550 5.1.1", async () => {
+    const bounce = await parseBounce(
+      report({
+        reportType: "delivery-status",
+        human: "Your message to <reader> was automatically rejected:\nNot enough disk space",
+        partType: "message/delivery-status",
+        part: "Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; reader@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <reader@example.org>... User Unknown",
+      }),
+    );
+    expect(bounce.recipients[0]).toMatchObject({ type: "soft", reason: "mailbox_full" });
+  });
+
   it("lists every recipient of a DSN, each with its own class; the type is the most severe", async () => {
     const bounce = await parseBounce(
       dsn(
