@@ -8,6 +8,8 @@ process.stdout.write(`send benchmark (${new Date().toISOString()}):\n`);
 for (const [key, value] of Object.entries(figures)) process.stdout.write(`  ${key}: ${value}\n`);
 
 const importBench = join(import.meta.dirname, "import.ts");
+// BENCH_ONLY (plan, pipeline) asks for one send figure: the other benchmarks are left out.
+if (process.env.BENCH_ONLY) process.exit(0);
 if (existsSync(importBench)) {
   const module = (await import("./import.js")) as { benchImport?: () => Promise<unknown> };
   const result = await module.benchImport?.();

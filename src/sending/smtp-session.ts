@@ -183,7 +183,14 @@ export class SmtpSession {
       // Not a byte of the message was written: whatever happened, the server cannot hold a copy.
       throw Object.assign(error as object, { [beforeMessage]: true });
     }
-    for (const chunk of dataBytes(message)) this.write(chunk);
+    // The message and the end-of-data dot leave in one writev: a second small write would be a
+    // second TCP segment, and a second wake-up of the server.
+    this.socket.cork();
+    try {
+      for (const chunk of dataBytes(message)) this.write(chunk);
+    } finally {
+      this.socket.uncork();
+    }
     const final = await this.answer(this.options.socketTimeout);
     if (!final.startsWith("2")) throw smtpError("message refused", "EMESSAGE", final, "DATA");
     return { response: final, accepted, rejected };
