@@ -315,9 +315,14 @@ function smtpSource(port: number, messageBytes: number): number | string {
 async function startSink(): Promise<{ kind: string; port: number; close(): Promise<void> }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   if (spawnSync("which", ["smtp-sink"]).status === 0) {
-    const child = spawn("smtp-sink", ["-u", "nobody", "-m", "1000", `127.0.0.1:${port}`, "1024"], {
-      stdio: "ignore",
-    });
+    const dump = process.env.BENCH_SINK_DUMP;
+    const child = spawn(
+      "smtp-sink",
+      [...(dump ? ["-d", `${dump}/%H%M/`] : []), "-u", "nobody", "-m", "1000", `127.0.0.1:${port}`, "1024"],
+      {
+        stdio: "ignore",
+      },
+    );
     await new Promise((r) => setTimeout(r, 300));
     return { kind: "postfix smtp-sink", port, close: async () => void child.kill("SIGTERM") };
   }

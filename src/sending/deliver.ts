@@ -12,7 +12,7 @@ import { pauseOnPolicyFailures } from "./pause-policy.js";
 import type { RateLimiter } from "./rate.js";
 import { messageId, readerLinks, returnPath } from "./reader-links.js";
 import type { SendCache, SendContext } from "./send-cache.js";
-import { type MessageBuffers, spliceMessage } from "./template.js";
+import { type MessageBuffers, type Spliced, splice } from "./template.js";
 
 /**
  * One batch job: claim due rows (claim.ts), send them at the shared rate, decide each row's outcome
@@ -175,7 +175,7 @@ async function sendAll(
   return outcomes;
 
   async function sendOne(row: Claimed): Promise<Outcome> {
-    let raw: Buffer;
+    let message: Spliced;
     try {
       const links = readerLinks(
         identity,
@@ -183,7 +183,7 @@ async function sendAll(
         { subscriberId: row.subscriber_id ?? noSubscriber, email: row.email },
         send.slug,
       );
-      raw = spliceMessage(
+      message = splice(
         send.template,
         { ...links, messageId: messageId(identity, settings.secret, send.id, row.id) },
         deps.buffers,
@@ -194,11 +194,12 @@ async function sendAll(
     try {
       const result = await deps.mailer.sendRaw(
         { from: returnPath(identity, settings.secret, row.id), to: [row.email] },
-        raw,
+        message.raw,
+        { dataReady: message.dataReady },
       );
       // The server has the whole message (250 to DATA): the mailer is done with these bytes. After a
       // failure they are left to the GC, as a dropped connection may still hold them.
-      deps.buffers?.give(raw);
+      deps.buffers?.give(message.raw);
       return sentOutcome(row, result);
     } catch (error) {
       return failedOutcome(row, error, settings, send.startedAt);

@@ -22,7 +22,8 @@ export interface SmtpResult {
 }
 
 export interface Mailer {
-  sendRaw(envelope: Envelope, raw: Buffer | string): Promise<SmtpResult>;
+  /** `dataReady`: the bytes have CRLF line ends and no line starting with a dot (template.ts's splice). */
+  sendRaw(envelope: Envelope, raw: Buffer | string, options?: { dataReady?: boolean }): Promise<SmtpResult>;
   close(): void;
 }
 
@@ -40,6 +41,7 @@ export { beforeMessage };
 interface Pending {
   envelope: Envelope;
   raw: Buffer | string;
+  dataReady: boolean;
   resolve: (result: SmtpResult) => void;
   reject: (error: unknown) => void;
 }
@@ -91,7 +93,8 @@ export function createMailer(options: MailerOptions): Mailer {
     const raw = typeof message.raw === "string" ? Buffer.from(message.raw) : message.raw;
     const body = signer ? await buffer(signer.sign(raw)) : raw;
     try {
-      return await connection.send(message.envelope, body);
+      // A signature header is added in front: those bytes are checked like any others.
+      return await connection.send(message.envelope, body, message.dataReady && !signer);
     } catch (error) {
       const refused = error as { code?: string; responseCode?: number };
       // The server refused this message and the session is fine: RSET and keep it. Anything
@@ -121,9 +124,9 @@ export function createMailer(options: MailerOptions): Mailer {
   }
 
   return {
-    sendRaw(envelope, raw) {
+    sendRaw(envelope, raw, options) {
       return new Promise<SmtpResult>((resolve, reject) => {
-        waiting.push({ envelope, raw, resolve, reject });
+        waiting.push({ envelope, raw, dataReady: options?.dataReady ?? false, resolve, reject });
         pump();
       });
     },

@@ -2,16 +2,17 @@ const endOfData = Buffer.from(".\r\n");
 const lineAndEndOfData = Buffer.from("\r\n.\r\n");
 
 /**
- * The message as DATA bytes: our messages are built with CRLF line ends, so usually they are
+ * The message as DATA bytes (`dataReady`: the caller built it with CRLF line ends and no line
+ * starting with a dot, so it is not scanned again): our messages are built with CRLF line ends, so usually they are
  * written as they are; a line that starts with a dot gets a second one (RFC 5321 4.5.2) and a bare
  * CR or LF becomes CRLF (so "\r.\r" can never end the data early). Checking costs a few native
  * searches per line instead of a JavaScript loop over every byte.
  */
-export function dataBytes(message: Buffer): Buffer[] {
+export function dataBytes(message: Buffer, dataReady = false): Buffer[] {
   const endsWithLine =
     message.length >= 2 && message[message.length - 2] === 0x0d && message[message.length - 1] === 0x0a;
   const tail = endsWithLine || message.length === 0 ? endOfData : lineAndEndOfData;
-  return [isClean(message) ? message : stuffed(message), tail];
+  return [dataReady || isClean(message) ? message : stuffed(message), tail];
 }
 
 function isClean(message: Buffer): boolean {

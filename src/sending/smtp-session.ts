@@ -174,7 +174,11 @@ export class SmtpSession {
   }
 
   /** One message to its recipients; resolves with the server's answer to the final dot. */
-  async send(envelope: { from: string; to: string[] }, message: Buffer): Promise<SessionResult> {
+  async send(
+    envelope: { from: string; to: string[] },
+    message: Buffer,
+    dataReady = false,
+  ): Promise<SessionResult> {
     let accepted: string[];
     let rejected: string[];
     try {
@@ -187,7 +191,7 @@ export class SmtpSession {
     // second TCP segment, and a second wake-up of the server.
     this.socket.cork();
     try {
-      for (const chunk of dataBytes(message)) this.write(chunk);
+      for (const chunk of dataBytes(message, dataReady)) this.write(chunk);
     } finally {
       this.socket.uncork();
     }

@@ -34,6 +34,17 @@ export interface MessageTemplate {
   slots: readonly { at: number; value: number }[];
   /** The distinct slots the message has: each reader's value is encoded once per slot. */
   used: readonly SlotName[];
+  /**
+   * Every static run has CRLF line ends only, no line starting with a dot, and cannot join a slot
+   * into a line end: a splice whose values are as plain (see `dataReady`) goes to DATA as it is.
+   */
+  plainLines: boolean;
+}
+
+/** A reader's message and whether it may go to DATA without dot-stuffing or line-end repair. */
+export interface Spliced {
+  raw: Buffer;
+  dataReady: boolean;
 }
 
 const marker = {
@@ -177,8 +188,17 @@ function compile(pieces: Piece[]): MessageTemplate {
     if (value === -1) value = used.push(piece) - 1;
     slots.push({ at, value });
   }
-  return { bytes: Buffer.concat(runs, at), slots, used };
+  return { bytes: Buffer.concat(runs, at), slots, used, plainLines: runs.every(plainRun) };
 }
+
+/** CRLF line ends only, no line starting with a dot, and nothing a neighbouring slot could complete. */
+function plainRun(run: Buffer): boolean {
+  if (run.length === 0) return true;
+  if (run[0] === 0x2e || run[0] === 0x0a || run[run.length - 1] === 0x0d) return false;
+  return plainText(run.toString("latin1"));
+}
+
+const plainText = (text: string) => !/\r(?!\n)|(?<!\r)\n|\n\./.test(text);
 
 const placeholderPattern = new RegExp(
   Object.values(placeholders)
@@ -270,6 +290,14 @@ export function spliceMessage(
   reader: ReaderParts,
   buffers?: MessageBuffers,
 ): Buffer {
+  return splice(template, reader, buffers).raw;
+}
+
+/**
+ * As spliceMessage, and says whether the bytes may go to DATA as they are: checking the reader's
+ * few short values here spares the SMTP session a scan of every line of 20 KB per message.
+ */
+export function splice(template: MessageTemplate, reader: ReaderParts, buffers?: MessageBuffers): Spliced {
   if (!isSendableAddress(reader.email)) throw new Error(`address cannot be carried in a header`);
   for (const slot of template.used)
     if (headerSlots.has(slot) && !headerSafe.test(reader[slot as "messageId"]))
@@ -289,7 +317,10 @@ export function spliceMessage(
     from = slot.at;
   }
   bytes.copy(out, to, from);
-  return out;
+  return {
+    raw: out,
+    dataReady: template.plainLines && values.every((v) => v.charCodeAt(0) !== 0x2e && plainText(v)),
+  };
 }
 
 function slotText(slot: SlotName, reader: ReaderParts): string {

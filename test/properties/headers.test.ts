@@ -14,6 +14,7 @@ import {
   type MessageTemplate,
   prepared,
   type ReaderParts,
+  splice,
   spliceMessage,
 } from "../../src/sending/template.js";
 import { composeTransactional } from "../../src/sending/transactional-mail.js";
@@ -99,6 +100,46 @@ describe("spliced reader values", () => {
       { numRuns: 1500 },
     );
     expect(spliced).toBeGreaterThan(100);
+  });
+});
+
+describe("a splice called DATA-ready (sent without a scan for dot-stuffing)", () => {
+  it("has CRLF line ends only and no line starting with a dot, whatever dots the reader's values hold", () => {
+    expect(template.plainLines).toBe(true);
+    let ready = 0;
+    let notReady = 0;
+    const dotty = fc
+      .array(fc.constantFrom(".", ".", "a", "=", "/", " ", "~", "é"), { maxLength: 400 })
+      .map((chars) => chars.join(""));
+    fc.assert(
+      fc.property(dotty, dotty, dotty, fc.boolean(), (unsubscribe, manage, view, prefixed) => {
+        const at = (s: string) => (prefixed ? `https://news.example.org/${s}` : s);
+        let spliced: ReturnType<typeof splice>;
+        try {
+          spliced = splice(template, {
+            ...goodReader(),
+            unsubscribeUrl: at(unsubscribe),
+            manageUrl: at(manage),
+            viewUrl: at(view),
+          });
+        } catch {
+          return; // refused outright (a header value it cannot carry)
+        }
+        if (!spliced.dataReady) {
+          notReady++;
+          return;
+        }
+        ready++;
+        const text = spliced.raw.toString("latin1");
+        expect(text).not.toMatch(/\r(?!\n)|(?<!\r)\n/);
+        expect(text).not.toMatch(/\n\./);
+        expect(text.startsWith(".")).toBe(false);
+      }),
+      { numRuns: 1500 },
+    );
+    // Both answers were seen: the property is not about one of them only.
+    expect(ready).toBeGreaterThan(50);
+    expect(notReady).toBeGreaterThan(50);
   });
 });
 
