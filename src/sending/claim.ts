@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { type Db, query } from "../db/database.js";
 import type { DeliveryBatchJob } from "../queues.js";
 
@@ -26,9 +26,12 @@ export interface ClaimSettings {
  * progress, and no claim starts after it commits.
  */
 export async function claimDue(db: Db, settings: ClaimSettings, job: DeliveryBatchJob): Promise<Claimed[]> {
-  return query<Claimed>(
-    db,
-    sql`
+  return query<Claimed>(db, claimStatement(settings, job));
+}
+
+/** The claim's one statement (exported so a test can ask Postgres how it plans to run it). */
+export function claimStatement(settings: ClaimSettings, job: DeliveryBatchJob): SQL {
+  return sql`
     with send as (select id from sends where id = ${job.sendId} and status = 'running' for share),
     due as (
       select d.id,
@@ -50,8 +53,7 @@ export async function claimDue(db: Db, settings: ClaimSettings, job: DeliveryBat
         updated_at = now()
       from due where d.id = due.id
       returning d.id::float8 as id, d.subscriber_id, due.email, due.live, d.attempts::int as attempts)
-    select id, subscriber_id, email, attempts from claimed where live order by id`,
-  );
+    select id, subscriber_id, email, attempts from claimed where live order by id`;
 }
 
 /**

@@ -68,6 +68,7 @@ export async function startSend(deps: PlanDeps, input: StartSendInput): Promise<
       await run(sql`update issues set published_at = now() where id = ${issue.id} and published_at is null`);
     return { sendId: send.id, deliveries };
   });
+  if (result.deliveries >= analyzeAfter) await refreshPlannerStatistics(deps.database.db);
   const status = scheduled ? "scheduled" : "running";
   let enqueued = true;
   try {
@@ -77,6 +78,19 @@ export async function startSend(deps: PlanDeps, input: StartSendInput): Promise<
     enqueued = false;
   }
   return { ...result, status, enqueued };
+}
+
+/** Sends smaller than this leave the statistics to autovacuum: their claims are cheap either way. */
+const analyzeAfter = 1000;
+
+/**
+ * Tells the planner about the rows a send just added. Until autovacuum gets to it (up to a minute
+ * or more), Postgres believes the new send has a handful of rows and claims a batch through the
+ * (send_id, status) index: every claim then reads every row of the send, which is quadratic in the
+ * size of the send. With fresh statistics it reads the batch's id range from the primary key.
+ */
+export async function refreshPlannerStatistics(db: Db): Promise<void> {
+  await query(db, sql`analyze deliveries`);
 }
 
 /** A second real send of one issue needs `--again`: a repeated command must not mail everyone twice. */
@@ -173,6 +187,7 @@ export async function startDueSends(deps: PlanDeps): Promise<string[]> {
     }
     return due.map((s) => s.id);
   });
+  if (started.length > 0) await refreshPlannerStatistics(deps.database.db);
   for (const id of started) await enqueueBatches(deps, id);
   return started;
 }
