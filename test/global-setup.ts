@@ -26,7 +26,8 @@ export default function setup(project: TestProject) {
       // worker may write a key after its test removed the prefix. Said, so leaks get noticed.
       process.stderr.write(
         `test run ${run} (${project.name}): removed what test files left: ${swept.databases.length} database(s)` +
-          `${swept.databases.length ? ` (${swept.databases.join(", ")})` : ""}, ${swept.keys} Redis key(s)\n`,
+          `${swept.databases.length ? ` (${swept.databases.join(", ")})` : ""}, ${swept.keys} Redis key(s)` +
+          `${swept.prefixes?.length ? ` under ${swept.prefixes.join(", ")}` : ""}\n`,
       );
     }
     const left = await findLeftovers(run);

@@ -6,6 +6,8 @@ import { databasePattern, prefixPattern } from "./run.js";
 export interface Leftovers {
   databases: string[];
   keys: number;
+  /** The queue prefixes those keys were under: which test files left them. */
+  prefixes?: string[];
 }
 
 const postgresUrl = () => process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -58,10 +60,12 @@ export async function sweepRun(run: string): Promise<Leftovers> {
       select datname from pg_database where starts_with(datname, ${databasePattern(run)}) order by datname`;
     for (const { datname } of rows) await sql.unsafe(`drop database if exists "${datname}" with (force)`);
     let keys = 0;
+    const prefixes = new Set<string>();
     await scanKeys(redis, `*${prefixPattern(run)}*`, async (found) => {
+      for (const key of found) prefixes.add(key.split(":")[0] ?? key);
       keys += await redis.unlink(...found);
     });
-    return { databases: rows.map((r) => r.datname), keys };
+    return { databases: rows.map((r) => r.datname), keys, prefixes: [...prefixes].sort() };
   } finally {
     await sql.end();
     redis.disconnect();
