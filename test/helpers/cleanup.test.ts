@@ -54,7 +54,11 @@ describe("what tests leave on the shared PostgreSQL and Redis", () => {
     expect(await findLeftovers(run)).toEqual({ databases: [`${databasePattern(run)}crashed`], keys: 2 });
 
     const swept = await sweepRun(run);
-    expect(swept).toEqual({ databases: [`${databasePattern(run)}crashed`], keys: 2 });
+    expect(swept).toEqual({
+      databases: [`${databasePattern(run)}crashed`],
+      keys: 2,
+      prefixes: [`{${prefixPattern(run)}send-1}`],
+    });
     expect(await findLeftovers(run)).toEqual({ databases: [], keys: 0 });
   });
 

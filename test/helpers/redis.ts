@@ -22,12 +22,16 @@ export function uniquePrefix(label = "t"): string {
 export async function dropPrefix(prefix: string, url = sharedRedisUrl): Promise<void> {
   const redis = new Redis(url);
   try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `{${prefix}}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
+    // Queue keys are `{prefix}:…` (a cluster hash tag); the service's own keys (webhook replay
+    // memory, rate buckets) are `prefix:…`.
+    for (const pattern of [`{${prefix}}*`, `${prefix}:*`]) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== "0");
+    }
   } finally {
     redis.disconnect();
   }

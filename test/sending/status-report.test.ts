@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { startSend } from "../../src/sending/plan.js";
 import { digest } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
@@ -15,7 +15,7 @@ describe("status names the reason", { timeout: 120_000 }, () => {
   it("with the SMTP server refusing connections, names connection refused with its count", async () => {
     await addReaders(database, 20, "refused.test");
     const pipe = await pipeline(database, `smtp://127.0.0.1:${await freePort()}`);
-    afterAll(() => pipe.close());
+    onTestFinished(() => pipe.close());
     const { sendId } = await startSend(pipe.plan, { issueId });
     await pipe.startWorker({ retryBaseSeconds: 60 });
     await waitUntil(
