@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { type Db, query } from "../db/database.js";
 import { verifiedMessageRef } from "../sending/message-id.js";
 import type { Bounce } from "./bounce.js";
@@ -79,24 +79,19 @@ async function provenDelivery(
   let why = "no proof that the report answers our mail (no VERP token, signed Message-ID or relay id)";
   for (const proof of proofs) {
     if (proof.kind === "verp") {
-      const row = await deliveryRow(deps.db, sql`d.id = ${proof.deliveryId}`);
+      const [row] = await deliveryRows(deps.db, sql`d.id = ${proof.deliveryId}`);
       if (row) return row;
       why = "the VERP token names a delivery that no longer exists";
     } else if (proof.kind === "message-id") {
       const ref = verifiedMessageRef(deps.secret, deps.domain, proof.messageId);
       if (!ref) continue;
-      const row = await deliveryRow(deps.db, sql`d.id = ${ref.deliveryId} and d.send_id = ${ref.sendId}`);
+      const [row] = await deliveryRows(deps.db, sql`d.id = ${ref.deliveryId} and d.send_id = ${ref.sendId}`);
       if (row) return row;
       why = "the signed Message-ID names a delivery that no longer exists";
     } else {
       const id = proof.providerMessageId.trim();
       if (id === "" || id.length > 500) continue;
-      const rows = await query<{ id: number; address: string | null }>(
-        deps.db,
-        sql`select d.id::float8 as id, coalesce(s.email, d.address) as address
-          from deliveries d left join subscribers s on s.id = d.subscriber_id
-          where d.provider_message_id = ${id} limit 2`,
-      );
+      const rows = await deliveryRows(deps.db, sql`d.provider_message_id = ${id}`, 2);
       // A relay id shared by two deliveries proves neither.
       if (rows.length === 1 && rows[0]) return rows[0];
       why =
@@ -108,13 +103,13 @@ async function provenDelivery(
   return { why };
 }
 
-async function deliveryRow(db: Db, where: ReturnType<typeof sql>) {
-  const [row] = await query<{ id: number; address: string | null }>(
+/** The deliveries `where` names, each with the address it was sent to. */
+function deliveryRows(db: Db, where: SQL, limit = 1) {
+  return query<{ id: number; address: string | null }>(
     db,
     sql`select d.id::float8 as id, coalesce(s.email, d.address) as address
-      from deliveries d left join subscribers s on s.id = d.subscriber_id where ${where}`,
+      from deliveries d left join subscribers s on s.id = d.subscriber_id where ${where} limit ${limit}`,
   );
-  return row;
 }
 
 /** Domains are case-insensitive; local parts are compared case-insensitively too (as servers do). */

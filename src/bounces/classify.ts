@@ -33,7 +33,7 @@ const USER_UNKNOWN: RegExp = new RegExp(
     String.raw`\b(?:user|recipient|addressee|mailbox|account|address|e-?mail address|local[- ]?part|username|destination mailbox)s?\s+(?:is\s+)?(?:unknown|not known|not found|invalid)\b`,
     String.raw`\b(?:unknown|invalid|non-?existent|nonexisting|no such)\s+(?:local\s+)?(?:user|recipient|mailbox|address|account|local[- ]?part|addressee|e-?mail address|person)`,
     String.raw`\b(?:user|recipient|addressee|mailbox|account|address|e-?mail)\b[^\n.;]{0,60}?\b(?:does ?n[o']?t exist|doesn't exist|do not exist|not exist|no longer exists?|was not found|could ?n[o']?t be found|couldn't be found|is not valid|not a valid|is not a known|isn't valid)`,
-    String.raw`no mailbox (?:here )?by that name|mailbox unknown|bad destination mailbox|user doesn't have an? \S+ account|not our customer|not listed in (?:domino directory|public name & address book|the directory)`,
+    String.raw`no mailbox (?:here )?by that name|mailbox unknown|bad destination mailbox|not our customer|not listed in (?:domino directory|public name & address book|the directory)`,
     "not a valid (?:recipient|mailbox|user)|unknown or illegal (?:alias|user)",
     "recipnotfound|recipientnotfound|invalid[- ]?recipient|unknown[- ]?recipient|user[- ]?unknown|no[- ]such[- ]user|mailbox[- ]?not[- ]?found|user[- ]?not[- ]?found|recipient[- ]?not[- ]?found",
     "benutzer unbekannt|empfänger unbekannt|adresse unbekannt|unbekannte[rs]? (?:empfänger|benutzer|adresse)|existiert nicht|utilisateur inconnu|destinataire inconnu|adresse inconnue|n'existe pas|usuario desconocido|destinatario desconocido|no existe|utente sconosciuto|destinatario sconosciuto|non esiste|usuário desconhecido|não existe|gebruiker onbekend|bestaat niet|не существует|не найден|неизвестн|nie istnieje|nieznany (?:użytkownik|adres)",
@@ -87,15 +87,17 @@ const INVALID_USERID: RegExp = /invalid (?:final delivery )?userid/i;
 // MMS gateway's "No valid recipients for this MM"), not an echo of a refused DATA.
 const NO_VALID_RECIPIENTS: RegExp = /\bno valid recipients?\b/i;
 
-// Directory answers that only a missing mailbox produces; they stand without a code or command.
-// "unknown user: <name>" is how local delivery agents (mail.local, Postfix local(8), IMail) name
-// the user they could not find; "This user doesn't have a <domain> account" is Yahoo's.
-const USER_UNKNOWN_STRONG: RegExp =
-  /recipient (?:name|address) (?:is )?not recognized|user doesn't have an? \S+ account|not listed in (?:the )?(?:domino directory|public name & address book|directory)|address couldn't be found|address could not be found|(?:wasn't|was not) found at|invalid recipient|no mailbox (?:here )?by that name|unknown user: ?["<]?[^\s<>"@]+(?:[@"> ]|$)/i;
-
 // Yahoo checks mailboxes only after DATA and says so in these words: a directory's answer that
 // the account does not exist, not a content filter's, so it is hard at DATA too.
 const NO_ACCOUNT: RegExp = /user doesn't have an? \S+ account/i;
+
+// Directory answers that only a missing mailbox produces; they stand without a code or command.
+// "unknown user: <name>" is how local delivery agents (mail.local, Postfix local(8), IMail) name
+// the user they could not find; "This user doesn't have a <domain> account" is Yahoo's.
+const USER_UNKNOWN_STRONG: RegExp = new RegExp(
+  String.raw`recipient (?:name|address) (?:is )?not recognized|${NO_ACCOUNT.source}|not listed in (?:the )?(?:domino directory|public name & address book|directory)|address couldn't be found|address could not be found|(?:wasn't|was not) found at|invalid recipient|no mailbox (?:here )?by that name|unknown user: ?["<]?[^\s<>"@]+(?:[@"> ]|$)`,
+  "i",
+);
 
 // Weaker domain wording ("Invalid domain"): hard only when a code or the RCPT command confirms it.
 const BAD_DOMAIN: RegExp =

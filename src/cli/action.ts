@@ -14,9 +14,8 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
       process.exitCode = typeof code === "number" ? code : 0;
     } catch (error) {
       process.stderr.write(`${describe(error)}\n`);
-      // Refused input exits 2; so does an error that asks for it (a frozen published issue).
-      const asked = (error as { exitCode?: unknown } | undefined)?.exitCode;
-      process.exitCode = error instanceof DigestError && (badInput.has(error.kind) || asked === 2) ? 2 : 1;
+      // Refused input exits 2 (a frozen published issue is a conflict too).
+      process.exitCode = error instanceof DigestError && badInput.has(error.kind) ? 2 : 1;
     }
   };
 }

@@ -1,12 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { applyReport, type ReportOutcome, type ReportProof } from "../bounces/apply.js";
+import { applyReport, type ReportOutcome } from "../bounces/apply.js";
 import type { Bounce } from "../bounces/bounce.js";
 import { parseBounce } from "../bounces/parse.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { DigestError } from "../errors.js";
+import { headerBlock, savedReportProofs } from "../inbound/mailed-report.js";
 import { loadNewsletter } from "../newsletter.js";
 import { parseMailbox } from "../sending/identity.js";
-import { verifyDeliveryToken } from "../subscribers/tokens.js";
 import { openConfiguredDatabase } from "./context.js";
 
 /**
@@ -40,10 +40,7 @@ export async function applyBounceFile(file: string): Promise<{ bounce: Bounce; a
       "--apply needs SECRET (the one the service signs with): without it no report can be proven ours",
     );
   }
-  const proofs: ReportProof[] = [];
-  const verp = verpDelivery(raw, domain, secret);
-  if (verp !== undefined) proofs.push({ kind: "verp", deliveryId: verp });
-  if (bounce.originalMessageId) proofs.push({ kind: "message-id", messageId: bounce.originalMessageId });
+  const proofs = savedReportProofs(headerBlock(raw), bounce, { secret, domain });
   const database = await openConfiguredDatabase();
   try {
     const applied = await applyReport(
@@ -63,19 +60,4 @@ function optionalSecret(): string | undefined {
     if (error instanceof ConfigError) return undefined;
     throw error;
   }
-}
-
-function verpDelivery(raw: Buffer, domain: string, secret: string | undefined): number | undefined {
-  if (!secret || !domain) return undefined;
-  const head =
-    raw
-      .subarray(0, 64 * 1024)
-      .toString("latin1")
-      .split(/\r?\n\r?\n/)[0] ?? "";
-  const pattern = new RegExp(`bounces\\+([a-z2-7]{10,120})@${domain.replace(/\./g, "\\.")}`, "gi");
-  for (const match of head.matchAll(pattern)) {
-    const id = match[1] ? verifyDeliveryToken(secret, match[1]) : undefined;
-    if (id !== undefined) return id;
-  }
-  return undefined;
 }

@@ -9,6 +9,16 @@ export async function openConfiguredDatabase(): Promise<Database> {
   return openDatabase(databaseTarget(databaseUrl));
 }
 
+/** Opens the configured database for one command and closes it afterwards. */
+export async function withDatabase<T>(fn: (database: Database) => Promise<T>): Promise<T> {
+  const database = await openConfiguredDatabase();
+  try {
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
 /** `--newsletter FILE`, else $NEWSLETTER_FILE, else ./newsletter.yaml. */
 export function newsletterFor(option: string | undefined): Newsletter {
   return loadNewsletter(option ?? loadConfig(["newsletterFile"]).newsletterFile);

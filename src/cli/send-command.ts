@@ -10,11 +10,11 @@ import { openProducer, queueSettingsOf } from "../queues.js";
 import { countAudience, plural } from "../sending/audience.js";
 import { type ControlAction, controlSend } from "../sending/control.js";
 import { describeTime, parseSendTime } from "../sending/local-time.js";
-import { type PlanDeps, refuseSecondSend, runner, startSend } from "../sending/plan.js";
+import { type PlanDeps, refuseSecondSend, startSend } from "../sending/plan.js";
 import { resolveSend } from "../sending/resolve.js";
 import { loadSendStatus } from "../sending/status.js";
 import { confirmOnTerminal } from "./confirm.js";
-import { newsletterFor, openConfiguredDatabase } from "./context.js";
+import { newsletterFor, openConfiguredDatabase, withDatabase } from "./context.js";
 import { followSend, statusText } from "./status-text.js";
 
 // The demo follows its send the way `digest send --follow` does.
@@ -29,15 +29,6 @@ async function withSending<T>(fn: (plan: PlanDeps) => Promise<T>): Promise<T> {
     return await fn({ database, queue: producer.deliveries, batchSize: settings.sendBatchSize });
   } finally {
     await producer.close();
-    await database.close();
-  }
-}
-
-async function withDatabase<T>(fn: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openConfiguredDatabase();
-  try {
-    return await fn(database);
-  } finally {
     await database.close();
   }
 }
@@ -69,7 +60,7 @@ export async function sendCommand(target: string, opts: SendOptions): Promise<nu
     let confirmed: number | undefined;
     if (!test) {
       // Refused anyway by startSend; said before asking, so nobody types a count for nothing.
-      if (!opts.again) await refuseSecondSend(runner(plan.database.db), issue.id);
+      if (!opts.again) await refuseSecondSend(plan.database.db, issue.id);
       const readers = await countAudience(plan.database);
       const when = at && at.getTime() > Date.now() + 1000 ? `at ${describeTime(at, timezone)}` : "now";
       say(`issue:   ${issue.slug} "${issue.subject}"`);

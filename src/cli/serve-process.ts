@@ -76,9 +76,9 @@ export async function startServe(
   /** Tests that send many commands from one address raise the inbound limits. */
   options: { inboundLimits?: typeof inboundLimits } = {},
 ): Promise<RunningServe> {
-  const trustedProxies = settings.trustedProxies ?? [];
+  let trustedProxy: (address: string) => boolean;
   try {
-    proxyMatcher(trustedProxies);
+    trustedProxy = proxyMatcher(settings.trustedProxies ?? []);
   } catch (error) {
     throw new ConfigError([(error as Error).message]);
   }
@@ -107,7 +107,7 @@ export async function startServe(
     adminToken: settings.adminToken,
     limiter: redisRateLimiter(producer.connection, settings.queuePrefix, subscribeLimit),
     pageLimiter: redisRateLimiter(producer.connection, settings.queuePrefix, pageLimit),
-    clientIp: (c) => clientAddress(c, trustedProxies),
+    clientIp: (c) => clientAddress(c, trustedProxy),
     metricsToken: settings.metricsToken,
     forgetJobs: (subscriberId) => forgetReaderJobs(queue, subscriberId),
     log,

@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
-import { count, sql } from "drizzle-orm";
+import { count } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { loadConfig } from "../config.js";
 import type { Database } from "../db/database.js";
@@ -199,9 +199,5 @@ export async function unsubscribeCommand(database: Database, email: string) {
         );
   if (result.goodbyeError)
     process.stderr.write("warning: unsubscribed, but the goodbye mail could not be queued (Redis)\n");
-  const [after] = await database.db
-    .select({ status: subscribers.status })
-    .from(subscribers)
-    .where(sql`${subscribers.id} = ${row.id}`);
-  return { email: row.email, status: after?.status ?? "unsubscribed", changed: result.changed };
+  return { email: row.email, status: result.subscriber.status, changed: result.changed };
 }

@@ -4,24 +4,17 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
-import { DigestError, type ErrorKind } from "../errors.js";
+import { DigestError } from "../errors.js";
 import { adminAuth, adminRoutes, tooLarge } from "./admin.js";
 import type { AppDeps } from "./deps.js";
 import { createMetrics } from "./metrics.js";
 import { messagePage } from "./pages.js";
+import { statusOfKind } from "./status-codes.js";
 
 export type { AppDeps } from "./deps.js";
 
 /** Reader forms and JSON calls are small; only the admin import and issue routes take more. */
 export const maxBodyBytes = 64 * 1024;
-
-const statusOf: Record<ErrorKind, 400 | 403 | 404 | 409 | 503> = {
-  invalid: 400,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  unavailable: 503,
-};
 
 /**
  * The HTTP service (SPEC §4): public pages and the admin API, joined with `app.route()`. This is the
@@ -112,7 +105,7 @@ function isLoopback(address: string): boolean {
 
 function classify(error: unknown): [number, string] {
   if (error instanceof HTTPException) return [error.status, error.message || "bad request"];
-  if (error instanceof DigestError) return [statusOf[error.kind], error.message];
+  if (error instanceof DigestError) return [statusOfKind[error.kind], error.message];
   if (error instanceof ZodError) {
     const [issue] = error.issues;
     return [400, issue ? `${issue.path.join(".") || "input"}: ${issue.message}` : "invalid input"];

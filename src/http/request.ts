@@ -1,7 +1,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { forwardedClient, plainAddress, proxyMatcher } from "../limits.js";
+import { forwardedClient } from "../limits.js";
 
 /**
  * Reading what a client sent. Every way a body can be wrong (wrong type, bad JSON, an array where
@@ -49,25 +49,18 @@ export function socketAddress(c: Context): string | undefined {
   }
 }
 
-const matchers = new Map<string, (address: string) => boolean>();
-
 /**
  * The client's address, for rate limits and consent records: the socket's peer, or, when that peer
- * is one of `trustedProxies` (TRUSTED_PROXIES), the right-most untrusted hop of X-Forwarded-For.
- * Without trusted proxies the header is ignored: any client can write it, and believing it would let
- * one client spread itself over every rate-limit bucket. Count limits under `limitKey(address)`
- * (IPv6 per /64); store the address itself in consent records.
+ * is a trusted proxy (`trusted`, built once from TRUSTED_PROXIES by `proxyMatcher`), the right-most
+ * untrusted hop of X-Forwarded-For. Without trusted proxies the header is ignored: any client can
+ * write it, and believing it would let one client spread itself over every rate-limit bucket. Count
+ * limits under `limitKey(address)` (IPv6 per /64); store the address itself in consent records.
  */
-export function clientAddress(c: Context, trustedProxies: readonly string[] = []): string | undefined {
-  const socket = socketAddress(c);
-  if (trustedProxies.length === 0) return socket && plainAddress(socket);
-  const key = trustedProxies.join(",");
-  let trusted = matchers.get(key);
-  if (!trusted) {
-    trusted = proxyMatcher(trustedProxies);
-    matchers.set(key, trusted);
-  }
-  return forwardedClient(socket, c.req.header("x-forwarded-for"), trusted);
+export function clientAddress(
+  c: Context,
+  trusted: (address: string) => boolean = () => false,
+): string | undefined {
+  return forwardedClient(socketAddress(c), c.req.header("x-forwarded-for"), trusted);
 }
 
 /** Per-IP limit on the token pages (/confirm, /manage, /unsubscribe): plenty for a person, not for a crawler. */

@@ -76,8 +76,7 @@ export function sendRoutes(plan: PlanDeps) {
 
   app.get("/sends/:id", async (c) => {
     const id = c.req.param("id");
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
-      throw new HTTPException(400, { message: "not a send id" });
+    if (!isUuid(id)) throw new HTTPException(400, { message: "not a send id" });
     return c.json(await loadSendStatus(plan.database, id));
   });
 

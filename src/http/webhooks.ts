@@ -6,7 +6,12 @@ import type { ApplyReportDeps } from "../bounces/apply.js";
 import { applyProviderEvent, type Provider, type ProviderEvent } from "../bounces/providers/event.js";
 import { mailgunEvents, mailgunMaxSkewSeconds, verifyMailgun } from "../bounces/providers/mailgun.js";
 import { postmarkAuthorized, postmarkEvents } from "../bounces/providers/postmark.js";
-import { sendgridEvents, sendgridPublicKey, verifySendgrid } from "../bounces/providers/sendgrid.js";
+import {
+  sendgridEvents,
+  sendgridMaxSkewSeconds,
+  sendgridPublicKey,
+  verifySendgrid,
+} from "../bounces/providers/sendgrid.js";
 import { sesEvents } from "../bounces/providers/ses.js";
 import {
   isAmazonSnsUrl,
@@ -70,15 +75,36 @@ export function webhookRoutes(deps: WebhookDeps, count: (provider: Provider, out
     }
     return c.json({ ok: true, events: events.length });
   };
+  /**
+   * Runs `handle` for a call seen for the first time within `ttlSeconds`, else refuses it as
+   * replayed. A call that fails is forgotten again, so the provider's retry is accepted.
+   */
+  const once = async (
+    c: Context,
+    provider: Provider,
+    replay: { key: string; ttlSeconds: number; why: string },
+    handle: () => Promise<Response>,
+  ) => {
+    if (!(await deps.rememberOnce(replay.key, replay.ttlSeconds))) return refuse(c, provider, replay.why);
+    try {
+      return await handle();
+    } catch (error) {
+      await deps.forget(replay.key);
+      throw error;
+    }
+  };
 
   app.post("/ses", async (c) => {
     const verdict = await verifySnsMessage(parseJson(await bodyText(c)), deps.snsKeys, now());
     if (!verdict.ok) return refuse(c, "ses", verdict.why);
     const { envelope } = verdict;
     // SNS signs each delivery with the same MessageId; a replay within the age limit is refused.
-    if (!(await deps.rememberOnce(`sns:${envelope.messageId}`, snsMaxAgeMs / 1000)))
-      return refuse(c, "ses", "replayed message");
-    try {
+    const replay = {
+      key: `sns:${envelope.messageId}`,
+      ttlSeconds: snsMaxAgeMs / 1000,
+      why: "replayed message",
+    };
+    return once(c, "ses", replay, async () => {
       if (envelope.type === "SubscriptionConfirmation") {
         if (!envelope.subscribeUrl || !isAmazonSnsUrl(envelope.subscribeUrl))
           return refuse(c, "ses", "subscribe URL not on an Amazon SNS host");
@@ -87,11 +113,8 @@ export function webhookRoutes(deps: WebhookDeps, count: (provider: Provider, out
         return c.json({ ok: true });
       }
       if (envelope.type === "UnsubscribeConfirmation") return c.json({ ok: true });
-      return await apply(c, sesEvents(parseJson(envelope.message)));
-    } catch (error) {
-      await deps.forget(`sns:${envelope.messageId}`);
-      throw error;
-    }
+      return apply(c, sesEvents(parseJson(envelope.message)));
+    });
   });
 
   app.post("/postmark", async (c) => {
@@ -108,15 +131,12 @@ export function webhookRoutes(deps: WebhookDeps, count: (provider: Provider, out
     const payload = parseJson(await bodyText(c));
     const verdict = verifyMailgun(payload, deps.mailgunSigningKey, Math.floor(now() / 1000));
     if (!verdict.ok) return refuse(c, "mailgun", verdict.why);
-    const key = `mailgun:${verdict.token}`;
-    if (!(await deps.rememberOnce(key, 2 * mailgunMaxSkewSeconds)))
-      return refuse(c, "mailgun", "token reused");
-    try {
-      return await apply(c, mailgunEvents(payload));
-    } catch (error) {
-      await deps.forget(key);
-      throw error;
-    }
+    const replay = {
+      key: `mailgun:${verdict.token}`,
+      ttlSeconds: 2 * mailgunMaxSkewSeconds,
+      why: "token reused",
+    };
+    return once(c, "mailgun", replay, () => apply(c, mailgunEvents(payload)));
   });
 
   app.post("/sendgrid", async (c) => {
@@ -132,14 +152,12 @@ export function webhookRoutes(deps: WebhookDeps, count: (provider: Provider, out
       Math.floor(now() / 1000),
     );
     if (!verdict.ok) return refuse(c, "sendgrid", verdict.why);
-    const key = `sendgrid:${signature}`;
-    if (!(await deps.rememberOnce(key, 2 * 5 * 60))) return refuse(c, "sendgrid", "replayed call");
-    try {
-      return await apply(c, sendgridEvents(parseJson(raw.toString("utf8"))));
-    } catch (error) {
-      await deps.forget(key);
-      throw error;
-    }
+    const replay = {
+      key: `sendgrid:${signature}`,
+      ttlSeconds: 2 * sendgridMaxSkewSeconds,
+      why: "replayed call",
+    };
+    return once(c, "sendgrid", replay, () => apply(c, sendgridEvents(parseJson(raw.toString("utf8")))));
   });
   return app;
 }

@@ -115,16 +115,9 @@ export async function handleMessage(ctx: InboundContext, message: InboundMessage
       return report;
     },
   };
-  // Twenty RCPT TO:<postmaster@...> are one recipient: the message is handled once for it.
-  const seen = new Set<string>();
-  const recipients = message.recipients.filter((r) => {
-    const key = JSON.stringify(r);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  // Recipients arrive distinct: the server counts a repeated RCPT TO once (server.ts).
   const outcomes: Outcome[] = [];
-  for (const recipient of recipients) {
+  for (const recipient of message.recipients) {
     try {
       outcomes.push(await handleOne(ctx, message, recipient, facts));
     } catch (error) {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type ApplyReportDeps, applyReport, type ReportProof } from "../bounces/apply.js";
+import type { Bounce } from "../bounces/bounce.js";
 import { parseBounce } from "../bounces/parse.js";
 import { verifyDeliveryToken } from "../subscribers/tokens.js";
 import { routeRecipient } from "./recipient.js";
@@ -23,16 +24,7 @@ export async function applyMailedReport(deps: ApplyReportDeps, raw: Buffer): Pro
   if (bounce.type === "none" && bounce.recipients.length === 0) return { result: "unparsed" };
   if (bounce.type === "none") return { result: "ignored", why: "not a failure or complaint report" };
   const head = headerBlock(raw);
-  const proofs: ReportProof[] = [];
-  for (const name of ["delivered-to", "x-original-to", "to"]) {
-    for (const address of headerAddresses(head, name)) {
-      const recipient = routeRecipient(address, deps.domain, []);
-      if (recipient?.kind !== "bounce") continue;
-      const deliveryId = verifyDeliveryToken(deps.secret, recipient.token);
-      if (deliveryId !== undefined) proofs.push({ kind: "verp", deliveryId });
-    }
-  }
-  if (bounce.originalMessageId) proofs.push({ kind: "message-id", messageId: bounce.originalMessageId });
+  const proofs = savedReportProofs(head, bounce, deps);
   const ownId = /^message-id[ \t]*:[ \t]*(<[^>\s]{1,900}>)/im.exec(head)?.[1];
   const reportId = ownId ?? `sha256:${createHash("sha256").update(raw).digest("hex")}`;
   const outcome = await applyReport(deps, { bounce, proofs, source: "mailbox", reportId });
@@ -41,8 +33,30 @@ export async function applyMailedReport(deps: ApplyReportDeps, raw: Buffer): Pro
   return { result: "applied", deliveryId: outcome.deliveryId, type: bounce.type };
 }
 
+/**
+ * What proves a report read from a mailbox or a file ours: the VERP address it was delivered to
+ * (Delivered-To, X-Original-To or To, verified by its token) and the signed Message-ID it quotes.
+ */
+export function savedReportProofs(
+  head: string,
+  bounce: Bounce,
+  keys: { secret: string; domain: string },
+): ReportProof[] {
+  const proofs: ReportProof[] = [];
+  for (const name of ["delivered-to", "x-original-to", "to"]) {
+    for (const address of headerAddresses(head, name)) {
+      const recipient = routeRecipient(address, keys.domain, []);
+      if (recipient?.kind !== "bounce") continue;
+      const deliveryId = verifyDeliveryToken(keys.secret, recipient.token);
+      if (deliveryId !== undefined) proofs.push({ kind: "verp", deliveryId });
+    }
+  }
+  if (bounce.originalMessageId) proofs.push({ kind: "message-id", messageId: bounce.originalMessageId });
+  return proofs;
+}
+
 /** The top-level header block, unfolded. */
-function headerBlock(raw: Buffer): string {
+export function headerBlock(raw: Buffer): string {
   const text = raw.subarray(0, 256 * 1024).toString("latin1");
   const end = text.search(/\r?\n\r?\n/);
   return (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, " ");

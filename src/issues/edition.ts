@@ -3,6 +3,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/database.js";
 import { type Issue, issuePdfs, issues } from "../db/schema.js";
 import { DigestError } from "../errors.js";
+import { isUuid } from "../ids.js";
 import type { Newsletter } from "../newsletter.js";
 import { type ParsedIssue, parseIssue } from "./parse.js";
 
@@ -40,8 +41,6 @@ export async function storeIssuePdf(db: Db, issueId: string, pdf: Buffer): Promi
     });
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The PDF edition of an issue, by id or slug: what `GET /archive/<slug>.pdf` serves (published
  * issues only) and what the console's "Download PDF" offers (drafts too). An issue stored before
@@ -59,7 +58,7 @@ export async function issuePdf(
     .select({ issue: issues, pdf: issuePdfs.pdf, sha256: issuePdfs.sha256 })
     .from(issues)
     .leftJoin(issuePdfs, eq(issuePdfs.issueId, issues.id))
-    .where(uuidPattern.test(idOrSlug) ? eq(issues.id, idOrSlug) : eq(issues.slug, idOrSlug));
+    .where(isUuid(idOrSlug) ? eq(issues.id, idOrSlug) : eq(issues.slug, idOrSlug));
   if (!row) return undefined;
   const published = row.issue.publishedAt !== null;
   if (options.publishedOnly && !published) return undefined;

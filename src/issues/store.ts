@@ -14,7 +14,6 @@ import type { Problem } from "./markdown.js";
  */
 export class PublishedIssueError extends DigestError {
   override readonly name = "PublishedIssueError";
-  readonly exitCode = 2;
   constructor(volume: string, publishedAt: Date | undefined) {
     const when = publishedAt ? ` on ${publishedAt.toISOString().slice(0, 10)}` : "";
     super(

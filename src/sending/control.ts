@@ -1,9 +1,10 @@
 import { sql } from "drizzle-orm";
+import { query } from "../db/database.js";
 import type { SendStatus } from "../db/schema.js";
 import { DigestError } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { skipCancelledRows } from "./cancelled.js";
-import { enqueueBatches, type PlanDeps, runner } from "./plan.js";
+import { enqueueBatches, type PlanDeps } from "./plan.js";
 
 /**
  * Pause, resume, cancel and retry. Each is one conditional UPDATE of the send row (status only
@@ -33,8 +34,8 @@ export async function controlSend(
 ): Promise<ControlResult> {
   if (!isUuid(sendId)) throw new DigestError("invalid", `"${sendId}" is not a send id`);
   const outcome = await deps.database.db.transaction(async (tx) => {
-    const run = runner(tx);
-    const [send] = await run<{ status: SendStatus }>(
+    const [send] = await query<{ status: SendStatus }>(
+      tx,
       sql`select status from sends where id = ${sendId} for update`,
     );
     if (!send) throw new DigestError("not_found", `no send ${sendId}`);
@@ -51,16 +52,22 @@ export async function controlSend(
     if (act === "retry") {
       status = "running";
       rows = (
-        await run(sql`update deliveries set status = 'queued', next_attempt_at = null, updated_at = now()
-          where send_id = ${sendId} and status in ('failed', 'deferred') returning id`)
+        await query(
+          tx,
+          sql`update deliveries set status = 'queued', next_attempt_at = null, updated_at = now()
+          where send_id = ${sendId} and status in ('failed', 'deferred') returning id`,
+        )
       ).length;
     }
     // A new generation gives re-enqueued jobs new ids, distinct from any stale ones still in Redis.
-    await run(sql`update sends set status = ${status}, updated_at = now(),
+    await query(
+      tx,
+      sql`update sends set status = ${status}, updated_at = now(),
         paused_reason = ${act === "pause" ? "paused by staff" : null},
         finished_at = ${status === "cancelled" ? sql`now()` : null},
         generation = generation + ${act === "resume" || act === "retry" ? 1 : 0}
-      where id = ${sendId}`);
+      where id = ${sendId}`,
+    );
     return { status, rows };
   });
   if (outcome.status === "running") await enqueueBatches(deps, sendId);

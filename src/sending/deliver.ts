@@ -76,14 +76,14 @@ export async function deliverBatch(deps: DeliverDeps, job: DeliveryBatchJob): Pr
       // Renewed until the outcomes are written: waiting for the send rate (or for Postgres) must
       // never let the reconciler hand rows this job holds, sent or not, to another job.
       const lease = holdLease(deps.db, claim, rows);
-      const send = await deps.sends.get(job.sendId).catch((error: unknown) => {
+      let outcomes: Awaited<ReturnType<typeof sendAll>>;
+      try {
+        const send = await deps.sends.get(job.sendId);
+        outcomes = await sendAll(deps, send, rows, lease);
+      } catch (error) {
         lease.stop();
         throw error;
-      });
-      const outcomes = await sendAll(deps, send, rows, lease).catch((error: unknown) => {
-        lease.stop();
-        throw error;
-      });
+      }
       await committing;
       committing = commit(deps, claim.owner, job, rows, outcomes, totals).finally(() => lease.stop());
       // Awaited on the next round or below; this only keeps a failure from being "unhandled" meanwhile.

@@ -1,7 +1,7 @@
 import { buffer } from "node:stream/consumers";
 import DKIM from "nodemailer/lib/dkim";
 import { parseConnectionUrl } from "nodemailer/lib/shared";
-import { beforeMessage, type SessionOptions, SmtpSession } from "./smtp-session.js";
+import { beforeMessage, type SessionOptions, type SessionResult, SmtpSession } from "./smtp-session.js";
 
 /**
  * The one SMTP door: `SMTP_POOL` kept sessions (smtp-session.ts), fed prebuilt raw messages (no
@@ -14,12 +14,8 @@ export interface Envelope {
   to: string[];
 }
 
-export interface SmtpResult {
-  /** The server's final answer, e.g. "250 2.0.0 Ok: queued as 123". */
-  response: string;
-  accepted: string[];
-  rejected: string[];
-}
+/** `response` is the server's final answer, e.g. "250 2.0.0 Ok: queued as 123". */
+export type SmtpResult = SessionResult;
 
 export interface Mailer {
   /** `dataReady`: the bytes have CRLF line ends and no line starting with a dot (template.ts's splice). */
@@ -44,6 +40,11 @@ interface Pending {
   dataReady: boolean;
   resolve: (result: SmtpResult) => void;
   reject: (error: unknown) => void;
+}
+
+/** What a message gets once the mailer is closed: nothing of it was written, so it can go again. */
+function closedError(): Error {
+  return Object.assign(new Error("the mailer is closed"), { code: "ECONNECTION", [beforeMessage]: true });
 }
 
 interface Session {
@@ -86,8 +87,7 @@ export function createMailer(options: MailerOptions): Mailer {
   };
 
   async function deliver(session: Session, message: Pending): Promise<SmtpResult> {
-    if (closed)
-      throw Object.assign(new Error("the mailer is closed"), { code: "ECONNECTION", [beforeMessage]: true });
+    if (closed) throw closedError();
     if (!session.connection || session.connection.ended) session.connection = await open();
     const connection = session.connection;
     const raw = typeof message.raw === "string" ? Buffer.from(message.raw) : message.raw;
@@ -132,10 +132,7 @@ export function createMailer(options: MailerOptions): Mailer {
     },
     close() {
       closed = true;
-      for (const message of waiting.splice(0))
-        message.reject(
-          Object.assign(new Error("the mailer is closed"), { code: "ECONNECTION", [beforeMessage]: true }),
-        );
+      for (const message of waiting.splice(0)) message.reject(closedError());
       for (const session of sessions) session.connection?.quit();
     },
   };

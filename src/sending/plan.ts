@@ -1,5 +1,5 @@
 import type { Queue } from "bullmq";
-import { type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { type Database, type Db, query } from "../db/database.js";
 import { DigestError } from "../errors.js";
 import { batchJobId, type DeliveriesJob, deliveryJobOptions } from "../queues.js";
@@ -43,29 +43,34 @@ export async function startSend(deps: PlanDeps, input: StartSendInput): Promise<
   const scheduled = input.at !== undefined && input.at.getTime() > Date.now() + 1000;
 
   const result = await deps.database.db.transaction(async (tx) => {
-    const run = runner(tx);
     // Locking the issue row makes two `digest send` of one issue take turns, so --again means it.
-    const [issue] = await run<{ id: string }>(
+    const [issue] = await query<{ id: string }>(
+      tx,
       sql`select id from issues where id = ${input.issueId} for update`,
     );
     if (!issue) throw new DigestError("not_found", `no issue ${input.issueId}`);
-    if (test.length === 0 && !input.again) await refuseSecondSend(run, issue.id);
-    const [send] = await run<{ id: string }>(sql`
+    if (test.length === 0 && !input.again) await refuseSecondSend(tx, issue.id);
+    const [send] = await query<{ id: string }>(
+      tx,
+      sql`
       insert into sends (issue_id, status, is_test, scheduled_at, started_at)
       values (${issue.id}, ${scheduled ? "scheduled" : "running"}, ${test.length > 0},
         ${(input.at ?? new Date()).toISOString()}, ${scheduled ? null : sql`now()`})
-      returning id`);
+      returning id`,
+    );
     if (!send) throw new Error("insert returned no send");
     let deliveries = 0;
     if (test.length > 0) {
-      const rows = await run(sql`insert into deliveries (send_id, address)
+      const rows = await query(
+        tx,
+        sql`insert into deliveries (send_id, address)
         select ${send.id}, a from jsonb_array_elements_text(${JSON.stringify([...new Set(test)])}::jsonb) as a
-        returning id`);
+        returning id`,
+      );
       deliveries = rows.length;
-    } else if (!scheduled) deliveries = await planDeliveries(run, send.id);
-    // The first real send to start publishes the issue (archive, feed; its text frozen).
-    if (test.length === 0 && !scheduled)
-      await run(sql`update issues set published_at = now() where id = ${issue.id} and published_at is null`);
+    } else if (!scheduled) deliveries = await planDeliveries(tx, send.id);
+    // A test send publishes nothing: publishIssueOf reads is_test from the send row.
+    if (!scheduled) await publishIssueOf(tx, send.id);
     return { sendId: send.id, deliveries };
   });
   if (result.deliveries >= analyzeAfter) await refreshPlannerStatistics(deps.database.db);
@@ -94,10 +99,13 @@ export async function refreshPlannerStatistics(db: Db): Promise<void> {
 }
 
 /** A second real send of one issue needs `--again`: a repeated command must not mail everyone twice. */
-export async function refuseSecondSend(run: Run, issueId: string): Promise<void> {
-  const [earlier] = await run<{ id: string; status: string }>(sql`
+export async function refuseSecondSend(db: Db, issueId: string): Promise<void> {
+  const [earlier] = await query<{ id: string; status: string }>(
+    db,
+    sql`
     select id, status from sends where issue_id = ${issueId} and not is_test and status <> 'cancelled'
-    order by created_at desc limit 1`);
+    order by created_at desc limit 1`,
+  );
   if (earlier)
     throw new DigestError(
       "conflict",
@@ -105,11 +113,14 @@ export async function refuseSecondSend(run: Run, issueId: string): Promise<void>
     );
 }
 
-export type Run = <T = Record<string, unknown>>(statement: SQL) => Promise<T[]>;
-export const runner =
-  (db: Db): Run =>
-  async <T>(statement: SQL) =>
-    query<T>(db, statement);
+/** The first real send to start publishes its issue (archive, feed; its text frozen); a test send, nothing. */
+export async function publishIssueOf(db: Db, sendId: string): Promise<void> {
+  await query(
+    db,
+    sql`update issues set published_at = now() where published_at is null
+      and id = (select issue_id from sends where id = ${sendId} and not is_test)`,
+  );
+}
 
 /**
  * The snapshot: every active reader whose address is not suppressed, in one statement. Only ever
@@ -118,9 +129,11 @@ export const runner =
  * fails loudly on the unique index instead of passing silently. Rows go in in subscriber id order,
  * so the (send, subscriber) index grows at its right edge; the sort gets the memory it needs.
  */
-export async function planDeliveries(run: Run, sendId: string): Promise<number> {
-  await run(sql`select set_config('work_mem', '64MB', true)`);
-  const [row] = await run<{ n: number }>(sql`
+export async function planDeliveries(db: Db, sendId: string): Promise<number> {
+  await query(db, sql`select set_config('work_mem', '64MB', true)`);
+  const [row] = await query<{ n: number }>(
+    db,
+    sql`
     with planned as (
       insert into deliveries (send_id, subscriber_id)
       select ${sendId}, s.id from subscribers s
@@ -130,7 +143,8 @@ export async function planDeliveries(run: Run, sendId: string): Promise<number> 
           where x.address_hash = encode(sha256(convert_to(lower(s.email), 'UTF8')), 'hex'))
       order by s.id
       returning 1)
-    select count(*)::int as n from planned`);
+    select count(*)::int as n from planned`,
+  );
   return row?.n ?? 0;
 }
 
@@ -174,16 +188,17 @@ export async function enqueueDueCall(queue: Queue<DeliveriesJob>, sendId: string
 /** Starts every scheduled send that is due: status and snapshot in one transaction. */
 export async function startDueSends(deps: PlanDeps): Promise<string[]> {
   const started = await deps.database.db.transaction(async (tx) => {
-    const run = runner(tx);
-    const due = await run<{ id: string }>(sql`
+    const due = await query<{ id: string }>(
+      tx,
+      sql`
       update sends set status = 'running', started_at = now(), updated_at = now()
       where id in (select id from sends where status = 'scheduled' and scheduled_at <= now()
                    for update skip locked)
-      returning id`);
+      returning id`,
+    );
     for (const send of due) {
-      await planDeliveries(run, send.id);
-      await run(sql`update issues set published_at = now() where published_at is null
-        and id = (select issue_id from sends where id = ${send.id} and not is_test)`);
+      await planDeliveries(tx, send.id);
+      await publishIssueOf(tx, send.id);
     }
     return due.map((s) => s.id);
   });

@@ -1,8 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { DigestError } from "../errors.js";
-
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from "../ids.js";
 
 /**
  * SEND, as staff type it everywhere (status, pause, resume, cancel, retry): a send id, an issue
@@ -17,7 +16,7 @@ export async function resolveSend(database: Database, ref?: string): Promise<str
     if (!row) throw new DigestError("not_found", "there is no send yet (digest send ISSUE starts one)");
     return row.id;
   }
-  if (uuid.test(text)) {
+  if (isUuid(text)) {
     const [row] = await database.query<{ id: string }>(sql`select id from sends where id = ${text}`);
     if (!row) throw new DigestError("not_found", `no send ${text}`);
     return row.id;

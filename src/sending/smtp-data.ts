@@ -15,7 +15,12 @@ export function dataBytes(message: Buffer, dataReady = false): Buffer[] {
   return [dataReady || isClean(message) ? message : stuffed(message), tail];
 }
 
-function isClean(message: Buffer): boolean {
+/**
+ * CRLF line ends only and no line starting with a dot: sendable as DATA without stuffing. Also
+ * false for a leading LF or a trailing CR, so a run of a template is clean only if no neighbouring
+ * slot could complete a bad line end.
+ */
+export function isClean(message: Buffer): boolean {
   if (message[0] === 0x2e) return false;
   for (let i = message.indexOf(0x0a); i !== -1; i = message.indexOf(0x0a, i + 1))
     if (message[i - 1] !== 0x0d || message[i + 1] === 0x2e) return false;

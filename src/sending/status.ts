@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { type DeliveryStatus, deliveryStatuses, type SendStatus } from "../db/schema.js";
 import { DigestError } from "../errors.js";
+import { isUuid } from "../ids.js";
 import { reasonSql } from "./reasons.js";
 import { loadSendReport, type SendReport } from "./report.js";
 import { resolveSend } from "./resolve.js";
@@ -125,7 +126,8 @@ export async function loadSendStatus(
   ref?: string,
   options: StatusOptions = {},
 ): Promise<SendProgress> {
-  const sendId = await resolveSend(database, ref);
+  // A send id needs no resolving: the query below reads that row and says so when there is none.
+  const sendId = ref !== undefined && isUuid(ref) ? ref : await resolveSend(database, ref);
   const [send] = await database.query<{
     id: string;
     status: SendStatus;

@@ -4,6 +4,7 @@ import { escapeHtml, placeholders } from "../issues/personalize.js";
 import type { Rendition } from "../issues/render.js";
 import { isSendableAddress } from "../subscribers/address.js";
 import { listId, type MailIdentity } from "./identity.js";
+import { isClean } from "./smtp-data.js";
 
 /**
  * Render once, splice per reader. The MIME message of a send is built once (nodemailer encodes the
@@ -188,14 +189,7 @@ function compile(pieces: Piece[]): MessageTemplate {
     if (value === -1) value = used.push(piece) - 1;
     slots.push({ at, value });
   }
-  return { bytes: Buffer.concat(runs, at), slots, used, plainLines: runs.every(plainRun) };
-}
-
-/** CRLF line ends only, no line starting with a dot, and nothing a neighbouring slot could complete. */
-function plainRun(run: Buffer): boolean {
-  if (run.length === 0) return true;
-  if (run[0] === 0x2e || run[0] === 0x0a || run[run.length - 1] === 0x0d) return false;
-  return plainText(run.toString("latin1"));
+  return { bytes: Buffer.concat(runs, at), slots, used, plainLines: runs.every((r) => isClean(r)) };
 }
 
 const plainText = (text: string) => !/\r(?!\n)|(?<!\r)\n|\n\./.test(text);

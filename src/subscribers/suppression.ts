@@ -24,16 +24,6 @@ export async function isSuppressed(db: Db, address: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** The hashes among `hashes` that are suppressed (one query for a batch, e.g. an import). */
-export async function suppressedHashes(db: Db, hashes: string[]): Promise<Set<string>> {
-  if (hashes.length === 0) return new Set();
-  const rows = await db
-    .select({ hash: suppressions.addressHash })
-    .from(suppressions)
-    .where(inArray(suppressions.addressHash, hashes));
-  return new Set(rows.map((r) => r.hash));
-}
-
 /**
  * Adds an address to the list. The first reason stays (a bounce after an erasure must not turn the
  * entry back into something staff could mistake for a live reader), except that an erasure always

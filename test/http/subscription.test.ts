@@ -102,7 +102,8 @@ describe("double opt-in on the web", () => {
   it("refuses a tampered confirmation link with a plain 4xx page and changes nothing", async () => {
     const mail = await subscribeAndCatchMail("tamper@example.org");
     const good = path(linkIn(mail.text ?? "", "http://localhost:3000/confirm/"));
-    const bad = `${good.slice(0, -2)}${good.endsWith("a") ? "b" : "a"}${good.slice(-1)}`;
+    // The second-to-last character changed for certain (it may already be an "a").
+    const bad = `${good.slice(0, -2)}${good.at(-2) === "a" ? "b" : "a"}${good.slice(-1)}`;
     const res = await app.request(bad);
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toContain("text/html");

@@ -1,17 +1,8 @@
 import type { Command } from "commander";
-import type { Database } from "../../db/database.js";
 import { action } from "../action.js";
 
-/** Opens the configured database for one command and closes it afterwards. */
-async function withDatabase<T>(fn: (database: Database) => Promise<T>): Promise<T> {
-  const { openConfiguredDatabase } = await import("../context.js");
-  const database = await openConfiguredDatabase();
-  try {
-    return await fn(database);
-  } finally {
-    await database.close();
-  }
-}
+/** Loaded when a command runs: it brings in the database drivers. */
+const context = () => import("../context.js");
 
 export function register(program: Command): void {
   const staff = program.command("staff").description("staff console accounts: add, list, remove");
@@ -27,7 +18,9 @@ export function register(program: Command): void {
         const { cliActor } = await import("../../staff/audit.js");
         const publicUrl = resolvePublicUrl(loadConfig(["publicUrl", "port"]));
         if (publicUrl.warning) process.stderr.write(`warning: ${publicUrl.warning}\n`);
-        const added = await withDatabase((db) => addStaff(db.db, cliActor, { email, role: options.role }));
+        const added = await (await context()).withDatabase((db) =>
+          addStaff(db.db, cliActor, { email, role: options.role }),
+        );
         process.stderr.write(
           `${added.created ? "added" : "renewed the setup link of"} ${added.account.email} (${added.account.role}); the link works once, for 24 hours:\n`,
         );
@@ -42,7 +35,7 @@ export function register(program: Command): void {
     .action(
       action(async (options: { json?: boolean }) => {
         const { listStaff } = await import("../../staff/accounts.js");
-        const rows = await withDatabase((db) => listStaff(db.db));
+        const rows = await (await context()).withDatabase((db) => listStaff(db.db));
         const view = rows.map((r) => ({
           email: r.email,
           role: r.role,
@@ -63,7 +56,7 @@ export function register(program: Command): void {
       action(async (email: string) => {
         const { removeStaff } = await import("../../staff/accounts.js");
         const { cliActor } = await import("../../staff/audit.js");
-        const removed = await withDatabase((db) => removeStaff(db.db, cliActor, email));
+        const removed = await (await context()).withDatabase((db) => removeStaff(db.db, cliActor, email));
         if (!removed) {
           process.stderr.write(`error: no staff account ${email}\n`);
           return 1;

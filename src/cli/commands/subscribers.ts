@@ -1,17 +1,8 @@
 import type { Command } from "commander";
-import type { Database } from "../../db/database.js";
 import { action } from "../action.js";
 
-/** Opens the configured database for one command and closes it afterwards. */
-async function withDatabase<T>(fn: (database: Database) => Promise<T>): Promise<T> {
-  const { openConfiguredDatabase } = await import("../context.js");
-  const database = await openConfiguredDatabase();
-  try {
-    return await fn(database);
-  } finally {
-    await database.close();
-  }
-}
+/** Loaded when a command runs: it brings in the database drivers. */
+const context = () => import("../context.js");
 
 const cli = () => import("../subscribers-command.js");
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -31,7 +22,7 @@ export function register(program: Command): void {
     .action(
       action(async (options: { status?: string; search?: string; limit?: string; json?: boolean }) => {
         const { listCommand } = await cli();
-        process.stdout.write(await withDatabase((db) => listCommand(db, options)));
+        process.stdout.write(await (await context()).withDatabase((db) => listCommand(db, options)));
       }),
     );
 
@@ -42,7 +33,7 @@ export function register(program: Command): void {
     .action(
       action(async (options: { json?: boolean }) => {
         const { countCommand } = await cli();
-        const counts = await withDatabase((db) => countCommand(db));
+        const counts = await (await context()).withDatabase((db) => countCommand(db));
         if (options.json) return print(counts);
         for (const [status, n] of Object.entries(counts)) process.stdout.write(`${status}\t${n}\n`);
       }),
@@ -56,7 +47,7 @@ export function register(program: Command): void {
     .action(
       action(async (email: string, options: { name?: string; confirmed?: boolean }) => {
         const { addCommand } = await cli();
-        print(await withDatabase((db) => addCommand(db, email, options)));
+        print(await (await context()).withDatabase((db) => addCommand(db, email, options)));
       }),
     );
 
@@ -70,7 +61,7 @@ export function register(program: Command): void {
     .action(
       action(async (file: string, options: { pending?: boolean }) => {
         const { importCommand } = await cli();
-        const report = await withDatabase((db) => importCommand(db, file, options));
+        const report = await (await context()).withDatabase((db) => importCommand(db, file, options));
         for (const e of report.errors)
           process.stderr.write(`${file}:${e.line}: ${JSON.stringify(e.value.slice(0, 100))}: ${e.message}\n`);
         if (report.invalidRows > report.errors.length)
@@ -95,7 +86,7 @@ export function register(program: Command): void {
     .action(
       action(async (options: { out?: string; excel?: boolean }) => {
         const { exportCommand } = await cli();
-        await withDatabase((db) => exportCommand(db, options));
+        await (await context()).withDatabase((db) => exportCommand(db, options));
       }),
     );
 
@@ -105,7 +96,7 @@ export function register(program: Command): void {
     .action(
       action(async (email: string) => {
         const { unsubscribeCommand } = await cli();
-        print(await withDatabase((db) => unsubscribeCommand(db, email)));
+        print(await (await context()).withDatabase((db) => unsubscribeCommand(db, email)));
       }),
     );
 
@@ -115,7 +106,7 @@ export function register(program: Command): void {
     .action(
       action(async (email: string) => {
         const { removeCommand } = await cli();
-        print(await withDatabase((db) => removeCommand(db, email)));
+        print(await (await context()).withDatabase((db) => removeCommand(db, email)));
       }),
     );
 
@@ -125,7 +116,7 @@ export function register(program: Command): void {
     .action(
       action(async (email: string) => {
         const { unsuppressCommand } = await cli();
-        print(await withDatabase((db) => unsuppressCommand(db, email)));
+        print(await (await context()).withDatabase((db) => unsuppressCommand(db, email)));
       }),
     );
 }

@@ -1,4 +1,6 @@
 import type { Context } from "hono";
+import { DigestError } from "../../errors.js";
+import type { PlanDeps } from "../../sending/plan.js";
 import type { Actor } from "../../staff/audit.js";
 import type { Session } from "../../staff/sessions.js";
 import type { AppDeps } from "../deps.js";
@@ -18,6 +20,12 @@ export const cookieName = "digest_session";
 export const clientAddress = (deps: ConsoleDeps, c: Context): string | undefined => deps.clientIp(c);
 
 export const timezoneOf = (deps: ConsoleDeps) => deps.timezone ?? "UTC";
+
+/** What sends and test sends run with; a 503 (`unavailable`) when this server has no sending wired. */
+export function sendingOf(deps: ConsoleDeps): PlanDeps {
+  if (!deps.sending) throw new DigestError("unavailable", "sending is not configured on this server");
+  return deps.sending;
+}
 
 export const actorOf = (session: Session): Actor => ({
   staffId: session.account.id,

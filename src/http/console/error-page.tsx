@@ -2,17 +2,10 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { DigestError, type ErrorKind } from "../../errors.js";
+import { DigestError } from "../../errors.js";
 import type { Session } from "../../staff/sessions.js";
+import { statusOfKind } from "../status-codes.js";
 import { Notice, Page } from "./layout.js";
-
-const statusOf: Record<ErrorKind, ContentfulStatusCode> = {
-  invalid: 400,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  unavailable: 503,
-};
 
 const titles: Record<number, string> = {
   401: "Sign in first",
@@ -32,7 +25,7 @@ export function consoleError(error: Error, c: Context): Response | Promise<Respo
     error instanceof HTTPException
       ? (error.status as ContentfulStatusCode)
       : error instanceof DigestError
-        ? statusOf[error.kind]
+        ? statusOfKind[error.kind]
         : undefined;
   if (status === undefined || status >= 500) throw error;
   const message = (error.message || "bad request").slice(0, 300);

@@ -4,6 +4,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
 import { readSession } from "../../staff/sessions.js";
 import { type ConsoleDeps, type ConsoleEnv, cookieName } from "./deps.js";
+import { formOf } from "./form.js";
 
 const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -29,14 +30,25 @@ async function csrfOf(c: Parameters<MiddlewareHandler>[0]): Promise<string | und
   if (header) return header;
   const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded" && type !== "multipart/form-data") return undefined;
+  // Hono caches the parsed body, so the route reads the same form again for free.
+  const value = (await formOf(c)).csrf;
+  return typeof value === "string" ? value : undefined;
+}
+
+/** The host the request's Origin header names; undefined when there is none or it is not a URL. */
+function originHost(c: Parameters<MiddlewareHandler>[0]): string | undefined {
+  const origin = c.req.header("origin");
+  if (!origin) return undefined;
   try {
-    // Hono caches the parsed body, so the route reads the same form again for free.
-    const value = (await c.req.parseBody()).csrf;
-    return typeof value === "string" ? value : undefined;
+    return new URL(origin).host;
   } catch {
-    throw new HTTPException(400, { message: "the form data cannot be read" });
+    return undefined;
   }
 }
+
+/** Whether `host` is this server's, as the Host header or the request URL names it. */
+const isOwnHost = (c: Parameters<MiddlewareHandler>[0], host: string | undefined) =>
+  host === c.req.header("host") || host === new URL(c.req.url).host;
 
 /**
  * Every console route behind the login: a live session from the `digest_session` cookie, else a
@@ -58,14 +70,8 @@ export function requireSession(deps: ConsoleDeps): MiddlewareHandler<ConsoleEnv>
     if (!safeMethods.has(c.req.method) && c.req.path.startsWith("/admin/queues/")) {
       // The BullMQ dashboard's own scripts cannot send our token; its requests must come from this
       // origin instead (browsers always send Origin on those), which a forged cross-site form cannot.
-      const origin = c.req.header("origin");
-      let host: string | undefined;
-      try {
-        host = origin ? new URL(origin).host : undefined;
-      } catch {
-        host = undefined;
-      }
-      if (!host || (host !== c.req.header("host") && host !== new URL(c.req.url).host))
+      const host = originHost(c);
+      if (!host || !isOwnHost(c, host))
         throw new HTTPException(403, {
           message: "the queue dashboard only takes requests from its own pages",
         });
@@ -96,13 +102,7 @@ export const adminOnly: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
 export const sameOrigin: MiddlewareHandler = async (c, next) => {
   const origin = c.req.header("origin");
   if (!safeMethods.has(c.req.method) && origin && origin !== "null") {
-    let host: string | undefined;
-    try {
-      host = new URL(origin).host;
-    } catch {
-      host = undefined;
-    }
-    if (host !== c.req.header("host") && host !== new URL(c.req.url).host)
+    if (!isOwnHost(c, originHost(c)))
       throw new HTTPException(403, { message: "this form did not come from this console" });
   }
   await next();

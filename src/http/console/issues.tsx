@@ -5,8 +5,10 @@ import { HTTPException } from "hono/http-exception";
 import type { Issue } from "../../db/schema.js";
 import { issues } from "../../db/schema.js";
 import { DigestError } from "../../errors.js";
+import { isUuid } from "../../ids.js";
 import { issuePdf } from "../../issues/edition.js";
-import { checkIssue } from "../../issues/lint.js";
+import { checkIssue, lintRendition } from "../../issues/lint.js";
+import { parseIssue } from "../../issues/parse.js";
 import { personalize } from "../../issues/personalize.js";
 import { findIssue, saveIssue } from "../../issues/store.js";
 import { startSend } from "../../sending/plan.js";
@@ -14,7 +16,7 @@ import { rememberTestAddresses } from "../../staff/accounts.js";
 import { recentAudit, recordAudit } from "../../staff/audit.js";
 import type { Session } from "../../staff/sessions.js";
 import type { ConsoleDeps, ConsoleEnv } from "./deps.js";
-import { actorOf, timezoneOf } from "./deps.js";
+import { actorOf, sendingOf, timezoneOf } from "./deps.js";
 import { EditorPage } from "./editor.js";
 import { fieldText, formOf } from "./form.js";
 import { adminOnly } from "./guard.js";
@@ -98,15 +100,13 @@ function IssueList({
   );
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Drafts, previews, test sends (editors) and sends to readers (admins). */
 export function issueRoutes(deps: ConsoleDeps) {
   const app = new Hono<ConsoleEnv>();
   const tz = timezoneOf(deps);
 
   const load = async (id: string): Promise<Issue> => {
-    const issue = uuid.test(id) ? await findIssue(deps.db, id) : undefined;
+    const issue = isUuid(id) ? await findIssue(deps.db, id) : undefined;
     if (!issue) throw new HTTPException(404, { message: "no such issue" });
     return issue;
   };
@@ -114,16 +114,21 @@ export function issueRoutes(deps: ConsoleDeps) {
   const text = fieldText;
 
   async function issuePage(session: Session, issue: Issue, extra: Partial<IssuePageProps> = {}) {
-    const checked = await checkIssue(issue.source, deps.newsletter);
-    const sends = await recentSends(deps.db, issue.id, 20);
+    // The stored row holds the rendition saveIssue made: lint that rather than render again.
+    const parsed = parseIssue(issue.source);
+    const problems = parsed.issue ? [...parsed.problems, ...lintRendition(issue)] : parsed.problems;
+    const [sends, activeReaders] = await Promise.all([
+      recentSends(deps.db, issue.id, 20),
+      activeReaderCount(deps),
+    ]);
     return (
       <IssuePage
         session={session}
         issue={issue}
-        problems={checked.problems}
+        problems={problems}
         htmlBytes={Buffer.byteLength(issue.html)}
         plainText={sample(deps, issue, issue.slug).text}
-        activeReaders={await activeReaderCount(deps)}
+        activeReaders={activeReaders}
         from={deps.mailFrom ?? deps.newsletter.from}
         timeZone={tz}
         sends={sends}
@@ -133,11 +138,6 @@ export function issueRoutes(deps: ConsoleDeps) {
       />
     );
   }
-
-  const plan = () => {
-    if (!deps.sending) throw new DigestError("unavailable", "sending is not configured on this server");
-    return deps.sending;
-  };
 
   app.get("/", async (c) =>
     c.html(<IssueList session={c.get("session")} rows={await issueSummaries(deps.db)} timeZone={tz} />),
@@ -252,7 +252,7 @@ export function issueRoutes(deps: ConsoleDeps) {
     if (addresses.length > 20) return refuse("At most 20 addresses for a test send.");
     let started: Awaited<ReturnType<typeof startSend>>;
     try {
-      started = await startSend(plan(), { issueId: issue.id, test: addresses });
+      started = await startSend(sendingOf(deps), { issueId: issue.id, test: addresses });
     } catch (error) {
       if (error instanceof DigestError && error.kind === "invalid") return refuse(error.message);
       throw error;
@@ -288,7 +288,7 @@ export function issueRoutes(deps: ConsoleDeps) {
     }
     let started: Awaited<ReturnType<typeof startSend>>;
     try {
-      started = await startSend(plan(), {
+      started = await startSend(sendingOf(deps), {
         issueId: issue.id,
         again: text(form.again) === "yes",
         ...(at ? { at } : {}),

@@ -74,13 +74,21 @@ export interface SendSummary {
 export async function recentSends(db: Db, issueId?: string, limit = 10): Promise<SendSummary[]> {
   const found = await rows<Omit<SendSummary, "scheduled_at"> & { scheduled_at: string | Date }>(
     db,
-    sql`select s.id, i.slug, s.status, s.is_test, s.scheduled_at,
-      (select count(*)::int from deliveries d where d.send_id = s.id) as total,
-      (select count(*)::int from deliveries d where d.send_id = s.id and d.status in ('sent', 'skipped')) as done,
-      (select count(*)::int from deliveries d where d.send_id = s.id and d.status in ('failed', 'bounced')) as failed
-    from sends s join issues i on i.id = s.issue_id
-    ${issueId ? sql`where s.issue_id = ${issueId}` : sql``}
-    order by s.created_at desc limit ${limit}`,
+    // The sends are picked first; then one pass over each one's deliveries counts all three.
+    sql`select s.id, s.slug, s.status, s.is_test, s.scheduled_at, n.total, n.done, n.failed
+    from (
+      select s.id, i.slug, s.status, s.is_test, s.scheduled_at, s.created_at
+      from sends s join issues i on i.id = s.issue_id
+      ${issueId ? sql`where s.issue_id = ${issueId}` : sql``}
+      order by s.created_at desc limit ${limit}
+    ) s
+    cross join lateral (
+      select count(*)::int as total,
+        (count(*) filter (where d.status in ('sent', 'skipped')))::int as done,
+        (count(*) filter (where d.status in ('failed', 'bounced')))::int as failed
+      from deliveries d where d.send_id = s.id
+    ) n
+    order by s.created_at desc`,
   );
   return found.map((r) => ({ ...r, scheduled_at: new Date(r.scheduled_at) }));
 }
@@ -103,13 +111,20 @@ export interface WeekGrowth {
 export async function growthByWeek(db: Db, weeks = 8): Promise<WeekGrowth[]> {
   return rows<WeekGrowth>(
     db,
+    // One grouped pass per column over the subscribers since the first week, joined to the weeks.
     sql`with w as (
         select generate_series(date_trunc('week', now()) - make_interval(weeks => ${weeks - 1}),
-                               date_trunc('week', now()), interval '1 week') as start)
+                               date_trunc('week', now()), interval '1 week') as start),
+      joins as (
+        select date_trunc('week', s.confirmed_at) as start, count(*)::int as n from subscribers s
+        where s.confirmed_at >= (select min(start) from w) group by 1),
+      leaves as (
+        select date_trunc('week', s.unsubscribed_at) as start, count(*)::int as n from subscribers s
+        where s.unsubscribed_at >= (select min(start) from w) group by 1)
       select to_char(w.start, 'YYYY-MM-DD') as week,
-        (select count(*)::int from subscribers s where s.confirmed_at >= w.start and s.confirmed_at < w.start + interval '1 week') as joined,
-        (select count(*)::int from subscribers s where s.unsubscribed_at >= w.start and s.unsubscribed_at < w.start + interval '1 week') as left
-      from w order by w.start desc`,
+        coalesce(j.n, 0)::int as joined, coalesce(l.n, 0)::int as left
+      from w left join joins j on j.start = w.start left join leaves l on l.start = w.start
+      order by w.start desc`,
   );
 }
 

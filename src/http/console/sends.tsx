@@ -7,6 +7,7 @@ import { streamSSE } from "hono/streaming";
 import { type Db, query } from "../../db/database.js";
 import { deliveryStatuses } from "../../db/schema.js";
 import { DigestError } from "../../errors.js";
+import { isUuid } from "../../ids.js";
 import { type ControlAction, controlSend } from "../../sending/control.js";
 import { startSend } from "../../sending/plan.js";
 import type { SendReport } from "../../sending/report.js";
@@ -14,13 +15,12 @@ import type { Reason, SendProgress } from "../../sending/status.js";
 import { recentAudit, recordAudit } from "../../staff/audit.js";
 import type { Session } from "../../staff/sessions.js";
 import type { ConsoleDeps, ConsoleEnv } from "./deps.js";
-import { actorOf, timezoneOf } from "./deps.js";
+import { actorOf, sendingOf, timezoneOf } from "./deps.js";
 import { adminOnly } from "./guard.js";
 import { Action, AuditTable, Badge, Page } from "./layout.js";
 import { type BounceView, recentBounces, sendStatusJson } from "./queries.js";
 import { localToDate, showTime } from "./time.js";
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const finished = (status: string) => status === "done" || status === "cancelled";
 
 /** The numbers the page shows, read from the status JSON. */
@@ -330,12 +330,8 @@ export function sendRoutes(deps: ConsoleDeps) {
   const app = new Hono<ConsoleEnv>();
   const tz = timezoneOf(deps);
   const idOf = (raw: string) => {
-    if (!uuid.test(raw)) throw new HTTPException(404, { message: "no such send" });
+    if (!isUuid(raw)) throw new HTTPException(404, { message: "no such send" });
     return raw;
-  };
-  const plan = () => {
-    if (!deps.sending) throw new DigestError("unavailable", "sending is not configured on this server");
-    return deps.sending;
   };
 
   app.get("/:id", async (c) => {
@@ -392,8 +388,8 @@ export function sendRoutes(deps: ConsoleDeps) {
     const at = localToDate(String((await c.req.parseBody()).at ?? ""), tz);
     if (!at) throw new DigestError("invalid", "give the new date and time");
     if (at.getTime() < Date.now()) throw new DigestError("invalid", `${showTime(at, tz)} has passed`);
-    await controlSend(plan(), id, "cancel");
-    const started = await startSend(plan(), { issueId: send.issue_id, at, again: true });
+    await controlSend(sendingOf(deps), id, "cancel");
+    const started = await startSend(sendingOf(deps), { issueId: send.issue_id, at, again: true });
     await recordAudit(deps.db, actorOf(c.get("session")), "send.move", started.sendId, {
       from: id,
       at: at.toISOString(),
@@ -406,7 +402,7 @@ export function sendRoutes(deps: ConsoleDeps) {
     const act = c.req.param("action");
     if (act !== "pause" && act !== "resume" && act !== "cancel" && act !== "retry")
       throw new HTTPException(404, { message: "no such action" });
-    const result = await controlSend(plan(), id, act);
+    const result = await controlSend(sendingOf(deps), id, act);
     await recordAudit(deps.db, actorOf(c.get("session")), `send.${act}`, id, { rows: result.rows });
     return c.redirect(`/admin/sends/${id}`, 303);
   });
