@@ -64,7 +64,10 @@ export interface Pipeline {
   prefix: string;
   redisUrl: string;
   /** `mailer`: how the worker's mailer checks the relay (SMTP_TLS, SMTP_CA_FILE). */
-  startWorker(overrides?: Partial<WorkerOverrides>, mailer?: Pick<MailerOptions, "tls">): Promise<DeliveryWorker>;
+  startWorker(
+    overrides?: Partial<WorkerOverrides>,
+    mailer?: Pick<MailerOptions, "tls">,
+  ): Promise<DeliveryWorker>;
   close(): Promise<void>;
 }
 

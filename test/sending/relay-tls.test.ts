@@ -1,15 +1,20 @@
 import { execFileSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
+import { pino } from "pino";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { controlSend } from "../../src/sending/control.js";
 import { createMailer } from "../../src/sending/mailer.js";
 import { startSend } from "../../src/sending/plan.js";
+import { startWorkers, workerSettings } from "../../workers/main.js";
+import { repoRoot } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
+import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
 import { addReaders, deliveryRows, pipeline, sendStatusOf, storeIssue, waitUntil } from "./harness.js";
 
 /**
@@ -287,5 +292,44 @@ describe("the TLS settings", () => {
     expect(() =>
       createMailer({ smtpUrl: "smtp://127.0.0.1:25/?tls.rejectUnauthorized=false", pool: 1 }),
     ).toThrow(/SMTP_TLS/);
+  });
+});
+
+describe("the worker at start", () => {
+  it("warns that SMTP_TLS=insecure checks no certificate, and that a DKIM_DOMAIN of another organisation breaks DMARC", async () => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
+    const keyFile = join(dir, "dkim.key");
+    writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }));
+    const prefix = uniquePrefix("tls-warn");
+    const lines: string[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+    const env = {
+      REDIS_URL: sharedRedisUrl,
+      QUEUE_PREFIX: prefix,
+      SMTP_URL: "smtp://127.0.0.1:9",
+      SMTP_TLS: "insecure",
+      SECRET: "a-long-enough-secret-for-these-tests-0123456789",
+      PUBLIC_URL: "https://news.example.org",
+      MAIL_FROM: "News <news@example.org>",
+      NEWSLETTER_FILE: join(repoRoot, "newsletter.yaml"),
+      DKIM_DOMAIN: "relay-provider.net",
+      DKIM_SELECTOR: "s1",
+      DKIM_PRIVATE_KEY_FILE: keyFile,
+    };
+    for (const dkimDomain of ["relay-provider.net", "mail.example.org"]) {
+      const settings = loadConfig(workerSettings, { ...env, DKIM_DOMAIN: dkimDomain });
+      const running = await startWorkers(settings, database, log);
+      await running.close();
+    }
+    await dropPrefix(prefix);
+    const warnings = lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .filter((l) => l.level === 40);
+    expect(warnings.filter((w) => /SMTP_TLS=insecure/.test(w.msg))).toHaveLength(2);
+    const misaligned = warnings.filter((w) => /DKIM_DOMAIN/.test(w.msg));
+    expect(misaligned).toHaveLength(1);
+    expect(misaligned[0]?.msg).toMatch(
+      /relay-provider\.net is not aligned with the From domain example\.org/,
+    );
   });
 });
