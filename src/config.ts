@@ -41,6 +41,34 @@ function isTimeZone(name: string): boolean {
   }
 }
 
+/**
+ * SMTP_URL query options (nodemailer's syntax) that would weaken TLS: skipping STARTTLS, any `tls.*`
+ * option (`tls.rejectUnauthorized=false` turns certificate checks off), or `secure=false` on smtps.
+ */
+export function smtpUrlTlsOptions(url: string): string[] {
+  let query: URLSearchParams;
+  try {
+    query = new URL(url).searchParams;
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  for (const [key, value] of query) {
+    const off = /^(?:false|0|no)$/i.test(value);
+    if ((key === "ignoreTLS" && !off) || key.startsWith("tls.") || (key === "secure" && off))
+      found.push(`${key}=${value}`);
+  }
+  return found;
+}
+
+function isPemCertificateFile(path: string): boolean {
+  try {
+    return readFileSync(path, "utf8").includes("-----BEGIN CERTIFICATE-----");
+  } catch {
+    return false;
+  }
+}
+
 const fields = {
   databaseUrl: { env: "DATABASE_URL", schema: z.string().url().optional() },
   redisUrl: { env: "REDIS_URL", schema: z.string().url().optional() },
@@ -53,8 +81,26 @@ const fields = {
   },
   smtpUrl: {
     env: "SMTP_URL",
-    schema: z.string().regex(/^smtps?:\/\//, "must start with smtp:// or smtps://"),
+    schema: z
+      .string()
+      .regex(/^smtps?:\/\//, "must start with smtp:// or smtps://")
+      .superRefine((url, ctx) => {
+        const weakening = smtpUrlTlsOptions(url);
+        if (weakening.length > 0)
+          ctx.addIssue({
+            code: "custom",
+            message: `may not set ${weakening.join(", ")}: TLS is set with SMTP_TLS=insecure (no certificate check) or SMTP_CA_FILE (a private CA), never in the URL`,
+          });
+      }),
   },
+  smtpCaFile: {
+    env: "SMTP_CA_FILE",
+    schema: z
+      .string()
+      .refine(isPemCertificateFile, "must be a readable PEM file of CA certificates")
+      .optional(),
+  },
+  smtpTls: { env: "SMTP_TLS", schema: z.enum(["verify", "insecure"]).default("verify") },
   port: { env: "PORT", schema: port.default(3000) },
   publicUrl: { env: "PUBLIC_URL", schema: httpUrl.optional() },
   mailFrom: { env: "MAIL_FROM", schema: z.string().min(3).optional() },

@@ -6,6 +6,7 @@ import { checkSchemaVersion } from "../src/db/schema-version.js";
 import { createLogger, type Logger } from "../src/log.js";
 import { loadNewsletter } from "../src/newsletter.js";
 import { queueSettingsOf, redisConnection } from "../src/queues.js";
+import { dkimAlignmentWarning } from "../src/sending/dkim-alignment.js";
 import { resolveIdentity } from "../src/sending/identity.js";
 import { createMailer } from "../src/sending/mailer.js";
 import { untilStopSignal } from "../src/signals.js";
@@ -35,6 +36,8 @@ export const workerSettings = [
   "dkimDomain",
   "dkimSelector",
   "dkimPrivateKeyFile",
+  "smtpCaFile",
+  "smtpTls",
 ] as const;
 export type WorkerSettings = Config<(typeof workerSettings)[number]>;
 
@@ -57,6 +60,15 @@ export async function startWorkers(
   const newsletter = loadNewsletter(settings.newsletterFile);
   const identity = resolveIdentity({ ...settings, publicUrl: publicUrl.url }, newsletter);
   const dkim = dkimOptions(settings);
+  if (dkim) {
+    const misaligned = dkimAlignmentWarning(dkim.domainName, identity.from.address);
+    if (misaligned) log.warn(misaligned);
+  }
+  const tls = relayTls(settings);
+  if (tls.mode === "insecure")
+    log.warn(
+      "SMTP_TLS=insecure: the relay's certificate is not checked, so anyone on the path can read and change every message",
+    );
   const queueSettings = queueSettingsOf(settings);
   // A row whose SMTP session outlives its lease is re-sent by another worker while still in flight.
   if (settings.leaseSeconds <= settings.smtpTimeoutSeconds) {
@@ -70,6 +82,7 @@ export async function startWorkers(
     smtpUrl: settings.smtpUrl,
     pool: settings.smtpPool,
     socketTimeoutMs,
+    tls,
     ...(dkim ? { dkim } : {}),
   });
   const redis = redisConnection(queueSettings, "worker");
@@ -82,7 +95,13 @@ export async function startWorkers(
   // Its own pool and connection: its close() ends them, independently of the deliveries side.
   const transactional = startTransactionalWorker({
     db: database.db,
-    mailer: createMailer({ smtpUrl: settings.smtpUrl, pool: 1, socketTimeoutMs, ...(dkim ? { dkim } : {}) }),
+    mailer: createMailer({
+      smtpUrl: settings.smtpUrl,
+      pool: 1,
+      socketTimeoutMs,
+      tls,
+      ...(dkim ? { dkim } : {}),
+    }),
     connection: redisConnection(queueSettings, "worker"),
     queuePrefix: settings.queuePrefix,
     secret: settings.secret,
@@ -141,9 +160,15 @@ function dkimOptions(settings: { dkimDomain?: string; dkimSelector?: string; dki
   } catch (error) {
     throw new ConfigError([`DKIM_PRIVATE_KEY_FILE cannot be read: ${(error as Error).message}`]);
   }
-  // Named explicitly: RFC 8058 one-click only counts when the signature covers both headers.
-  const headerFieldNames =
-    "From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:" +
-    "Content-Transfer-Encoding:List-Id:List-Archive:List-Unsubscribe:List-Unsubscribe-Post";
-  return { domainName: dkimDomain, keySelector: dkimSelector, privateKey, headerFieldNames };
+  return { domainName: dkimDomain, keySelector: dkimSelector, privateKey };
+}
+
+/** SMTP_TLS and the PEM of SMTP_CA_FILE (config checked it is one) for the mailer. */
+function relayTls(settings: { smtpTls: "verify" | "insecure"; smtpCaFile?: string }) {
+  if (!settings.smtpCaFile) return { mode: settings.smtpTls };
+  try {
+    return { mode: settings.smtpTls, ca: readFileSync(settings.smtpCaFile, "utf8") };
+  } catch (error) {
+    throw new ConfigError([`SMTP_CA_FILE cannot be read: ${(error as Error).message}`]);
+  }
 }

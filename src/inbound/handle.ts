@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type ParsedMail, simpleParser } from "mailparser";
 import type { ReportOutcome, ReportProof } from "../bounces/apply.js";
+import { readHeaderBlock } from "../bounces/auto-reply.js";
 import type { Bounce } from "../bounces/bounce.js";
 import { parseBounce } from "../bounces/parse.js";
 import { DigestError } from "../errors.js";
@@ -99,12 +100,12 @@ export async function handleMessage(ctx: InboundContext, message: InboundMessage
     ctx.log.info({ err: error }, "inbound: unparseable message ignored");
   }
   const fromAddress = parsed?.from?.value[0]?.address?.toLowerCase();
-  const header = (name: string) => {
-    const value = parsed?.headers.get(name);
-    if (value === undefined) return undefined;
-    return typeof value === "string" ? value : JSON.stringify(value);
-  };
-  const forbidden = replyForbidden({ envelopeFrom: message.envelopeFrom, header, fromAddress }, ctx.domain);
+  const headers = readHeaderBlock(message.raw);
+  const subject = parsed?.subject ?? headers.get("subject")?.[0] ?? "";
+  const forbidden = replyForbidden(
+    { envelopeFrom: message.envelopeFrom, headers, subject, fromAddress },
+    ctx.domain,
+  );
   let report: Promise<Bounce> | undefined;
   const facts: Facts = {
     parsed,

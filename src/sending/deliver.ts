@@ -8,7 +8,7 @@ import type { MailIdentity } from "./identity.js";
 import type { Mailer } from "./mailer.js";
 import { failedOutcome, type Outcome, sentOutcome, unbuiltOutcome } from "./outcome.js";
 import { commitOutcomes } from "./outcome-write.js";
-import { pauseOnPolicyFailures } from "./pause-policy.js";
+import { pauseForRelayFault, pauseOnPolicyFailures } from "./pause-policy.js";
 import type { RateLimiter } from "./rate.js";
 import { messageId, readerLinks, returnPath } from "./reader-links.js";
 import type { SendCache, SendContext } from "./send-cache.js";
@@ -110,6 +110,8 @@ async function commit(
     outcomes,
   );
   for (const o of outcomes) totals[o.status]++;
+  const fault = outcomes.find((o) => o.relayFault)?.relayFault;
+  if (fault) await pauseForRelayFault(deps.db, job.sendId, fault);
   if (outcomes.some((o) => o.failure?.policy))
     await pauseOnPolicyFailures(deps.db, job.sendId, deps.settings.policyPauseAfter);
 }

@@ -1,6 +1,7 @@
-import { buffer } from "node:stream/consumers";
-import DKIM from "nodemailer/lib/dkim";
+import { rootCertificates } from "node:tls";
 import { parseConnectionUrl } from "nodemailer/lib/shared";
+import { smtpUrlTlsOptions } from "../config.js";
+import { type DkimOptions, dkimSigner } from "./dkim.js";
 import { beforeMessage, type SessionOptions, type SessionResult, SmtpSession } from "./smtp-session.js";
 
 /**
@@ -28,8 +29,13 @@ export interface MailerOptions {
   /** Connections kept open (SMTP_POOL). */
   pool: number;
   /** Optional DKIM signing. */
-  dkim?: { domainName: string; keySelector: string; privateKey: string; headerFieldNames?: string };
+  dkim?: DkimOptions;
   socketTimeoutMs?: number;
+  /**
+   * How the relay's certificate is checked (SMTP_TLS, SMTP_CA_FILE): against the system's CAs
+   * plus `ca` (PEM) by default; `insecure` skips the check and is the only way to.
+   */
+  tls?: { mode: "verify" | "insecure"; ca?: string };
 }
 
 export { beforeMessage };
@@ -54,8 +60,13 @@ interface Session {
 }
 
 export function createMailer(options: MailerOptions): Mailer {
+  // The URL may not weaken TLS (config refuses it too): SMTP_TLS and SMTP_CA_FILE are the way.
+  const weakening = smtpUrlTlsOptions(options.smtpUrl);
+  if (weakening.length > 0)
+    throw new Error(`SMTP_URL may not set ${weakening.join(", ")}: use SMTP_TLS or SMTP_CA_FILE`);
   // Options in the URL's query string (`smtp://host:587/?socketTimeout=30000`) win over these.
   const fromUrl = parseConnectionUrl(options.smtpUrl) as Partial<SessionOptions>;
+  const ca = options.tls?.ca;
   const connectionOptions: SessionOptions = {
     socketTimeout: options.socketTimeoutMs ?? 60_000,
     greetingTimeout: 30_000,
@@ -63,8 +74,13 @@ export function createMailer(options: MailerOptions): Mailer {
     ...fromUrl,
     host: fromUrl.host ?? "localhost",
     port: Number(fromUrl.port ?? (fromUrl.secure ? 465 : 587)),
+    tls: {
+      rejectUnauthorized: options.tls?.mode !== "insecure",
+      // `ca` replaces Node's bundled list: a private CA comes on top of it, not instead of it.
+      ...(ca ? { ca: [...rootCertificates, ca] } : {}),
+    },
   };
-  const signer = options.dkim ? new DKIM(options.dkim) : undefined;
+  const sign = options.dkim ? dkimSigner(options.dkim) : undefined;
   const sessions: Session[] = Array.from({ length: Math.max(1, options.pool) }, () => ({
     busy: false,
   }));
@@ -91,10 +107,10 @@ export function createMailer(options: MailerOptions): Mailer {
     if (!session.connection || session.connection.ended) session.connection = await open();
     const connection = session.connection;
     const raw = typeof message.raw === "string" ? Buffer.from(message.raw) : message.raw;
-    const body = signer ? await buffer(signer.sign(raw)) : raw;
+    const body = sign ? sign(raw) : raw;
     try {
       // A signature header is added in front: those bytes are checked like any others.
-      return await connection.send(message.envelope, body, message.dataReady && !signer);
+      return await connection.send(message.envelope, body, message.dataReady && !sign);
     } catch (error) {
       const refused = error as { code?: string; responseCode?: number };
       // The server refused this message and the session is fine: RSET and keep it. Anything

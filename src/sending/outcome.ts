@@ -22,6 +22,8 @@ export interface Outcome {
   ambiguous: boolean;
   /** The classified SMTP refusal, for the bounce policy. */
   failure?: SmtpFailure;
+  /** The relay itself cannot be used (TLS, our login): the send pauses with this reason. */
+  relayFault?: string;
 }
 
 export interface AttemptedRow {
@@ -53,6 +55,21 @@ export function failedOutcome(
   backoff: BackoffSettings,
   sendStartedAt: number,
 ): Outcome {
+  const fault = relayFault(error);
+  if (fault) {
+    // Nothing about this reader: the row waits (the send pauses), and goes once the relay is fixed.
+    const response = `not sent: ${fault}`.slice(0, 500);
+    const delay = backoff.retryBaseSeconds;
+    return {
+      id: row.id,
+      status: "deferred",
+      response,
+      delay,
+      relayId: null,
+      ambiguous: false,
+      relayFault: fault,
+    };
+  }
   const answer = smtpAnswer(error);
   const failure = classifySmtpError(answer);
   const response = (answer.response ?? String((error as Error).message)).slice(0, 500);
@@ -70,6 +87,21 @@ export function failedOutcome(
   return delay === undefined
     ? { ...base, status: "failed", response: `gave up after retries: ${response}`, delay: null, ambiguous }
     : { ...base, status: "deferred", response, delay, ambiguous };
+}
+
+/**
+ * A relay that cannot be used at all: its certificate cannot be trusted (a private CA needs
+ * SMTP_CA_FILE), TLS could not be set up, or it refused our login for good. Every message would
+ * fail the same way, so deferring each for a day only hides it; the send pauses instead.
+ */
+export function relayFault(error: unknown): string | undefined {
+  const { code, responseCode, message } = error as { code?: string; responseCode?: number; message?: string };
+  const said = (message ?? String(error)).replace(/\s+/g, " ").slice(0, 200);
+  if (code === "ETLS")
+    return `TLS with the SMTP relay failed (${said}): for a relay with a private CA set SMTP_CA_FILE, otherwise fix its certificate; then resume the send`;
+  if (code === "EAUTH" && responseCode !== undefined && responseCode >= 500)
+    return `the SMTP relay refused our login (${said}): fix the user and password in SMTP_URL, then resume the send`;
+  return undefined;
 }
 
 /** nodemailer puts a RCPT refusal in `rejectedErrors`; the top-level error then only says EENVELOPE. */

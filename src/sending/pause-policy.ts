@@ -17,3 +17,15 @@ export async function pauseOnPolicyFailures(db: Db, sendId: string, pauseAfter: 
           >= ${pauseAfter}`,
   );
 }
+
+/**
+ * The relay cannot be used (TLS or our login, see outcome.ts's relayFault): one such failure
+ * pauses the send with the reason, as every other message would fail the same way.
+ */
+export async function pauseForRelayFault(db: Db, sendId: string, reason: string): Promise<void> {
+  await query(
+    db,
+    sql`update sends set status = 'paused', paused_reason = ${reason}, updated_at = now()
+    where id = ${sendId} and status = 'running'`,
+  );
+}

@@ -1,6 +1,6 @@
-import { connect as netConnect, type Socket } from "node:net";
+import { isIP, connect as netConnect, type Socket } from "node:net";
 import { hostname } from "node:os";
-import { type ConnectionOptions as TlsOptions, connect as tlsConnect } from "node:tls";
+import { checkServerIdentity, type ConnectionOptions as TlsOptions, connect as tlsConnect } from "node:tls";
 import { dataBytes } from "./smtp-data.js";
 
 /**
@@ -82,7 +82,7 @@ export class SmtpSession {
   static async open(options: SessionOptions): Promise<SmtpSession> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const connected = options.secure
-        ? tlsConnect({ host: options.host, port: options.port, servername: options.host, ...options.tls })
+        ? tlsConnect({ ...tlsTarget(options), host: options.host, port: options.port })
         : netConnect({ host: options.host, port: options.port });
       const timer = setTimeout(() => {
         connected.destroy();
@@ -95,7 +95,8 @@ export class SmtpSession {
       });
       connected.once("error", (error) => {
         clearTimeout(timer);
-        reject(Object.assign(smtpError(error.message, "ECONNECTION"), { cause: error }));
+        const code = isTlsFailure(error) ? "ETLS" : "ECONNECTION";
+        reject(Object.assign(smtpError(error.message, code), { cause: error }));
       });
     });
     const session = new SmtpSession(socket, options);
@@ -148,9 +149,7 @@ export class SmtpSession {
     plain.removeAllListeners("close");
     plain.removeAllListeners("timeout");
     this.socket = await new Promise<Socket>((resolve, reject) => {
-      const secured = tlsConnect({ socket: plain, servername: this.options.host, ...this.options.tls }, () =>
-        resolve(secured),
-      );
+      const secured = tlsConnect({ ...tlsTarget(this.options), socket: plain }, () => resolve(secured));
       secured.once("error", (error) =>
         reject(Object.assign(smtpError(error.message, "ETLS"), { cause: error })),
       );
@@ -332,3 +331,25 @@ export class SmtpSession {
 }
 
 const ok = (answer: string | undefined) => answer?.startsWith("2") ?? false;
+
+/**
+ * The TLS options for the relay: its name as SNI unless it is an IP address (RFC 6066 §3 allows
+ * host names only), and the certificate checked against the host as configured, name or IP,
+ * whether TLS starts at once or after STARTTLS (where Node would not know the host otherwise).
+ */
+function tlsTarget(options: SessionOptions): TlsOptions {
+  const host = options.host.replace(/^\[|\]$/g, "");
+  return {
+    ...options.tls,
+    ...(isIP(host) ? {} : { servername: host }),
+    checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert),
+  };
+}
+
+/** A certificate the relay showed could not be trusted, or the TLS handshake itself failed. */
+function isTlsFailure(error: Error): boolean {
+  const code = (error as { code?: string }).code ?? "";
+  return /CERT|^UNABLE_TO_|^INVALID_(?:CA|PURPOSE)|^PATH_LENGTH|HOSTNAME_MISMATCH|^ERR_(?:SSL|TLS|OSSL)_/.test(
+    code,
+  );
+}

@@ -60,7 +60,8 @@ const marker = {
 /**
  * What a message is, for its headers: an issue or a mail to a confirmed reader (`list`: the
  * List-* headers, one-click unsubscribe, SPEC §6), or a notice to someone not (yet, or no longer)
- * a reader (`notice`: `Auto-Submitted: auto-generated`, so autoresponders do not answer it).
+ * a reader (`notice`: `Auto-Submitted: auto-generated` and `X-Auto-Response-Suppress`, so
+ * responders do not answer it).
  */
 export type MessageKind = "list" | "notice";
 
@@ -73,6 +74,19 @@ export interface MessageInput {
   date?: Date;
   /** A test send: `[TEST] ` before the subject and a banner atop both bodies, so nobody mistakes it. */
   test?: boolean;
+  /**
+   * Mail Digest sends on its own (a welcome or unsubscribe-link mail to a reader): marked so
+   * responders do not answer it, like a notice. An issue is not: it is mail a person wrote.
+   */
+  automatic?: boolean;
+}
+
+/**
+ * RFC 3834's mark for mail no program should answer, and Exchange's own switch for out-of-office
+ * and auto-replies (which ignore RFC 3834).
+ */
+function automaticHeaders(): Record<string, PreparedHeader> {
+  return prepared({ "Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "OOF, AutoReply" });
 }
 
 /**
@@ -93,7 +107,10 @@ export async function buildTemplate(input: MessageInput): Promise<MessageTemplat
     html: marker.html,
     messageId: marker.messageId,
     date: input.date ?? new Date(),
-    headers: kind === "list" ? listHeaders(identity) : prepared({ "Auto-Submitted": "auto-generated" }),
+    headers: {
+      ...(kind === "list" ? listHeaders(identity) : {}),
+      ...(kind === "notice" || input.automatic ? automaticHeaders() : {}),
+    },
   });
   const mail = composer.compile();
   mail.keepBcc = false;

@@ -117,6 +117,8 @@ export async function composeTransactional(input: {
     rendition: { html: input.mail.html, text: input.mail.text },
     // Mail to a confirmed reader carries the List-Unsubscribe headers (SPEC §6).
     kind: input.kind === "welcome" || input.kind === "unsubscribe-link" ? "list" : "notice",
+    // Every mail Digest sends on its own is marked so that no responder answers it (loop safety).
+    automatic: true,
     ...(input.date ? { date: input.date } : {}),
   });
   const messageId = `<${input.kind}.${input.key.replace(/[^A-Za-z0-9.-]/g, ".")}@${input.identity.domain}>`;

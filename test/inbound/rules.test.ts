@@ -61,7 +61,8 @@ describe("loop safety", () => {
   ) => ({
     envelopeFrom,
     fromAddress,
-    header: (name: string) => headers[name],
+    headers: new Map(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    subject: headers.subject ?? "",
   });
 
   it("allows a reply to a person", () => {

@@ -240,7 +240,7 @@ describe("transactional mail", () => {
     );
   });
 
-  it("a welcome carries the list headers of an issue; confirm and goodbye are auto-submitted notices without them", async () => {
+  it("a welcome carries the list headers of an issue; all are auto-submitted, confirm and goodbye without list headers", async () => {
     const links = readerLinks(identity, secret, { subscriberId, email: "reader@example.net" }, "");
     const mail = { subject: "s", html: "<p>h</p>", text: "t" };
     const head = async (kind: "confirm" | "welcome" | "goodbye") =>
@@ -248,7 +248,8 @@ describe("transactional mail", () => {
         .toString()
         .split("\r\n\r\n")[0];
     expect(await head("welcome")).toMatch(/^List-Unsubscribe: <https:[^>]+>, <mailto:/m);
-    expect(await head("welcome")).not.toMatch(/^Auto-Submitted/m);
+    // SPEC §5: every mail Digest sends on its own, the welcome included, is marked auto-generated.
+    expect(await head("welcome")).toMatch(/^Auto-Submitted: auto-generated$/m);
     for (const kind of ["confirm", "goodbye"] as const) {
       expect(await head(kind)).toMatch(/^Auto-Submitted: auto-generated$/m);
       expect(await head(kind)).not.toMatch(/^List-/m);

@@ -8,7 +8,7 @@ import { saveIssue } from "../../src/issues/store.js";
 import { loadNewsletter } from "../../src/newsletter.js";
 import { bullPrefix, type DeliveriesJob, queueNames } from "../../src/queues.js";
 import { resolveIdentity } from "../../src/sending/identity.js";
-import { createMailer, type Mailer } from "../../src/sending/mailer.js";
+import { createMailer, type Mailer, type MailerOptions } from "../../src/sending/mailer.js";
 import type { PlanDeps } from "../../src/sending/plan.js";
 import { type DeliveryWorker, startDeliveryWorker } from "../../workers/deliveries-worker.js";
 import { repoRoot } from "../helpers/cli.js";
@@ -63,7 +63,11 @@ export interface Pipeline {
   queue: Queue<DeliveriesJob>;
   prefix: string;
   redisUrl: string;
-  startWorker(overrides?: Partial<WorkerOverrides>): Promise<DeliveryWorker>;
+  /** `mailer`: how the worker's mailer checks the relay (SMTP_TLS, SMTP_CA_FILE). */
+  startWorker(
+    overrides?: Partial<WorkerOverrides>,
+    mailer?: Pick<MailerOptions, "tls">,
+  ): Promise<DeliveryWorker>;
   close(): Promise<void>;
 }
 
@@ -95,8 +99,8 @@ export async function pipeline(
     queue,
     prefix,
     redisUrl,
-    async startWorker(overrides = {}) {
-      const mailer = createMailer({ smtpUrl, pool: 3 });
+    async startWorker(overrides = {}, mailerOptions = {}) {
+      const mailer = createMailer({ smtpUrl, pool: 3, ...mailerOptions });
       const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
       const workerProducer = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
       const worker = await startDeliveryWorker(

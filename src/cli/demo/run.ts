@@ -69,6 +69,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     DKIM_DOMAIN: undefined,
     DKIM_SELECTOR: undefined,
     DKIM_PRIVATE_KEY_FILE: undefined,
+    SMTP_CA_FILE: undefined,
+    SMTP_TLS: undefined,
     // The demo's made-up sends must never read (and move) a real bounce mailbox.
     BOUNCE_IMAP_URL: undefined,
     SNS_CERT_FILE: undefined,
