@@ -260,7 +260,7 @@ export const staffSessions = pgTable(
   (t) => [index("staff_sessions_staff_idx").on(t.staffId)],
 );
 
-/** Failed console logins, by key (`email:<addr>` or `ip:<addr>`), for throttling. */
+/** Failed console logins, by key (`email:<hash of the address>` or `ip:<address or IPv6 /64>`), for throttling. */
 export const staffLoginFailures = pgTable(
   "staff_login_failures",
   {
