@@ -7,8 +7,10 @@ import type { Database } from "../db/database.js";
 import { type Subscriber, subscriberStatuses, subscribers } from "../db/schema.js";
 import { DigestError } from "../errors.js";
 import { openQueue, queueSettingsOf, redisConnection, type TransactionalJob } from "../queues.js";
-import { addSubscriber, eraseReader, findSubscriber, listSubscribers } from "../subscribers/admin.js";
+import { cliActor } from "../staff/audit.js";
+import { addSubscriber, findSubscriber, listSubscribers } from "../subscribers/admin.js";
 import { exportSubscribers, importSubscribers } from "../subscribers/csv.js";
+import { eraseReader } from "../subscribers/erase.js";
 import { unsubscribe } from "../subscribers/lifecycle.js";
 import { forgetReaderJobs, type Notify, queueNotify } from "../subscribers/notify.js";
 import { unsuppress } from "../subscribers/suppression.js";
@@ -101,7 +103,7 @@ export async function exportCommand(database: Database, options: { out?: string;
 }
 
 export async function removeCommand(database: Database, email: string) {
-  const id = await eraseReader(database.db, email);
+  const id = await eraseReader(database.db, email, cliActor);
   if (!id)
     throw new DigestError(
       "not_found",

@@ -57,10 +57,15 @@ export const subscribers = pgTable(
     email: text("email").notNull(),
     name: text("name"),
     status: text("status", { enum: subscriberStatuses }).notNull().default("pending"),
+    /**
+     * The consent record: source, time and client address of the request that asked first (a
+     * repeated request changes none of them), then the time and address of the confirming one.
+     */
     consentSource: text("consent_source", { enum: consentSources }).notNull(),
     consentAt: timestamp("consent_at", { withTimezone: true }),
     consentIp: text("consent_ip"),
     confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
+    confirmedIp: text("confirmed_ip"),
     unsubscribedAt: timestamp("unsubscribed_at", { withTimezone: true }),
     /** Soft bounces in a row; a successful delivery resets it. */
     softBounces: integer("soft_bounces").notNull().default(0),
@@ -260,7 +265,7 @@ export const staffSessions = pgTable(
   (t) => [index("staff_sessions_staff_idx").on(t.staffId)],
 );
 
-/** Failed console logins, by key (`email:<addr>` or `ip:<addr>`), for throttling. */
+/** Failed console logins, by key (`email:<hash of the address>` or `ip:<address or IPv6 /64>`), for throttling. */
 export const staffLoginFailures = pgTable(
   "staff_login_failures",
   {

@@ -7,8 +7,10 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { personalize } from "../issues/personalize.js";
 import { findIssue, saveIssue } from "../issues/store.js";
-import { addSubscriber, eraseReader, listSubscribers } from "../subscribers/admin.js";
+import { apiActor } from "../staff/audit.js";
+import { addSubscriber, listSubscribers } from "../subscribers/admin.js";
 import { exportSubscribers, importSubscribers } from "../subscribers/csv.js";
+import { eraseReader } from "../subscribers/erase.js";
 import { unsuppress } from "../subscribers/suppression.js";
 import type { AppDeps } from "./deps.js";
 import { readFields } from "./request.js";
@@ -111,7 +113,7 @@ export function adminRoutes(deps: AppDeps) {
 
   // GDPR erasure: the address in the path is the person's; only its hash stays behind.
   app.delete("/subscribers/:email", async (c) => {
-    const id = await eraseReader(db, c.req.param("email"));
+    const id = await eraseReader(db, c.req.param("email"), apiActor);
     // Their queued or failed mail jobs go too; the erasure stands even if Redis cannot answer.
     if (id && deps.forgetJobs) {
       await deps

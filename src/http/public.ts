@@ -78,7 +78,7 @@ export function publicRoutes(deps: AppDeps) {
   });
 
   app.get("/confirm/:token", async (c) => {
-    const { confirmed, subscriber } = await confirm(deps, c.req.param("token"));
+    const { confirmed, subscriber } = await confirm(deps, c.req.param("token"), deps.clientIp(c));
     const text =
       confirmed || subscriber.status === "active"
         ? `You are subscribed to ${newsletter.name}. Welcome!`

@@ -1,18 +1,12 @@
 import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/database.js";
-import {
-  type Staff,
-  type StaffRole,
-  staff,
-  staffRoles,
-  staffSessions,
-  staffSetupTokens,
-} from "../db/schema.js";
+import { type Staff, type StaffRole, staff, staffRoles, staffSetupTokens } from "../db/schema.js";
 import { DigestError } from "../errors.js";
 import { addressKey, normaliseAddress } from "../subscribers/address.js";
 import { type Actor, recordAudit } from "./audit.js";
 import { hashPassword, passwordProblem, verifyPassword } from "./password.js";
 import { isTokenShaped, newToken, tokenHash } from "./secret-token.js";
+import { endOtherSessions, type Session } from "./sessions.js";
 
 /**
  * Console accounts. A person is added with a role and gets a one-time setup link (24 h); the
@@ -141,26 +135,45 @@ export async function setPasswordFromLink(db: Db, token: string, password: strin
     .returning();
   if (used.length === 0) throw new DigestError("not_found", "this setup link is unknown, used or expired");
   await db.update(staff).set({ passwordHash: hash, updatedAt: sql`now()` }).where(eq(staff.id, account.id));
-  await db.update(staffSessions).set({ revokedAt: sql`now()` }).where(eq(staffSessions.staffId, account.id));
-  await recordAudit(db, { staffId: account.id, email: account.email }, "staff.password-set", account.email);
+  // A setup link is also the reset for a forgotten (or stolen) password: nobody stays signed in.
+  const sessions = await endOtherSessions(db, account.id);
+  await recordAudit(db, { staffId: account.id, email: account.email }, "staff.password-set", account.email, {
+    sessionsEnded: sessions,
+  });
   return account;
 }
 
-export async function changePassword(db: Db, account: Staff, current: string, next: string): Promise<void> {
+/**
+ * Changes the signed-in person's password and ends every other session of the account (one opened
+ * with the old password elsewhere must not outlive it); the session making the change stays.
+ */
+export async function changePassword(
+  db: Db,
+  session: Pick<Session, "account" | "idHash">,
+  current: string,
+  next: string,
+): Promise<void> {
+  const { account } = session;
   if (!account.passwordHash || !(await verifyPassword(current, account.passwordHash)))
     throw new DigestError("forbidden", "the current password is wrong");
   const problem = passwordProblem(next);
   if (problem) throw new DigestError("invalid", problem);
-  await db
-    .update(staff)
-    .set({ passwordHash: await hashPassword(next), updatedAt: sql`now()` })
-    .where(eq(staff.id, account.id));
-  await recordAudit(
-    db,
-    { staffId: account.id, email: account.email },
-    "staff.password-change",
-    account.email,
-  );
+  const hash = await hashPassword(next);
+  await db.transaction(async (tx) => {
+    const txDb = tx as unknown as Db;
+    await txDb
+      .update(staff)
+      .set({ passwordHash: hash, updatedAt: sql`now()` })
+      .where(eq(staff.id, account.id));
+    const sessions = await endOtherSessions(txDb, account.id, session.idHash);
+    await recordAudit(
+      txDb,
+      { staffId: account.id, email: account.email },
+      "staff.password-change",
+      account.email,
+      { sessionsEnded: sessions },
+    );
+  });
 }
 
 /** Hashing a dummy on a miss keeps "unknown email" as slow as "wrong password". */

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/database.js";
 import { type Staff, staff, staffSessions } from "../db/schema.js";
 import { recordAudit } from "./audit.js";
@@ -15,6 +15,8 @@ export const sessionLimits = { idleMinutes: 120, lifetimeHours: 12 } as const;
 export interface Session {
   account: Staff;
   csrf: string;
+  /** The stored hash of the cookie's id: names this session (to keep it) without the secret. */
+  idHash: string;
 }
 
 export async function createSession(db: Db, account: Staff, now = new Date()): Promise<string> {
@@ -34,12 +36,13 @@ export async function createSession(db: Db, account: Staff, now = new Date()): P
 export async function readSession(db: Db, id: string, now = new Date()): Promise<Session | undefined> {
   if (!isTokenShaped(id)) return undefined;
   const idleSince = new Date(now.getTime() - sessionLimits.idleMinutes * 60_000);
+  const idHash = tokenHash(id);
   const [row] = await db
     .update(staffSessions)
     .set({ lastSeenAt: now })
     .where(
       and(
-        eq(staffSessions.idHash, tokenHash(id)),
+        eq(staffSessions.idHash, idHash),
         isNull(staffSessions.revokedAt),
         gt(staffSessions.expiresAt, now),
         gt(staffSessions.lastSeenAt, idleSince),
@@ -48,7 +51,7 @@ export async function readSession(db: Db, id: string, now = new Date()): Promise
     .returning({ staffId: staffSessions.staffId, csrf: staffSessions.csrf });
   if (!row) return undefined;
   const [account] = await db.select().from(staff).where(eq(staff.id, row.staffId));
-  return account ? { account, csrf: row.csrf } : undefined;
+  return account ? { account, csrf: row.csrf, idHash } : undefined;
 }
 
 export async function endSession(db: Db, id: string): Promise<void> {
@@ -57,6 +60,25 @@ export async function endSession(db: Db, id: string): Promise<void> {
     .update(staffSessions)
     .set({ revokedAt: sql`now()` })
     .where(eq(staffSessions.idHash, tokenHash(id)));
+}
+
+/**
+ * Ends the account's sessions but the one named, if any: after a password change whoever held
+ * the old password may hold a session too, and it must not outlive the password.
+ */
+export async function endOtherSessions(db: Db, staffId: string, keepIdHash?: string): Promise<number> {
+  const ended = await db
+    .update(staffSessions)
+    .set({ revokedAt: sql`now()` })
+    .where(
+      and(
+        eq(staffSessions.staffId, staffId),
+        isNull(staffSessions.revokedAt),
+        keepIdHash === undefined ? undefined : ne(staffSessions.idHash, keepIdHash),
+      ),
+    )
+    .returning({ id: staffSessions.idHash });
+  return ended.length;
 }
 
 /** Signs the account out on every device; returns how many sessions ended. */

@@ -1,6 +1,9 @@
+import { createHash } from "node:crypto";
 import { and, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/database.js";
 import { staffLoginFailures } from "../db/schema.js";
+import { limitKey } from "../limits.js";
+import { addressKey } from "../subscribers/address.js";
 
 /**
  * Login throttling per email and per client address, counted in Postgres so every server sees the
@@ -18,11 +21,28 @@ export const loginLimits = {
 
 export type LoginVerdict = { refused: true } | { refused: false; delayMs: number };
 
-const keysFor = (email: string, client: string | undefined) => [
-  `email:${email.trim().toLowerCase()}`,
-  ...(client ? [`ip:${client}`] : []),
-];
+/**
+ * The email is counted under the key `findStaff` looks the account up by, so every spelling that
+ * signs in to one account (`ADMIN@Example.org`, a full-width `ｅｘａｍｐｌｅ.org` that IDNA folds)
+ * shares one count; a known and an unknown address are keyed alike, so the throttle tells an
+ * outsider nothing. Stored as a hash: a reader's address typed into the login form stays out of
+ * the table. The client is counted as every other limiter counts it (IPv6 by its /64).
+ */
+function emailKey(email: string): string {
+  let key: string;
+  try {
+    key = addressKey(email);
+  } catch {
+    // Not an address, so no account: any stable form will do, folded so it cannot be varied either.
+    key = email.normalize("NFKC").trim().toLowerCase();
+  }
+  return `email:${createHash("sha256").update(`staff-login:${key}`).digest("hex")}`;
+}
 
+const keysFor = (email: string, client: string | undefined) => [
+  emailKey(email),
+  ...(client ? [`ip:${limitKey(client)}`] : []),
+];
 export async function loginVerdict(db: Db, email: string, client: string | undefined): Promise<LoginVerdict> {
   const since = sql`now() - make_interval(mins => ${loginLimits.windowMinutes})`;
   const rows = await db

@@ -4,7 +4,7 @@ import { type Subscriber, type SubscriberStatus, subscriberStatuses, subscribers
 import { DigestError } from "../errors.js";
 import { addressKey, normaliseAddress, normaliseName } from "./address.js";
 import { type SubscriberDeps, subscribe } from "./lifecycle.js";
-import { isSuppressed, suppress } from "./suppression.js";
+import { isSuppressed } from "./suppression.js";
 
 /** What staff do to the list, shared by the admin API and `digest subscribers`. */
 
@@ -104,42 +104,4 @@ export async function addSubscriber(
   const row = await findSubscriber(deps.db, email);
   if (!row) throw new DigestError("conflict", `${email} changed while it was being added; try again`);
   return row;
-}
-
-/**
- * GDPR erasure: the subscriber row goes, and with it every other place that holds the address:
- * bounce records of that reader or naming the address, the servers' answers kept on their
- * deliveries, and test-send deliveries addressed to it (deliveries keep their counts with the
- * reader's id set to null). Only the address hash stays, on the suppression list, so the address
- * is never mailed again. Works for an address we never had too. Returns whether a subscriber row
- * existed.
- */
-export async function eraseSubscriber(db: Db, address: string): Promise<boolean> {
-  return (await eraseReader(db, address)) !== undefined;
-}
-
-/** The same erasure; returns the erased row's id (for removing its queued jobs), if there was one. */
-export async function eraseReader(db: Db, address: string): Promise<string | undefined> {
-  const email = normaliseAddress(address);
-  const key = addressKey(email);
-  return db.transaction(async (tx) => {
-    await suppress(tx as unknown as Db, email, "erased");
-    const [row] = await tx
-      .select({ id: subscribers.id })
-      .from(subscribers)
-      .where(sql`lower(${subscribers.email}) = ${key}`);
-    const id = row?.id ?? null;
-    // Text a remote server wrote can quote the address anywhere (a diagnostic, a 250 answer).
-    const mentions = (column: SQL) => sql`strpos(lower(coalesce(${column}, '')), ${key}) > 0`;
-    const theirs = sql`(subscriber_id = ${id} or lower(address) = ${key})`;
-    await tx.execute(sql`delete from bounces where subscriber_id = ${id}
-      or delivery_id in (select id from deliveries where ${theirs})
-      or ${mentions(sql`diagnostic`)} or ${mentions(sql`reason`)} or ${mentions(sql`status`)}
-      or ${mentions(sql`details::text`)}`);
-    await tx.execute(sql`update deliveries set last_response = null, address = null, updated_at = now()
-      where ${theirs} or ${mentions(sql`last_response`)}`);
-    if (!row) return undefined;
-    await tx.delete(subscribers).where(eq(subscribers.id, row.id));
-    return row.id;
-  });
 }

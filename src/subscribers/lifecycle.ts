@@ -50,21 +50,25 @@ export async function subscribe(
   const name = normaliseName(input.name) ?? null;
   if (await isSuppressed(deps.db, email)) return;
   const at = now.toISOString();
-  // A pending row takes the latest request's name and consent. An unsubscribed row starts over as
-  // pending only for its owner: a stranger's form post would otherwise undo the reader's choice,
-  // and the purge of stale pending rows would then delete the evidence of it. Active, bounced and
-  // complained rows are left as they are.
-  const restartable = ownerVerified ? sql`('pending', 'unsubscribed')` : sql`('pending')`;
+  // A pending row keeps the consent record of the request that created it (name, time, address):
+  // a later request for the same address, by the reader or by anyone else, only earns another
+  // confirmation mail within the limit; the confirming request is recorded when it comes. An
+  // unsubscribed row starts over as pending, with a new consent record, only for its owner: a
+  // stranger's form post would otherwise undo the reader's choice, and the purge of stale pending
+  // rows would then delete the evidence of it. Active, bounced and complained rows are left as they are.
+  const restart = ownerVerified
+    ? sql`do update set
+      status = 'pending', name = excluded.name, consent_source = excluded.consent_source,
+      consent_at = excluded.consent_at, consent_ip = excluded.consent_ip, confirmed_at = null,
+      confirmed_ip = null, updated_at = now()
+    where subscribers.status = 'unsubscribed'`
+    : sql`do nothing`;
   await query(
     deps.db,
     sql`
     insert into subscribers (email, name, status, consent_source, consent_at, consent_ip)
     values (${email}, ${name}, 'pending', ${input.source}, ${at}::timestamptz, ${input.ip ?? null})
-    on conflict (lower(email)) do update set
-      status = 'pending', name = excluded.name, consent_source = excluded.consent_source,
-      consent_at = excluded.consent_at, consent_ip = excluded.consent_ip, confirmed_at = null,
-      updated_at = now()
-    where subscribers.status in ${restartable}`,
+    on conflict (lower(email)) ${restart}`,
   );
   await sendConfirmation(deps, addressKey(email), now);
 }
@@ -117,15 +121,23 @@ export async function subscriberForToken(
 
 export type ConfirmResult = { confirmed: boolean; subscriber: Subscriber };
 
-/** pending → active, then the welcome mail. Clicking the link again changes nothing. */
-export async function confirm(deps: SubscriberDeps, token: string, now = new Date()): Promise<ConfirmResult> {
+/**
+ * pending → active, then the welcome mail; the confirming request's time and client address
+ * complete the consent record. Clicking the link again changes nothing.
+ */
+export async function confirm(
+  deps: SubscriberDeps,
+  token: string,
+  ip?: string,
+  now = new Date(),
+): Promise<ConfirmResult> {
   const current = await subscriberForToken(deps, "confirm", token, now);
   if (current.status !== "pending" || (await isSuppressed(deps.db, current.email))) {
     return { confirmed: false, subscriber: current };
   }
   const [row] = await deps.db
     .update(subscribers)
-    .set({ status: "active", confirmedAt: now, updatedAt: now })
+    .set({ status: "active", confirmedAt: now, confirmedIp: ip ?? null, updatedAt: now })
     .where(and(eq(subscribers.id, current.id), eq(subscribers.status, "pending")))
     .returning();
   if (!row) return { confirmed: false, subscriber: current };
@@ -135,7 +147,7 @@ export async function confirm(deps: SubscriberDeps, token: string, now = new Dat
     // Undo, so the reader's retry confirms again and gets the welcome mail with its unsubscribe link.
     await deps.db
       .update(subscribers)
-      .set({ status: "pending", confirmedAt: null })
+      .set({ status: "pending", confirmedAt: null, confirmedIp: null })
       .where(
         and(eq(subscribers.id, row.id), eq(subscribers.status, "active"), eq(subscribers.confirmedAt, now)),
       );
@@ -211,14 +223,16 @@ export async function rename(db: Db, subscriberId: string, name: unknown): Promi
 }
 
 /**
- * Deletes pending rows nobody confirmed within 30 days; returns how many. A row that was
+ * Deletes pending rows nobody confirmed within 30 days of the last confirmation mail (the consent
+ * time stays the first request's, so it alone would cut short a link mailed since); returns how
+ * many. A row that was
  * unsubscribed before (its owner asked to come back and never confirmed) is not deleted but goes
  * back to unsubscribed: that row is the evidence of the reader's choice, which a later import or
  * form post must keep honouring.
  */
 export async function purgePending(db: Db, now = new Date()): Promise<number> {
   const stale = sql`status = 'pending'
-    and coalesce(consent_at, created_at) < ${now.toISOString()}::timestamptz - make_interval(days => ${pendingLifetimeDays})`;
+    and coalesce(last_confirmation_at, consent_at, created_at) < ${now.toISOString()}::timestamptz - make_interval(days => ${pendingLifetimeDays})`;
   await query(
     db,
     sql`update subscribers set status = 'unsubscribed', updated_at = now()

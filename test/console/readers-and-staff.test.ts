@@ -149,6 +149,42 @@ describe("staff in the console", () => {
     await signIn(app, "writer@staff.test", "a brand new passphrase");
   });
 
+  it("ends the account's other sessions when its password changes, and keeps the one that changed it", async () => {
+    await staffMember(db, "changer@staff.test", "editor");
+    const laptop = await signIn(app, "changer@staff.test");
+    const phone = await signIn(app, "changer@staff.test");
+    const other = await signIn(app, "writer@staff.test", "a brand new passphrase");
+    expect((await phone.get("/admin")).status).toBe(200);
+    const changed = await laptop.post("/admin/account/password", {
+      current: password,
+      password: "another fresh passphrase",
+    });
+    expect(changed.status).toBe(303);
+    expect((await phone.get("/admin")).status).toBe(303);
+    expect((await phone.post("/admin/account/logout-everywhere")).status).toBe(401);
+    expect((await laptop.get("/admin")).status).toBe(200);
+    expect((await laptop.get("/admin/account?done=password")).status).toBe(200);
+    expect((await other.get("/admin")).status).toBe(200);
+  });
+
+  it("ends every session of the account when a setup link (the reset) sets its password", async () => {
+    await staffMember(db, "forgetful@staff.test", "editor");
+    const laptop = await signIn(app, "forgetful@staff.test");
+    const phone = await signIn(app, "forgetful@staff.test");
+    const res = await admin.post("/admin/staff", { email: "forgetful@staff.test", role: "editor" });
+    expect(res.status).toBe(200);
+    const token = (await res.text()).match(/\/admin\/setup\/([A-Za-z0-9_-]{43})/)?.[1] ?? "";
+    const set = await app.request(
+      `/admin/setup/${token}`,
+      form({ password: "reset passphrase here", repeat: "reset passphrase here" }),
+    );
+    expect(set.status).toBe(303);
+    expect((await laptop.get("/admin")).status).toBe(303);
+    expect((await phone.get("/admin")).status).toBe(303);
+    expect((await admin.get("/admin")).status).toBe(200);
+    await signIn(app, "forgetful@staff.test", "reset passphrase here");
+  });
+
   it("signs out everywhere: every session of the account stops working", async () => {
     await staffMember(db, "roamer@staff.test", "editor");
     const laptop = await signIn(app, "roamer@staff.test");

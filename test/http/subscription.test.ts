@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { subscribers, suppressions } from "../../src/db/schema.js";
+import { createApp } from "../../src/http/app.js";
 import { addressHash } from "../../src/subscribers/suppression.js";
 import { bearer, form, json, linkIn, parsed, startService } from "./harness.js";
 
@@ -91,6 +92,57 @@ describe("double opt-in on the web", () => {
     await new Promise((r) => setTimeout(r, 500));
     const toEager = smtp.messages.filter((m) => m.to.some((t) => t.toLowerCase() === "eager@example.org"));
     expect(toEager).toHaveLength(1);
+  });
+
+  it("keeps the first request's consent record when the address is asked for again, and records the confirming request", async () => {
+    const byClient = await createApp({
+      ...service.deps,
+      clientIp: (c) => c.req.header("x-test-client") ?? "192.0.2.1",
+    });
+    const from = (client: string, init: RequestInit) =>
+      byClient.request("/subscribe", {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), "x-test-client": client },
+      });
+    const first = await from(
+      "198.51.100.10",
+      json({ email: "consent@example.org", name: "Consenting Reader" }),
+    );
+    expect(first.status).toBe(202);
+    const recorded = await rowOf("consent@example.org");
+    expect(recorded).toMatchObject({
+      name: "Consenting Reader",
+      consentSource: "web",
+      consentIp: "198.51.100.10",
+    });
+    await new Promise((r) => setTimeout(r, 20));
+
+    const second = await from("203.0.113.66", json({ email: "CONSENT@example.org", name: "Someone Else" }));
+    expect(second.status).toBe(202);
+    expect(await second.text()).toBe(await first.text());
+    const kept = await rowOf("consent@example.org");
+    expect(kept).toMatchObject({
+      status: "pending",
+      name: "Consenting Reader",
+      consentIp: "198.51.100.10",
+      consentAt: recorded?.consentAt,
+      confirmedAt: null,
+      confirmedIp: null,
+    });
+
+    const mail = await mailTo("consent@example.org", "Confirm");
+    const confirmPath = path(linkIn(mail.text ?? "", "http://localhost:3000/confirm/"));
+    const confirmed = await byClient.request(confirmPath, { headers: { "x-test-client": "192.0.2.200" } });
+    expect(confirmed.status).toBe(200);
+    const active = await rowOf("consent@example.org");
+    expect(active).toMatchObject({
+      status: "active",
+      name: "Consenting Reader",
+      consentIp: "198.51.100.10",
+      consentAt: recorded?.consentAt,
+      confirmedIp: "192.0.2.200",
+    });
+    expect(active?.confirmedAt?.getTime()).toBeGreaterThan(recorded?.consentAt?.getTime() ?? Infinity);
   });
 
   it("ignores a bot that fills in the honeypot, with the usual answer", async () => {

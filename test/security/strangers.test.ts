@@ -55,6 +55,29 @@ describe("states strangers cannot undo", () => {
     const [entry] = await database.query<{ reason: string }>(sql`select reason from suppressions`);
     expect(entry?.reason).toBe("erased");
   });
+
+  it("keeps a pending row's first consent through a repeated request, and its fresh link alive through the purge", async () => {
+    const mailed: unknown[] = [];
+    const deps = { db: database.db, notify: async (requests: unknown[]) => void mailed.push(...requests) };
+    const day = 86_400_000;
+    const asked = new Date(Date.now() - 40 * day);
+    await subscribe(deps, { email: "slow@example.org", name: "Slow", source: "web", ip: "192.0.2.5" }, asked);
+    await subscribe(
+      deps,
+      { email: "slow@example.org", name: "Other", source: "web", ip: "192.0.2.6" },
+      new Date(Date.now() - day),
+    );
+    expect(mailed).toHaveLength(2);
+    expect(await purgePending(database.db)).toBe(0);
+    const [row] = await database.query<{
+      status: string;
+      name: string;
+      consent_ip: string;
+      consent_at: Date;
+    }>(sql`select status, name, consent_ip, consent_at from subscribers where email = 'slow@example.org'`);
+    expect(row).toMatchObject({ status: "pending", name: "Slow", consent_ip: "192.0.2.5" });
+    expect(new Date(row?.consent_at ?? 0).getTime()).toBe(asked.getTime());
+  });
 });
 
 describe("secrets", () => {

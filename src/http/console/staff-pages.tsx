@@ -217,7 +217,11 @@ export function staffRoutes(deps: ConsoleDeps) {
     c.html(
       <AccountPage
         session={c.get("session")}
-        notice={c.req.query("done") === "password" ? "Password changed." : undefined}
+        notice={
+          c.req.query("done") === "password"
+            ? "Password changed. Every other session of this account is signed out."
+            : undefined
+        }
       />,
     ),
   );
@@ -226,7 +230,7 @@ export function staffRoutes(deps: ConsoleDeps) {
     const session = c.get("session");
     const fields = await form(c);
     try {
-      await changePassword(deps.db, session.account, str(fields.current), str(fields.password));
+      await changePassword(deps.db, session, str(fields.current), str(fields.password));
     } catch (error) {
       if (error instanceof DigestError && (error.kind === "invalid" || error.kind === "forbidden"))
         return c.html(<AccountPage session={session} error={error.message} />, 422);

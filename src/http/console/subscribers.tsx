@@ -1,23 +1,21 @@
 /** @jsxImportSource hono/jsx */
 import { Readable } from "node:stream";
-import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { auditLog, subscriberStatuses } from "../../db/schema.js";
+import { subscriberStatuses } from "../../db/schema.js";
 import { DigestError } from "../../errors.js";
 import { recordAudit } from "../../staff/audit.js";
 import type { Session } from "../../staff/sessions.js";
 import { normaliseAddress } from "../../subscribers/address.js";
 import {
   addSubscriber,
-  eraseSubscriber,
   findSubscriber,
   listSubscribers,
   type SubscriberPage,
 } from "../../subscribers/admin.js";
 import { exportSubscribers, importSubscribers } from "../../subscribers/csv.js";
+import { eraseReader } from "../../subscribers/erase.js";
 import { unsubscribe } from "../../subscribers/lifecycle.js";
-import { addressHash } from "../../subscribers/suppression.js";
 import { actorOf, type ConsoleContext, type ConsoleDeps, type ConsoleEnv, timezoneOf } from "./deps.js";
 import { fieldText, formOf } from "./form.js";
 import { type ImportPreview, previewImport } from "./import-preview.js";
@@ -384,14 +382,13 @@ export function subscriberRoutes(deps: ConsoleDeps) {
     }
     if (str(fields.really) !== "yes")
       return c.html(<EraseConfirm session={c.get("session")} email={email} />);
-    await eraseSubscriber(deps.db, email);
-    // The audit log must not keep what erasure removed: earlier entries name the address, these name its hash.
-    const hashed = `erased:${addressHash(email).slice(0, 16)}`;
-    await deps.db
-      .update(auditLog)
-      .set({ target: hashed })
-      .where(sql`lower(${auditLog.target}) = lower(${email})`);
-    await recordAudit(deps.db, actorOf(c.get("session")), "subscriber.erase", hashed);
+    const id = await eraseReader(deps.db, email, actorOf(c.get("session")));
+    // Their queued or failed mail jobs go too; the erasure stands even if Redis cannot answer.
+    if (id && deps.forgetJobs) {
+      await deps
+        .forgetJobs(id)
+        .catch((error: unknown) => deps.log.warn({ err: error }, "erased reader's mail jobs not removed"));
+    }
     return c.redirect("/admin/subscribers?done=erased", 303);
   });
 

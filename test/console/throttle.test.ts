@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/http/app.js";
+import { loginVerdict, recordLoginFailure } from "../../src/staff/throttle.js";
+import { startService } from "../http/harness.js";
+import { form, password, staffMember } from "./session.js";
+
+/**
+ * Login throttling as a guesser meets it: the same account spelled many ways, and many addresses
+ * of one IPv6 /64, count as one. Each request names its client in a test header, standing in for
+ * the socket's peer.
+ */
+const service = await startService({ worker: false });
+const db = service.database.db;
+const app = await createApp({ ...service.deps, clientIp: (c) => c.req.header("x-test-client") });
+
+const login = async (email: string, pass: string, client: string) => {
+  const init = form({ email, password: pass });
+  return app.request("/admin/login", {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), "x-test-client": client },
+  });
+};
+
+/** Statuses and times of one guess per item, in order. */
+async function guesses(items: { email: string; client: string }[]) {
+  const statuses: number[] = [];
+  const times: number[] = [];
+  for (const [i, { email, client }] of items.entries()) {
+    const started = Date.now();
+    statuses.push((await login(email, `guess ${i}`, client)).status);
+    times.push(Date.now() - started);
+  }
+  return { statuses, times };
+}
+
+describe("login throttling", () => {
+  it("counts full-width and upper-case spellings of one account as one email, and the right password then does not sign in", async () => {
+    await staffMember(db, "spelled@staff.test", "admin");
+    const spellings = [
+      "spelled@staff.test",
+      "SPELLED@staff.test",
+      "spelled@STAFF.TEST",
+      "Spelled@ｓｔａｆｆ.ｔｅｓｔ",
+      "spelled@Ｓｔａｆｆ.test",
+    ];
+    // Each guess from another IPv4 address, so only the per-email count can stop them.
+    const { statuses, times } = await guesses(
+      Array.from({ length: 20 }, (_, i) => ({
+        email: spellings[i % spellings.length] as string,
+        client: `198.51.100.${i + 1}`,
+      })),
+    );
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual(Array(10).fill(429));
+    expect(Math.max(...times.slice(5, 10))).toBeGreaterThan(Math.max(...times.slice(0, 3)) + 150);
+    for (const spelling of spellings) {
+      const right = await login(spelling, password, "203.0.113.99");
+      expect(right.status).toBe(429);
+      expect(right.headers.get("set-cookie")).toBeNull();
+    }
+  }, 60_000);
+
+  it("counts 60 addresses of one IPv6 /64 as one client: slowed, then refused, and the right password does not sign in", async () => {
+    await staffMember(db, "v6@staff.test", "admin");
+    // A different unknown email each time, so only the per-client count can stop them.
+    const { statuses, times } = await guesses(
+      Array.from({ length: 60 }, (_, i) => ({
+        email: `guess${i}@staff.test`,
+        client: `2001:db8:7:9:${((i * 7919) % 65536).toString(16)}:${i.toString(16)}::1`,
+      })),
+    );
+    expect(statuses.slice(0, 30)).toEqual(Array(30).fill(401));
+    expect(statuses.slice(30)).toEqual(Array(30).fill(429));
+    expect(Math.max(...times.slice(20, 30))).toBeGreaterThan(Math.max(...times.slice(0, 3)) + 150);
+    // Another address in the same /64, written out in full: still the same client.
+    const right = await login("v6@staff.test", password, "2001:0db8:0007:0009:ffff:0:0:2");
+    expect(right.status).toBe(429);
+    expect(right.headers.get("set-cookie")).toBeNull();
+    // Another /64 is another client; the account itself was never guessed at.
+    expect((await login("v6@staff.test", password, "2001:db8:7:a::1")).status).toBe(303);
+  }, 120_000);
+
+  it("counts an IPv4-mapped IPv6 address as the IPv4 address it is", async () => {
+    for (let i = 0; i < 30; i++)
+      await recordLoginFailure(db, `mapped${i}@staff.test`, i % 2 === 0 ? "192.0.2.77" : "::ffff:192.0.2.77");
+    expect(await loginVerdict(db, "mapped@staff.test", "192.0.2.77")).toEqual({ refused: true });
+    expect(await loginVerdict(db, "mapped@staff.test", "::FFFF:192.0.2.77")).toEqual({ refused: true });
+    expect(await loginVerdict(db, "mapped@staff.test", "192.0.2.78")).toEqual({ refused: false, delayMs: 0 });
+  });
+});
