@@ -9,6 +9,8 @@ export interface Actor {
 }
 
 export const cliActor: Actor = { email: "cli" };
+/** A script holding ADMIN_TOKEN (the `/api` routes). */
+export const apiActor: Actor = { email: "api" };
 
 export async function recordAudit(
   db: Db,
