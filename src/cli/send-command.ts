@@ -4,15 +4,18 @@ import { loadConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { issues, sends } from "../db/schema.js";
 import { DigestError, InputError } from "../errors.js";
+import { renditionHash } from "../issues/approval.js";
 import { formatProblem } from "../issues/lint.js";
 import { findIssue, saveIssue } from "../issues/store.js";
 import { openProducer, queueSettingsOf } from "../queues.js";
+import { approveSend, type PendingApproval, pendingApproval } from "../sending/approval.js";
 import { countAudience, plural } from "../sending/audience.js";
-import { type ControlAction, controlSend } from "../sending/control.js";
+import { type ControlAction, type ControlResult, controlSend } from "../sending/control.js";
 import { describeTime, parseSendTime } from "../sending/local-time.js";
 import { type PlanDeps, refuseSecondSend, startSend } from "../sending/plan.js";
 import { resolveSend } from "../sending/resolve.js";
 import { loadSendStatus } from "../sending/status.js";
+import { cliActor } from "../staff/audit.js";
 import { confirmOnTerminal } from "./confirm.js";
 import { newsletterFor, openConfiguredDatabase, withDatabase } from "./context.js";
 import { followSend, statusText } from "./status-text.js";
@@ -86,6 +89,8 @@ export async function sendCommand(target: string, opts: SendOptions): Promise<nu
       ...(opts.test ? { test: opts.test } : {}),
       ...(at ? { at } : {}),
       again: opts.again === true,
+      // The admin confirmed the text read above: an edit stored since is refused, not sent unseen.
+      ...(test ? {} : { shown: renditionHash(issue) }),
     });
     return { started, confirmed };
   });
@@ -126,6 +131,11 @@ async function resolveIssue(database: Database, target: string, newsletterOpt?: 
     }
     const saved = await saveIssue(database.db, source, newsletterFor(newsletterOpt), target);
     for (const w of saved.warnings) say(formatProblem(target, w));
+    for (const id of saved.unapprovedSends)
+      say(
+        `note: send ${id} was approved for the earlier text of ${saved.issue.slug}; it now waits for an ` +
+          `admin and will not start until approved again: digest resume ${id}`,
+      );
     return saved.issue;
   }
   const issue = await findIssue(database.db, target);
@@ -163,10 +173,18 @@ export async function statusCommand(
   });
 }
 
-export async function controlCommand(action: ControlAction, ref: string | undefined): Promise<number> {
-  const result = await withSending(async (plan) =>
-    controlSend(plan, await resolveSend(plan.database, ref), action),
-  );
+export async function controlCommand(
+  action: ControlAction,
+  ref: string | undefined,
+  opts: { yes?: boolean } = {},
+): Promise<number> {
+  const { timezone } = loadConfig(["timezone"]);
+  const result = await withSending(async (plan) => {
+    const sendId = await resolveSend(plan.database, ref);
+    const waiting = action === "resume" ? await pendingApproval(plan.database.db, sendId) : undefined;
+    return waiting ? approveCommand(plan, waiting, opts, timezone) : controlSend(plan, sendId, action);
+  });
+  if (result === undefined) return 2;
   const rows =
     action === "retry"
       ? `, ${plural(result.rows, "delivery", "deliveries")} re-queued`
@@ -175,6 +193,43 @@ export async function controlCommand(action: ControlAction, ref: string | undefi
         : "";
   process.stdout.write(`${result.sendId} ${result.status}${rows}\n`);
   return 0;
+}
+
+/**
+ * `digest resume` of a send waiting for approval: asks exactly as `digest send` does (the issue,
+ * the readers, the time; the count typed back, or --yes without a terminal), then approves the
+ * issue's text as it is now.
+ */
+async function approveCommand(
+  plan: PlanDeps,
+  waiting: PendingApproval,
+  opts: { yes?: boolean },
+  timezone: string,
+): Promise<ControlResult | undefined> {
+  const issue = await findIssue(plan.database.db, waiting.issueId);
+  if (!issue) throw new DigestError("not_found", `no issue ${waiting.issueId}`);
+  const readers = await countAudience(plan.database);
+  const due = waiting.scheduledAt.getTime() > Date.now();
+  say(`waiting: ${waiting.reason}`);
+  say(`issue:   ${issue.slug} "${issue.subject}" (the text stored now; see it with digest render)`);
+  say(`readers: ${plural(readers, "active reader")}`);
+  say(`time:    ${due ? `at ${describeTime(waiting.scheduledAt, timezone)}` : "now (its time has passed)"}`);
+  if (!opts.yes) {
+    if (!process.stdin.isTTY) {
+      say(
+        `not approved: this would go to ${plural(readers, "active reader")}. ` +
+          "Without a terminal to confirm on, add --yes to approve.",
+      );
+      return undefined;
+    }
+    if (!(await confirmOnTerminal(readers))) {
+      say("not approved: the number did not match.");
+      return undefined;
+    }
+  }
+  const approved = await approveSend(plan, cliActor, waiting.sendId, renditionHash(issue));
+  say(`approved: the send carries the issue's current text`);
+  return { sendId: approved.sendId, status: approved.status, rows: 0 };
 }
 
 export async function issuesListCommand(opts: { json?: boolean }): Promise<number> {
@@ -186,7 +241,13 @@ export async function issuesListCommand(opts: { json?: boolean }): Promise<numbe
     const out = [];
     for (const issue of list) {
       const issueSends = await database.db
-        .select({ id: sends.id, status: sends.status, test: sends.isTest, createdAt: sends.createdAt })
+        .select({
+          id: sends.id,
+          status: sends.status,
+          test: sends.isTest,
+          createdAt: sends.createdAt,
+          needsApproval: sql<boolean>`${sends.status} = 'scheduled' and ${sends.unapprovedReason} is not null`,
+        })
         .from(sends)
         .where(eq(sends.issueId, issue.id))
         .orderBy(sql`${sends.createdAt} desc`);
@@ -203,7 +264,7 @@ export async function issuesListCommand(opts: { json?: boolean }): Promise<numbe
     process.stdout.write(`${issue.slug}\t${issue.id}\t${issue.date}\t${issue.subject}\n`);
     for (const s of issue.sends)
       process.stdout.write(
-        `  send ${s.id}\t${s.status}${s.test ? "\t(test)" : ""}\t${s.createdAt.toISOString()}\n`,
+        `  send ${s.id}\t${s.status}${s.test ? "\t(test)" : ""}${s.needsApproval ? "\t(waits for an admin: digest resume)" : ""}\t${s.createdAt.toISOString()}\n`,
       );
   }
   return 0;

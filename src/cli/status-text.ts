@@ -26,6 +26,12 @@ export function idleWarning(s: SendProgress): string | undefined {
 
 export function statusText(s: SendProgress, timezone: string): string {
   const lines = [`${s.issue} send ${s.sendId}${s.test ? " (test)" : ""}: ${s.status}`];
+  if (s.needsApproval) {
+    const when = s.scheduledAt ? ` (scheduled for ${describeTime(new Date(s.scheduledAt), timezone)})` : "";
+    lines.push(`  needs an admin again${when}: ${s.pausedReason}`);
+    lines.push(`  approve the new text with: digest resume ${s.sendId}`);
+    return lines.join("\n");
+  }
   if (s.status === "scheduled" && s.scheduledAt) {
     lines.push(
       `  scheduled for ${describeTime(new Date(s.scheduledAt), timezone)}; nothing is sent before then`,
@@ -100,7 +106,8 @@ export async function followSend(
   for (;;) {
     const s = await loadSendStatus(database, sendId, options.sendRate ? { sendRate: options.sendRate } : {});
     if (s.status === "scheduled") {
-      if (!saidScheduled && s.scheduledAt)
+      if (!saidScheduled && s.needsApproval) process.stderr.write(`${statusText(s, timezone)}\n`);
+      else if (!saidScheduled && s.scheduledAt)
         process.stderr.write(`scheduled for ${describeTime(new Date(s.scheduledAt), timezone)}; waiting\n`);
       saidScheduled = true;
       await new Promise((r) => setTimeout(r, 2000));

@@ -126,6 +126,19 @@ export const sends = pgTable(
     /** Bumped on every re-enqueue so BullMQ job ids of a new round never collide with old ones. */
     generation: integer("generation").notNull().default(0),
     pausedReason: text("paused_reason"),
+    /**
+     * The rendition this send mails, copied from its issue when an admin approved the send (for a
+     * test send, when staff asked for it): an edit of the issue afterwards never reaches a reader
+     * through this send. Null only on sends made before the copy existed; those mail the issue's.
+     */
+    subject: text("subject"),
+    html: text("html"),
+    text: text("text"),
+    /**
+     * Why a scheduled send needs an admin again: its issue changed after the approval. Null while
+     * approved; a send with a reason never starts by itself.
+     */
+    unapprovedReason: text("unapproved_reason"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
+import { renditionHash } from "../issues/approval.js";
 import { personalize } from "../issues/personalize.js";
 import { findIssue, saveIssue } from "../issues/store.js";
 import { apiActor } from "../staff/audit.js";
@@ -136,9 +137,27 @@ export function adminRoutes(deps: AppDeps) {
     else if (type === "application/json") markdown = (await readFields(c)).markdown;
     else throw new HTTPException(415, { message: "send the issue as text/markdown or JSON {markdown}" });
     if (!markdown) throw new HTTPException(400, { message: "the issue is empty" });
-    const saved = await saveIssue(db, markdown, deps.newsletter);
+    const saved = await saveIssue(db, markdown, deps.newsletter, "issue", apiActor);
     const { id, slug, subject, volume } = saved.issue;
-    return c.json({ id, slug, subject, volume, warnings: saved.warnings }, saved.created ? 201 : 200);
+    const unapproved = saved.unapprovedSends;
+    return c.json(
+      {
+        id,
+        slug,
+        subject,
+        volume,
+        // What a send can name as the text its admin saw (`"rendition"` in POST /api/issues/:id/sends).
+        rendition: renditionHash(saved.issue),
+        warnings: saved.warnings,
+        unapprovedSends: unapproved,
+        ...(unapproved.length > 0
+          ? {
+              notice: `the text changed after ${unapproved.length === 1 ? "a send was" : "sends were"} approved: ${unapproved.join(", ")} will not start until an admin approves again (POST /api/sends/<id>/resume with "confirm")`,
+            }
+          : {}),
+      },
+      saved.created ? 201 : 200,
+    );
   });
 
   // The rendition as a reader sees it, filled in for a sample reader; ?format=text for the text part.

@@ -1,9 +1,11 @@
 import { eq, sql } from "drizzle-orm";
-import type { Db } from "../db/database.js";
+import { type Db, query } from "../db/database.js";
 import { type Issue, issues } from "../db/schema.js";
 import { DigestError } from "../errors.js";
 import { isUuid } from "../ids.js";
 import type { Newsletter } from "../newsletter.js";
+import { type Actor, cliActor } from "../staff/audit.js";
+import { unapproveChangedSends } from "./approval.js";
 import { renderPdf, storeIssuePdf } from "./edition.js";
 import { checkIssue, formatProblem } from "./lint.js";
 import type { Problem } from "./markdown.js";
@@ -29,17 +31,21 @@ export interface SavedIssue {
   /** Lint warnings (errors refuse the issue). */
   warnings: Problem[];
   created: boolean;
+  /** Scheduled sends that were approved for another text and now wait for an admin again. */
+  unapprovedSends: string[];
 }
 
 /**
  * Stores an issue from its Markdown: parsed, rendered once and linted; errors refuse it. The slug
- * (from the volume) identifies it, so storing the same file again updates the stored copy.
+ * (from the volume) identifies it, so storing the same file again updates the stored copy. A changed
+ * text un-approves the issue's scheduled sends; `actor` is who changed it, for the audit log.
  */
 export async function saveIssue(
   db: Db,
   source: string,
   newsletter: Newsletter,
   fileName = "issue",
+  actor: Actor = cliActor,
 ): Promise<SavedIssue> {
   const { issue, rendition, problems } = await checkIssue(source, newsletter);
   const errors = problems.filter((p) => p.severity === "error");
@@ -61,21 +67,32 @@ export async function saveIssue(
     html: rendition.html,
     text: rendition.text,
   };
-  // A published issue's text is frozen: the update only happens while it is a draft (or when the
-  // text is the same), in the same statement, so a send starting meanwhile cannot slip between.
-  const [row] = await db
-    .insert(issues)
-    .values(values)
-    .onConflictDoUpdate({
-      target: issues.slug,
-      set: { ...values, updatedAt: sql`now()` },
-      setWhere: sql`${issues.publishedAt} is null or ${issues.source} = excluded.source`,
-    })
-    .returning({ id: issues.id, createdAt: issues.createdAt, updatedAt: issues.updatedAt });
-  if (!row) {
-    const [published] = await db.select().from(issues).where(eq(issues.slug, issue.slug));
-    throw new PublishedIssueError(issue.volume, published?.publishedAt ?? undefined);
-  }
+  const saved = await db.transaction(async (tx) => {
+    // Lock order as a send starting (its row, then the issue's): the two take turns, never deadlock.
+    await query(
+      tx,
+      sql`select s.id from sends s join issues i on i.id = s.issue_id
+        where i.slug = ${issue.slug} and s.status = 'scheduled' for update of s`,
+    );
+    // A published issue's text is frozen: the update only happens while it is a draft (or when the
+    // text is the same), in the same statement, so a send starting meanwhile cannot slip between.
+    const [row] = await tx
+      .insert(issues)
+      .values(values)
+      .onConflictDoUpdate({
+        target: issues.slug,
+        set: { ...values, updatedAt: sql`now()` },
+        setWhere: sql`${issues.publishedAt} is null or ${issues.source} = excluded.source`,
+      })
+      .returning({ id: issues.id, createdAt: issues.createdAt, updatedAt: issues.updatedAt });
+    if (!row) {
+      const [published] = await tx.select().from(issues).where(eq(issues.slug, issue.slug));
+      throw new PublishedIssueError(issue.volume, published?.publishedAt ?? undefined);
+    }
+    const unapproved = await unapproveChangedSends(tx, actor, { ...issue, id: row.id }, values);
+    return { row, unapproved };
+  });
+  const { row, unapproved } = saved;
   await storeIssuePdf(db, row.id, pdf);
   const [stored] = await db.select().from(issues).where(eq(issues.id, row.id));
   if (!stored) throw new Error("stored issue vanished");
@@ -83,6 +100,7 @@ export async function saveIssue(
     issue: stored,
     warnings: problems.filter((p) => p.severity === "warning"),
     created: row.createdAt.getTime() === row.updatedAt.getTime(),
+    unapprovedSends: unapproved,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Queue } from "bullmq";
 import { sql } from "drizzle-orm";
 import { type Database, type Db, query } from "../db/database.js";
 import { DigestError } from "../errors.js";
+import { type ApprovedRendition, checkShownRendition } from "../issues/approval.js";
 import { batchJobId, type DeliveriesJob, deliveryJobOptions } from "../queues.js";
 import { isSendableAddress } from "../subscribers/address.js";
 
@@ -24,6 +25,11 @@ export interface StartSendInput {
   at?: Date;
   /** Allow a second non-test send of the same issue. */
   again?: boolean;
+  /**
+   * The fingerprint (renditionHash) of the text the admin was shown, when the edge has one: a text
+   * that changed since is refused rather than approved unseen.
+   */
+  shown?: string;
 }
 
 export interface StartedSend {
@@ -44,18 +50,21 @@ export async function startSend(deps: PlanDeps, input: StartSendInput): Promise<
 
   const result = await deps.database.db.transaction(async (tx) => {
     // Locking the issue row makes two `digest send` of one issue take turns, so --again means it.
-    const [issue] = await query<{ id: string }>(
+    const [issue] = await query<ApprovedRendition & { id: string; volume: string }>(
       tx,
-      sql`select id from issues where id = ${input.issueId} for update`,
+      sql`select id, volume, subject, html, text from issues where id = ${input.issueId} for update`,
     );
     if (!issue) throw new DigestError("not_found", `no issue ${input.issueId}`);
+    checkShownRendition(issue, input.shown, issue.volume);
     if (test.length === 0 && !input.again) await refuseSecondSend(tx, issue.id);
+    // The send carries the text approved now: workers mail this copy, whatever the issue becomes.
     const [send] = await query<{ id: string }>(
       tx,
       sql`
-      insert into sends (issue_id, status, is_test, scheduled_at, started_at)
+      insert into sends (issue_id, status, is_test, scheduled_at, started_at, subject, html, text)
       values (${issue.id}, ${scheduled ? "scheduled" : "running"}, ${test.length > 0},
-        ${(input.at ?? new Date()).toISOString()}, ${scheduled ? null : sql`now()`})
+        ${(input.at ?? new Date()).toISOString()}, ${scheduled ? null : sql`now()`},
+        ${issue.subject}, ${issue.html}, ${issue.text})
       returning id`,
     );
     if (!send) throw new Error("insert returned no send");
@@ -100,12 +109,19 @@ export async function refreshPlannerStatistics(db: Db): Promise<void> {
 
 /** A second real send of one issue needs `--again`: a repeated command must not mail everyone twice. */
 export async function refuseSecondSend(db: Db, issueId: string): Promise<void> {
-  const [earlier] = await query<{ id: string; status: string }>(
+  const [earlier] = await query<{ id: string; status: string; waits: boolean }>(
     db,
     sql`
-    select id, status from sends where issue_id = ${issueId} and not is_test and status <> 'cancelled'
+    select id, status, (status = 'scheduled' and unapproved_reason is not null) as waits
+    from sends where issue_id = ${issueId} and not is_test and status <> 'cancelled'
     order by created_at desc limit 1`,
   );
+  if (earlier?.waits)
+    throw new DigestError(
+      "conflict",
+      `this issue already has send ${earlier.id}, scheduled and waiting for an admin to approve the ` +
+        `changed text: approve it with \`digest resume ${earlier.id}\` (or use --again for another send)`,
+    );
   if (earlier)
     throw new DigestError(
       "conflict",
@@ -185,7 +201,10 @@ export async function enqueueDueCall(queue: Queue<DeliveriesJob>, sendId: string
   );
 }
 
-/** Starts every scheduled send that is due: status and snapshot in one transaction. */
+/**
+ * Starts every scheduled send that is due: status and snapshot in one transaction. A send whose
+ * issue changed after its approval waits for an admin (sending/approval.ts), however late.
+ */
 export async function startDueSends(deps: PlanDeps): Promise<string[]> {
   const started = await deps.database.db.transaction(async (tx) => {
     const due = await query<{ id: string }>(
@@ -193,6 +212,7 @@ export async function startDueSends(deps: PlanDeps): Promise<string[]> {
       sql`
       update sends set status = 'running', started_at = now(), updated_at = now()
       where id in (select id from sends where status = 'scheduled' and scheduled_at <= now()
+                     and unapproved_reason is null
                    for update skip locked)
       returning id`,
     );

@@ -41,8 +41,10 @@ export function sendCache(db: Db, identity: MailIdentity, limit = 8): SendCache 
       is_test: boolean;
     }>(
       db,
-      sql`select i.slug, i.subject, i.html, i.text, s.started_at, s.is_test from sends s join issues i on i.id = s.issue_id
-           where s.id = ${sendId}`,
+      // The send's own copy, the text approved for it; sends from before the copy mail the issue's.
+      sql`select i.slug, coalesce(s.subject, i.subject) as subject, coalesce(s.html, i.html) as html,
+             coalesce(s.text, i.text) as text, s.started_at, s.is_test
+           from sends s join issues i on i.id = s.issue_id where s.id = ${sendId}`,
     );
     if (!row) throw new Error(`send ${sendId} is gone`);
     const template = await buildTemplate({

@@ -18,6 +18,8 @@ export interface StatusInput {
   sendStatus: SendStatus;
   isTest: boolean;
   pausedReason: string | null;
+  /** Why a scheduled send waits for an admin (its issue changed after approval); null while approved. */
+  unapprovedReason?: string | null;
   /** Rows per delivery status; missing statuses count 0. */
   counts: Partial<Record<DeliveryStatus, number>>;
   ambiguous: number;
@@ -53,7 +55,10 @@ export type SendProgress = Record<DeliveryStatus, number> & {
   issue: string;
   status: SendStatus;
   test: boolean;
+  /** Why the send does not go on by itself: a guardrail, staff, or (scheduled) its issue changed after approval. */
   pausedReason: string | null;
+  /** A scheduled send whose issue changed after approval: it starts only once an admin approves again. */
+  needsApproval: boolean;
   total: number;
   ambiguous: number;
   /** Messages per second over the last 10 s. */
@@ -91,12 +96,14 @@ export function sendingStatus(input: StatusInput): SendProgress {
         ? Math.max(1, Math.round(remaining / pace), Math.ceil(input.deferredWaitSeconds ?? 0))
         : null;
   const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+  const waiting = input.sendStatus === "scheduled" ? (input.unapprovedReason ?? null) : null;
   return {
     sendId: input.sendId,
     issue: input.issueSlug,
     status: input.sendStatus,
     test: input.isTest,
-    pausedReason: input.pausedReason,
+    pausedReason: input.pausedReason ?? waiting,
+    needsApproval: waiting !== null,
     ...counts,
     total,
     ambiguous: input.ambiguous,
@@ -133,13 +140,14 @@ export async function loadSendStatus(
     status: SendStatus;
     is_test: boolean;
     paused_reason: string | null;
+    unapproved_reason: string | null;
     slug: string;
     scheduled_at: string | Date | null;
     started_at: string | Date | null;
     finished_at: string | Date | null;
     age: number | null;
     as_of: string | Date;
-  }>(sql`select now() as as_of, s.id, s.status, s.is_test, s.paused_reason, i.slug, s.scheduled_at, s.started_at, s.finished_at,
+  }>(sql`select now() as as_of, s.id, s.status, s.is_test, s.paused_reason, s.unapproved_reason, i.slug, s.scheduled_at, s.started_at, s.finished_at,
            extract(epoch from now() - s.started_at)::float8 as age
          from sends s join issues i on i.id = s.issue_id where s.id = ${sendId}`);
   if (!send) throw new DigestError("not_found", `no send ${sendId}`);
@@ -175,6 +183,7 @@ export async function loadSendStatus(
     sendStatus: send.status,
     isTest: send.is_test,
     pausedReason: send.paused_reason,
+    unapprovedReason: send.unapproved_reason,
     counts: Object.fromEntries(rows.map((r) => [r.status, r.n])),
     ambiguous: rows.reduce((n, r) => n + r.ambiguous, 0),
     recentSent: rows.reduce((n, r) => n + r.recent, 0),

@@ -83,9 +83,10 @@ interface WorkerOverrides {
 export async function pipeline(
   database: Database,
   smtpUrl: string,
-  options: { redisUrl?: string; batchSize?: number } = {},
+  options: { redisUrl?: string; batchSize?: number; prefix?: string } = {},
 ): Promise<Pipeline> {
-  const prefix = uniquePrefix("send");
+  // A given prefix is another part's (a service, a CLI run): that part removes its keys.
+  const prefix = options.prefix ?? uniquePrefix("send");
   const redisUrl = options.redisUrl ?? sharedRedisUrl;
   const producer = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   const queue = new Queue<DeliveriesJob>(queueNames.deliveries, {
@@ -132,7 +133,7 @@ export async function pipeline(
       }
       await queue.close();
       producer.disconnect();
-      if (!options.redisUrl) await dropPrefix(prefix);
+      if (!options.redisUrl && !options.prefix) await dropPrefix(prefix);
     },
   };
 }

@@ -1,5 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { AuditEntry, Issue } from "../../db/schema.js";
+import { renditionHash } from "../../issues/approval.js";
 import { gmailClipBytes } from "../../issues/lint.js";
 import type { Problem } from "../../issues/markdown.js";
 import type { Session } from "../../staff/sessions.js";
@@ -76,6 +77,7 @@ export function IssuePage(p: IssuePageProps) {
     issue.publishedAt !== null ||
     p.sends.some((s) => !s.is_test && s.status !== "scheduled" && s.status !== "cancelled");
   const realSends = p.sends.filter((s) => !s.is_test && s.status !== "cancelled");
+  const waiting = p.sends.filter((s) => s.needs_approval);
   return (
     <Page title={issue.subject} session={session} section="issues">
       <p class="muted small">
@@ -90,6 +92,15 @@ export function IssuePage(p: IssuePageProps) {
         />
       </h1>
       {p.notice && <Notice kind="ok">{p.notice}</Notice>}
+      {waiting.length > 0 && (
+        <Notice kind="bad">
+          This issue changed after {waiting.length === 1 ? "a send was" : "sends were"} approved:{" "}
+          {waiting.map((s) => (
+            <a href={`/admin/sends/${s.id}`}>the send for {showTime(s.scheduled_at, timeZone)} </a>
+          ))}
+          waits for an admin and will not start until the new text is approved.
+        </Notice>
+      )}
       <div class="actions" style="margin-bottom:16px">
         <a class="button secondary" href={`/admin/issues/new?from=${issue.id}`}>
           Edit a copy of the Markdown
@@ -166,6 +177,7 @@ export function IssuePage(p: IssuePageProps) {
             ) : (
               <form method="post" action={`/admin/issues/${issue.id}/send`}>
                 <Csrf session={session} />
+                <input type="hidden" name="rendition" value={renditionHash(issue)} />
                 {p.sendError && <Notice kind="bad">{p.sendError}</Notice>}
                 <dl class="stats" style="margin-bottom:12px">
                   <div>
@@ -221,6 +233,7 @@ export function IssuePage(p: IssuePageProps) {
                   <li style="margin-bottom:10px">
                     <a href={`/admin/sends/${s.id}`}>{s.is_test ? "Test send" : "Send"}</a>{" "}
                     <Badge status={s.status} />{" "}
+                    {s.needs_approval && <strong class="small">waits for an admin </strong>}
                     <span class="muted small">
                       {s.status === "scheduled"
                         ? `for ${showTime(s.scheduled_at, timeZone)}`

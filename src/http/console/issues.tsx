@@ -172,7 +172,7 @@ export function issueRoutes(deps: ConsoleDeps) {
       return c.html(<EditorPage session={session} markdown={markdown} problems={checked.problems} />, 422);
     let saved: Awaited<ReturnType<typeof saveIssue>>;
     try {
-      saved = await saveIssue(deps.db, markdown, deps.newsletter);
+      saved = await saveIssue(deps.db, markdown, deps.newsletter, "issue", actorOf(session));
     } catch (error) {
       if (error instanceof DigestError && (error.kind === "invalid" || error.kind === "conflict"))
         return c.html(
@@ -193,6 +193,7 @@ export function issueRoutes(deps: ConsoleDeps) {
       saved.issue.id,
       {
         volume: saved.issue.volume,
+        ...(saved.unapprovedSends.length > 0 ? { unapprovedSends: saved.unapprovedSends } : {}),
       },
     );
     return c.redirect(`/admin/issues/${saved.issue.id}`, 303);
@@ -292,6 +293,8 @@ export function issueRoutes(deps: ConsoleDeps) {
         issueId: issue.id,
         again: text(form.again) === "yes",
         ...(at ? { at } : {}),
+        // The text this page showed: an edit saved since is refused, never sent unseen.
+        ...(text(form.rendition) ? { shown: text(form.rendition) } : {}),
       });
     } catch (error) {
       if (error instanceof DigestError && (error.kind === "invalid" || error.kind === "conflict"))

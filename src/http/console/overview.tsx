@@ -1,11 +1,12 @@
 /** @jsxImportSource hono/jsx */
 import { Hono } from "hono";
 import { subscriberStatuses } from "../../db/schema.js";
+import { sendsAwaitingApproval } from "../../sending/approval.js";
 import { recentAudit } from "../../staff/audit.js";
 import type { ConsoleDeps, ConsoleEnv } from "./deps.js";
 import { timezoneOf } from "./deps.js";
 import { adminOnly } from "./guard.js";
-import { AuditTable, Badge, Page } from "./layout.js";
+import { AuditTable, Badge, Notice, Page } from "./layout.js";
 import { growthByWeek, issueSummaries, recentBounces, recentSends, subscriberCounts } from "./queries.js";
 import { BounceTable } from "./sends.js";
 import { showTime } from "./time.js";
@@ -17,11 +18,12 @@ export function overviewRoutes(deps: ConsoleDeps) {
 
   app.get("/", async (c) => {
     const session = c.get("session");
-    const [issues, sends, counts, growth] = await Promise.all([
+    const [issues, sends, counts, growth, waiting] = await Promise.all([
       issueSummaries(deps.db, 200),
       recentSends(deps.db, undefined, 8),
       subscriberCounts(deps.db),
       growthByWeek(deps.db, 8),
+      sendsAwaitingApproval(deps.db),
     ]);
     const byState = (state: string) => issues.filter((i) => i.state === state);
     return c.html(
@@ -32,6 +34,26 @@ export function overviewRoutes(deps: ConsoleDeps) {
             New issue
           </a>
         </div>
+        {waiting.length > 0 && (
+          <Notice kind="bad">
+            <strong>
+              {waiting.length === 1 ? "A scheduled send waits" : `${waiting.length} scheduled sends wait`} for
+              an admin:
+            </strong>{" "}
+            the issue changed after the send was approved, and it will not start until an admin approves the
+            new text.
+            <ul class="problems">
+              {waiting.map((w) => (
+                <li>
+                  <a href={`/admin/sends/${w.sendId}`}>
+                    Vol {w.volume}: {w.subject}
+                  </a>{" "}
+                  <span class="small">(scheduled for {showTime(w.scheduledAt, tz)})</span>
+                </li>
+              ))}
+            </ul>
+          </Notice>
+        )}
         <div class="grid">
           {(["draft", "scheduled", "published"] as const).map((state) => (
             <div class="card">

@@ -66,6 +66,8 @@ export interface SendSummary {
   status: string;
   is_test: boolean;
   scheduled_at: Date;
+  /** Scheduled, and its issue changed after approval: it waits for an admin. */
+  needs_approval: boolean;
   total: number;
   done: number;
   failed: number;
@@ -75,9 +77,10 @@ export async function recentSends(db: Db, issueId?: string, limit = 10): Promise
   const found = await rows<Omit<SendSummary, "scheduled_at"> & { scheduled_at: string | Date }>(
     db,
     // The sends are picked first; then one pass over each one's deliveries counts all three.
-    sql`select s.id, s.slug, s.status, s.is_test, s.scheduled_at, n.total, n.done, n.failed
+    sql`select s.id, s.slug, s.status, s.is_test, s.scheduled_at, s.needs_approval, n.total, n.done, n.failed
     from (
-      select s.id, i.slug, s.status, s.is_test, s.scheduled_at, s.created_at
+      select s.id, i.slug, s.status, s.is_test, s.scheduled_at, s.created_at,
+        (s.status = 'scheduled' and s.unapproved_reason is not null) as needs_approval
       from sends s join issues i on i.id = s.issue_id
       ${issueId ? sql`where s.issue_id = ${issueId}` : sql``}
       order by s.created_at desc limit ${limit}

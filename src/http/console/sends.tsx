@@ -8,6 +8,9 @@ import { type Db, query } from "../../db/database.js";
 import { deliveryStatuses } from "../../db/schema.js";
 import { DigestError } from "../../errors.js";
 import { isUuid } from "../../ids.js";
+import { type ApprovedRendition, renditionHash } from "../../issues/approval.js";
+import { findIssue } from "../../issues/store.js";
+import { approveSend, pendingApproval } from "../../sending/approval.js";
 import { type ControlAction, controlSend } from "../../sending/control.js";
 import { startSend } from "../../sending/plan.js";
 import type { SendReport } from "../../sending/report.js";
@@ -16,9 +19,10 @@ import { recentAudit, recordAudit } from "../../staff/audit.js";
 import type { Session } from "../../staff/sessions.js";
 import type { ConsoleDeps, ConsoleEnv } from "./deps.js";
 import { actorOf, sendingOf, timezoneOf } from "./deps.js";
+import { fieldText, formOf } from "./form.js";
 import { adminOnly } from "./guard.js";
-import { Action, AuditTable, Badge, Page } from "./layout.js";
-import { type BounceView, recentBounces, sendStatusJson } from "./queries.js";
+import { Action, AuditTable, Badge, Csrf, Page } from "./layout.js";
+import { activeReaderCount, type BounceView, recentBounces, sendStatusJson } from "./queries.js";
 import { localToDate, showTime } from "./time.js";
 
 const finished = (status: string) => status === "done" || status === "cancelled";
@@ -232,6 +236,9 @@ function SendPage(props: {
   bounces: BounceView[];
   audit: Awaited<ReturnType<typeof recentAudit>>;
   timeZone: string;
+  /** For a send waiting for approval: what the approve form shows and carries. */
+  approval?: { activeReaders: number; rendition: string };
+  approveError?: string;
 }) {
   const { session, status: s } = props;
   const view = progressView(s);
@@ -255,7 +262,44 @@ function SendPage(props: {
           {s.status}
         </span>
       </h1>
-      {s.pausedReason && <p class="notice">Paused: {s.pausedReason}</p>}
+      {s.needsApproval ? (
+        <div class="notice bad" role="alert">
+          <p>
+            <strong>Waits for an admin:</strong> {s.pausedReason}
+          </p>
+          <p class="small">
+            Read the new text on the <a href={`/admin/issues/${props.issueId}`}>issue page</a>
+            {s.scheduledAt
+              ? `; it was scheduled for ${showTime(new Date(s.scheduledAt), props.timeZone)}`
+              : ""}{" "}
+            (a time that has passed means it starts when approved).
+          </p>
+          {isAdmin && props.approval && (
+            <form method="post" action={`/admin/sends/${s.sendId}/approve`}>
+              <Csrf session={session} />
+              <input type="hidden" name="rendition" value={props.approval.rendition} />
+              {props.approveError && <p class="small">{props.approveError}</p>}
+              <div class="field">
+                <label for="confirm">
+                  Type the number of active readers to approve the new text{" "}
+                  <span class="hint">({props.approval.activeReaders})</span>
+                </label>
+                <input
+                  id="confirm"
+                  name="confirm"
+                  type="text"
+                  inputmode="numeric"
+                  autocomplete="off"
+                  required
+                />
+              </div>
+              <button type="submit">Approve the new text</button>
+            </form>
+          )}
+        </div>
+      ) : (
+        s.pausedReason && <p class="notice">Paused: {s.pausedReason}</p>
+      )}
       <div class="card">
         <div class="actions" style="justify-content:space-between;margin-bottom:8px">
           <strong id="share">{Math.round(view.share)}%</strong>
@@ -325,6 +369,17 @@ async function issueOfSend(
   return row;
 }
 
+/** The text a send was approved with (its issue's, for a send made before sends kept a copy). */
+async function approvedCopy(db: Db, sendId: string): Promise<ApprovedRendition> {
+  const [row] = await query<ApprovedRendition>(
+    db,
+    sql`select coalesce(s.subject, i.subject) as subject, coalesce(s.html, i.html) as html,
+      coalesce(s.text, i.text) as text from sends s join issues i on i.id = s.issue_id where s.id = ${sendId}`,
+  );
+  if (!row) throw new HTTPException(404, { message: "no such send" });
+  return row;
+}
+
 /** The send page, its event stream, and pause/resume/cancel/retry/move (admins). */
 export function sendRoutes(deps: ConsoleDeps) {
   const app = new Hono<ConsoleEnv>();
@@ -334,21 +389,53 @@ export function sendRoutes(deps: ConsoleDeps) {
     return raw;
   };
 
-  app.get("/:id", async (c) => {
-    const id = idOf(c.req.param("id"));
+  async function sendPage(session: Session, id: string, approveError?: string) {
     const send = await issueOfSend(deps.db, id);
     const status = await sendStatusJson(deps, id);
-    return c.html(
+    const issue = status.needsApproval ? await findIssue(deps.db, send.issue_id) : undefined;
+    const approval = issue
+      ? { activeReaders: await activeReaderCount(deps), rendition: renditionHash(issue) }
+      : undefined;
+    return (
       <SendPage
-        session={c.get("session")}
+        session={session}
         status={status}
         issueId={send.issue_id}
         reasons={status.reasons}
         bounces={await recentBounces(deps.db, id, 20)}
         audit={await recentAudit(deps.db, [id], 20)}
         timeZone={tz}
-      />,
+        {...(approval ? { approval } : {})}
+        {...(approveError ? { approveError } : {})}
+      />
     );
+  }
+
+  app.get("/:id", async (c) => c.html(await sendPage(c.get("session"), idOf(c.req.param("id")))));
+
+  // A send whose issue changed after approval: the admin approves the new text with the count again.
+  app.post("/:id/approve", adminOnly, async (c) => {
+    const session = c.get("session");
+    const id = idOf(c.req.param("id"));
+    const form = await formOf(c);
+    const count = await activeReaderCount(deps);
+    const confirm = fieldText(form.confirm).trim();
+    const refuse = async (message: string) => c.html(await sendPage(session, id, message), 422);
+    if (confirm !== String(count))
+      return refuse(
+        confirm === ""
+          ? `Type the number of active readers (${count}) to approve. Nothing was approved.`
+          : `${confirm.slice(0, 20)} is not the number of active readers (${count}). Nothing was approved.`,
+      );
+    const shown = fieldText(form.rendition);
+    try {
+      await approveSend(sendingOf(deps), actorOf(session), id, shown === "" ? undefined : shown);
+    } catch (error) {
+      if (error instanceof DigestError && error.kind === "conflict")
+        return refuse(`${error.message}. Nothing was approved.`);
+      throw error;
+    }
+    return c.redirect(`/admin/sends/${id}`, 303);
   });
 
   app.get("/:id/live", async (c) => {
@@ -385,11 +472,22 @@ export function sendRoutes(deps: ConsoleDeps) {
     const send = await issueOfSend(deps.db, id);
     if (send.status !== "scheduled" || send.is_test)
       throw new DigestError("conflict", `only a scheduled send can be moved; this one is ${send.status}`);
+    // Moving makes a new send; it must not approve, unseen, a text the issue took since.
+    if (await pendingApproval(deps.db, id))
+      throw new DigestError(
+        "conflict",
+        "this send waits for an admin to approve the changed issue: approve it first",
+      );
     const at = localToDate(String((await c.req.parseBody()).at ?? ""), tz);
     if (!at) throw new DigestError("invalid", "give the new date and time");
     if (at.getTime() < Date.now()) throw new DigestError("invalid", `${showTime(at, tz)} has passed`);
     await controlSend(sendingOf(deps), id, "cancel");
-    const started = await startSend(sendingOf(deps), { issueId: send.issue_id, at, again: true });
+    const started = await startSend(sendingOf(deps), {
+      issueId: send.issue_id,
+      at,
+      again: true,
+      shown: renditionHash(await approvedCopy(deps.db, id)),
+    });
     await recordAudit(deps.db, actorOf(c.get("session")), "send.move", started.sendId, {
       from: id,
       at: at.toISOString(),

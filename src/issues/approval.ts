@@ -1,0 +1,68 @@
+import { createHash } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { type Db, query } from "../db/database.js";
+import { DigestError } from "../errors.js";
+import { type Actor, recordAudit } from "../staff/audit.js";
+
+/**
+ * What an admin approved is what goes out (SPEC §6). A send carries a copy of the rendition it was
+ * approved with (`sends.subject/html/text`, which the workers mail); storing another text for the
+ * issue afterwards un-approves its scheduled sends here, in the same transaction, and they wait
+ * for an admin (sending/approval.ts) instead of starting.
+ */
+
+export interface ApprovedRendition {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+/**
+ * A short fingerprint of a rendition. Pages and prompts carry the one they showed, so a text that
+ * changed between showing and confirming is refused instead of approved unseen.
+ */
+export function renditionHash(r: ApprovedRendition): string {
+  return createHash("sha256")
+    .update(JSON.stringify([r.subject, r.html, r.text]))
+    .digest("hex")
+    .slice(0, 32);
+}
+
+/** Refuses when the caller confirmed another text than the issue holds now. */
+export function checkShownRendition(
+  current: ApprovedRendition,
+  shown: string | undefined,
+  volume: string,
+): void {
+  if (shown === undefined || shown === renditionHash(current)) return;
+  throw new DigestError(
+    "conflict",
+    `Vol ${volume} changed after it was shown to you: look at the new text and confirm again`,
+  );
+}
+
+/**
+ * Un-approves the scheduled sends of an issue whose approved copy differs from `now`: run in the
+ * transaction that stores the new text, so no send can start between the edit and this.
+ * Test sends keep their copy and go on: they mail only staff.
+ */
+export async function unapproveChangedSends(
+  tx: Db,
+  actor: Actor,
+  issue: { id: string; volume: string; slug: string },
+  now: ApprovedRendition,
+): Promise<string[]> {
+  const reason =
+    `Vol ${issue.volume} was changed by ${actor.email} after this send was approved; ` +
+    "it will not start until an admin approves the new text";
+  const changed = await query<{ id: string }>(
+    tx,
+    sql`update sends set unapproved_reason = ${reason}, updated_at = now()
+      where issue_id = ${issue.id} and status = 'scheduled' and not is_test and unapproved_reason is null
+        and (subject, html, text) is distinct from (${now.subject}, ${now.html}, ${now.text})
+      returning id`,
+  );
+  for (const send of changed)
+    await recordAudit(tx, actor, "send.unapproved", send.id, { issue: issue.slug, reason });
+  return changed.map((s) => s.id);
+}
