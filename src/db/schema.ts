@@ -62,8 +62,11 @@ export const subscribers = pgTable(
     consentIp: text("consent_ip"),
     confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
     unsubscribedAt: timestamp("unsubscribed_at", { withTimezone: true }),
-    /** Soft bounces in a row; a successful delivery resets it. */
-    softBounces: integer("soft_bounces").notNull().default(0),
+    /**
+     * When staff last lifted this reader's bounce or complaint suppression: bounces about sends
+     * started before it no longer count toward SOFT_BOUNCE_LIMIT (bounces/streak.ts).
+     */
+    reactivatedAt: timestamp("reactivated_at", { withTimezone: true }),
     lastConfirmationAt: timestamp("last_confirmation_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -179,9 +182,21 @@ export const bounces = pgTable(
     /** Where it came from: "smtp" (the server's answer while sending), "dsn", "arf", "cli". */
     source: text("source").notNull(),
     details: jsonb("details"),
+    /**
+     * The one report about this delivery that counts (one failure, one complaint), however often
+     * and by however many channels it arrived; a later, more severe report (hard after soft)
+     * takes the count over. Counts, the soft-bounce streak and the send report read only these.
+     */
+    counted: boolean("counted").notNull().default(false),
     createdAt: createdAt(),
   },
-  (t) => [index("bounces_subscriber_idx").on(t.subscriberId), index("bounces_delivery_idx").on(t.deliveryId)],
+  (t) => [
+    index("bounces_subscriber_idx").on(t.subscriberId),
+    index("bounces_delivery_idx").on(t.deliveryId),
+    uniqueIndex("bounces_counted_key")
+      .on(t.deliveryId, sql`(${t.type} = 'complaint')`)
+      .where(sql`${t.counted}`),
+  ],
 );
 
 // ---- The PDF edition (issue 13) ----
