@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 
 /**
  * A reader's soft bounces "in a row", derived from the rows, never stored: the real sends (not test
- * sends) whose delivery to the reader has a counted bounce, after the latest send that proves mail
+ * sends) whose delivery to the reader has a counted soft bounce, after the latest send that proves mail
  * reached them and after staff last lifted their suppression.
  *
  * Proof of delivery is a delivery `sent` at least `horizonSeconds` ago about which no bounce has
@@ -18,15 +18,14 @@ import { type SQL, sql } from "drizzle-orm";
  * or a column qualified by its table: the expression has its own `deliveries` and `sends` in scope.
  */
 export function softBounceStreak(subscriberId: SQL, horizonSeconds: number): SQL {
-  const failed = (delivery: SQL, onlyCounted: boolean) =>
-    sql`exists (select 1 from bounces fb where fb.delivery_id = ${delivery}
-      and fb.type in ('hard', 'soft')${onlyCounted ? sql` and fb.counted` : sql``})`;
+  const bounced = (delivery: SQL, which: SQL) =>
+    sql`exists (select 1 from bounces fb where fb.delivery_id = ${delivery} and ${which})`;
   return sql`(select count(*)::int from sends ss join deliveries sd on sd.send_id = ss.id
-    where sd.subscriber_id = ${subscriberId} and not ss.is_test and ${failed(sql`sd.id`, true)}
+    where sd.subscriber_id = ${subscriberId} and not ss.is_test and ${bounced(sql`sd.id`, sql`fb.type = 'soft' and fb.counted`)}
       and coalesce(ss.started_at, ss.created_at) > coalesce(
         (select sr.reactivated_at from subscribers sr where sr.id = ${subscriberId}), '-infinity')
       and sd.id > coalesce((select max(ed.id) from sends es join deliveries ed on ed.send_id = es.id
         where ed.subscriber_id = ${subscriberId} and not es.is_test and ed.status = 'sent'
           and ed.sent_at <= now() - make_interval(secs => ${horizonSeconds})
-          and not ${failed(sql`ed.id`, false)}), 0))`;
+          and not ${bounced(sql`ed.id`, sql`fb.type in ('hard', 'soft')`)}), 0))`;
 }
