@@ -96,10 +96,10 @@ export async function recordBounce(
       return { ...(match ? { subscriberId: match.id } : {}), suppressed: false, duplicate: true };
     }
     if (counted) await run(sql`update bounces set counted = false where id = ${counted.id}`);
-    await run(sql`insert into bounces (delivery_id, subscriber_id, type, feedback_type, reason, status, diagnostic, source, details, counted)
+    await run(sql`insert into bounces (delivery_id, subscriber_id, type, feedback_type, reason, status, diagnostic, source, details)
       values (${input.deliveryId}, ${match?.id ?? null}, ${bounce.type}, ${bounce.feedbackType ?? null},
         ${first?.reason ?? null}, ${first?.status ?? null}, ${first?.diagnostic ?? null}, ${input.source},
-        ${JSON.stringify({ recipients: bounce.recipients, originalMessageId: bounce.originalMessageId, reportId: input.reportId, provider: input.provider })}::jsonb, true)`);
+        ${JSON.stringify({ recipients: bounce.recipients, originalMessageId: bounce.originalMessageId, reportId: input.reportId, provider: input.provider })}::jsonb)`);
 
     const complaintStops = complaint && stops(bounce.feedbackType);
     let suppressed = false;

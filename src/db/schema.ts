@@ -183,11 +183,12 @@ export const bounces = pgTable(
     source: text("source").notNull(),
     details: jsonb("details"),
     /**
-     * The one report about this delivery that counts (one failure, one complaint), however often
-     * and by however many channels it arrived; a later, more severe report (hard after soft)
-     * takes the count over. Counts, the soft-bounce streak and the send report read only these.
+     * Per delivery one failure and one complaint count, however often and by however many channels
+     * they arrived (a copy is not recorded at all). False only for a report a more severe one about
+     * the same delivery took the count over from (hard after soft). Counts, the soft-bounce streak
+     * and the send report read only counted rows.
      */
-    counted: boolean("counted").notNull().default(false),
+    counted: boolean("counted").notNull().default(true),
     createdAt: createdAt(),
   },
   (t) => [
