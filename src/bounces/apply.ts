@@ -25,13 +25,15 @@ export interface ApplyReportDeps {
   /** MAIL_DOMAIN: our Message-IDs end in it. */
   domain: string;
   softBounceLimit: number;
+  /** DEFER_HORIZON_SECONDS: see streak.ts. */
+  deferHorizonSeconds: number;
 }
 
 export interface ReportInput {
   bounce: Bounce;
   proofs: ReportProof[];
   source: BounceSource;
-  /** The report's own id (its Message-ID, a provider's event id): the same report counts once. */
+  /** The report's own id (its Message-ID, a provider's event id), kept with the record for staff. */
   reportId?: string;
   /** The relay that reported it, for webhook reports. */
   provider?: string;
@@ -60,7 +62,7 @@ export async function applyReport(deps: ApplyReportDeps, input: ReportInput): Pr
   }
   // Only the recipient we mailed goes into the record: a report's other addresses are not ours to keep.
   const recorded = await recordBounce(
-    { db: deps.db, softBounceLimit: deps.softBounceLimit },
+    { db: deps.db, softBounceLimit: deps.softBounceLimit, deferHorizonSeconds: deps.deferHorizonSeconds },
     {
       bounce: { ...bounce, recipients: theirs },
       deliveryId,

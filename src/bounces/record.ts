@@ -2,16 +2,25 @@ import { type SQL, sql } from "drizzle-orm";
 import { type Db, query } from "../db/database.js";
 import { addressHash } from "../subscribers/suppression.js";
 import type { Bounce } from "./bounce.js";
+import { softBounceStreak } from "./streak.js";
 
 /**
  * The whole bounce policy, in one transaction (listmonk's `record-bounce`): a hard bounce or an
  * abuse/fraud/opt-out complaint stops mail to the reader at once (status + suppression row); soft
- * bounces do so after `softBounceLimit` in a row; an auth-failure report (RFC 6591) is recorded and
- * changes no reader. Statuses only move forward, so a late report never revives anyone.
+ * bounces do so after `softBounceLimit` sends in a row (streak.ts); an auth-failure report
+ * (RFC 6591) is recorded and changes no reader. Statuses only move forward, so a late report never
+ * revives anyone.
+ *
+ * One report counts once: per delivery, one failure and one complaint count, whichever channel
+ * (SMTP answer, VERP, mailbox, webhook, file) brought them and however often. A later report that
+ * is more severe (hard after soft, abuse after auth-failure) still takes effect and takes the count
+ * over; anything else about an already counted delivery is a duplicate and changes nothing.
  */
 export interface RecordBounceDeps {
   db: Db;
   softBounceLimit: number;
+  /** DEFER_HORIZON_SECONDS: a send this old with no bounce proves mail reaches the reader. */
+  deferHorizonSeconds: number;
 }
 
 /** Where a report came from: the SMTP answer while sending, inbound mail (DSN/ARF), a saved file, a relay's webhook, the bounce mailbox. */
@@ -25,11 +34,7 @@ export interface RecordBounceInput {
    */
   deliveryId: number;
   source: BounceSource;
-  /**
-   * The report's own identity (the bounce message's Message-ID, a provider's event id): recording
-   * the same report for the same delivery twice changes nothing, so a mailbox reader restarted
-   * between applying and moving a message, or a webhook retried by its provider, counts once.
-   */
+  /** The report's own identity (the bounce message's Message-ID, a provider's event id), kept for staff. */
   reportId?: string;
   /** The relay that reported it (ses, postmark, mailgun, sendgrid), shown to staff. */
   provider?: string;
@@ -42,11 +47,24 @@ export interface RecordedBounce {
   subscriberStatus?: string;
   /** True when this report put the address on the suppression list. */
   suppressed: boolean;
-  /** True when the same report was already recorded for this delivery: nothing changed. */
+  /**
+   * True when a report about this delivery already counts (this one again, the same by another
+   * channel, or a less severe one): nothing changed.
+   */
   duplicate?: boolean;
 }
 
 const stoppingComplaints = new Set(["abuse", "fraud", "opt-out"]);
+
+/** A complaint with no Feedback-Type is taken as abuse (what an FBL report without one means). */
+function stops(feedbackType: string | null | undefined): boolean {
+  return stoppingComplaints.has(feedbackType ?? "abuse");
+}
+
+/** Within one kind (failure, complaint): 2 for what stops mail at once, 1 for the rest. */
+function severity(type: string, feedbackType: string | null | undefined): number {
+  return type === "hard" || (type === "complaint" && stops(feedbackType)) ? 2 : 1;
+}
 
 export async function recordBounce(
   deps: RecordBounceDeps,
@@ -65,16 +83,25 @@ export async function recordBounce(
     if (!delivery || (!delivery.id && !delivery.address)) return { suppressed: false };
     const match = delivery.id && delivery.email ? { id: delivery.id, email: delivery.email } : undefined;
     if (match) await run(sql`select 1 from subscribers where id = ${match.id} for update`);
-    // The lock above serialises reports about one delivery, so two copies of a report cannot both
-    // pass this check.
-    if (input.reportId) {
-      const [seen] = await run(sql`select 1 from bounces where delivery_id = ${input.deliveryId}
-        and details->>'reportId' = ${input.reportId} limit 1`);
-      if (seen) return { ...(match ? { subscriberId: match.id } : {}), suppressed: false, duplicate: true };
+    // The delivery's lock serialises reports about it, so two copies of a report cannot both be
+    // counted (and the unique index bounces_counted_key refuses it if they ever could).
+    const complaint = bounce.type === "complaint";
+    const [counted] = await run<{ id: string; type: string; feedback_type: string | null }>(sql`
+      select id, type, feedback_type from bounces
+      where delivery_id = ${input.deliveryId} and counted and (type = 'complaint') = ${complaint}`);
+    if (
+      counted &&
+      severity(counted.type, counted.feedback_type) >= severity(bounce.type, bounce.feedbackType)
+    ) {
+      return { ...(match ? { subscriberId: match.id } : {}), suppressed: false, duplicate: true };
     }
+    if (counted) await run(sql`update bounces set counted = false where id = ${counted.id}`);
+    await run(sql`insert into bounces (delivery_id, subscriber_id, type, feedback_type, reason, status, diagnostic, source, details)
+      values (${input.deliveryId}, ${match?.id ?? null}, ${bounce.type}, ${bounce.feedbackType ?? null},
+        ${first?.reason ?? null}, ${first?.status ?? null}, ${first?.diagnostic ?? null}, ${input.source},
+        ${JSON.stringify({ recipients: bounce.recipients, originalMessageId: bounce.originalMessageId, reportId: input.reportId, provider: input.provider })}::jsonb)`);
 
-    const complaintStops =
-      bounce.type === "complaint" && stoppingComplaints.has(bounce.feedbackType ?? "abuse");
+    const complaintStops = complaint && stops(bounce.feedbackType);
     let suppressed = false;
     let status: string | undefined;
     if (match) {
@@ -88,10 +115,11 @@ export async function recordBounce(
           where id = ${match.id} and status in ${from}`);
         suppressed = await suppress(run, match.email, next);
       } else if (bounce.type === "soft") {
-        const [row] = await run<{ soft_bounces: number }>(sql`
-          update subscribers set soft_bounces = soft_bounces + 1, updated_at = now()
-          where id = ${match.id} returning soft_bounces::int`);
-        if (row && row.soft_bounces >= deps.softBounceLimit) {
+        // Counted after the row above is in: this send is part of the streak.
+        const [row] = await run<{ streak: number }>(
+          sql`select ${softBounceStreak(sql`${match.id}`, deps.deferHorizonSeconds)} as streak`,
+        );
+        if (row && row.streak >= deps.softBounceLimit) {
           await run(sql`update subscribers set status = 'bounced', updated_at = now()
             where id = ${match.id} and status in ('pending', 'active')`);
           suppressed = await suppress(run, match.email, "bounced");
@@ -108,10 +136,6 @@ export async function recordBounce(
       await run(sql`update deliveries set status = 'bounced', last_response = coalesce(${first?.diagnostic ?? null}, last_response), updated_at = now()
         where id = ${input.deliveryId} and status in ('queued', 'sent', 'deferred', 'failed')`);
     }
-    await run(sql`insert into bounces (delivery_id, subscriber_id, type, feedback_type, reason, status, diagnostic, source, details)
-      values (${input.deliveryId}, ${match?.id ?? null}, ${bounce.type}, ${bounce.feedbackType ?? null},
-        ${first?.reason ?? null}, ${first?.status ?? null}, ${first?.diagnostic ?? null}, ${input.source},
-        ${JSON.stringify({ recipients: bounce.recipients, originalMessageId: bounce.originalMessageId, reportId: input.reportId, provider: input.provider })}::jsonb)`);
     return { ...(match ? { subscriberId: match.id, subscriberStatus: status } : {}), suppressed };
   });
 }

@@ -2,7 +2,11 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/database.js";
 import { query } from "../db/database.js";
 
-/** How many bounces and complaints of one send came from where, and why (for `digest status` and the console). */
+/**
+ * How many bounces and complaints of one send came from where, and why (for `digest status` and the
+ * console). Each delivery's counted report only: a copy that came again, by the same channel or
+ * another, is not recorded, and a soft bounce followed by a hard one shows as the hard one.
+ */
 export interface BounceSourceCount {
   /** smtp | dsn | arf | cli | webhook | mailbox (bounces.source). */
   source: string;
@@ -20,7 +24,7 @@ export async function bounceSources(db: Db, sendId: string): Promise<BounceSourc
     db,
     sql`select b.source, b.details->>'provider' as provider, b.type, b.reason, count(*)::int as count
       from bounces b join deliveries d on d.id = b.delivery_id
-      where d.send_id = ${sendId}
+      where d.send_id = ${sendId} and b.counted
       group by 1, 2, 3, 4 order by count(*) desc, 1, 2, 3, 4`,
   );
   return rows.map((r) => ({ ...r, label: sourceLabel(r.source, r.provider) }));

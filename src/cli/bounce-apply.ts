@@ -23,8 +23,9 @@ export async function applyBounceFile(file: string): Promise<{ bounce: Bounce; a
     throw new DigestError("invalid", `cannot read ${file}`, { cause: error });
   }
   const bounce = await parseBounce(raw);
-  const { softBounceLimit, mailDomain, mailFrom, newsletterFile } = loadConfig([
+  const { softBounceLimit, deferHorizonSeconds, mailDomain, mailFrom, newsletterFile } = loadConfig([
     "softBounceLimit",
+    "deferHorizonSeconds",
     "mailDomain",
     "mailFrom",
     "newsletterFile",
@@ -44,7 +45,7 @@ export async function applyBounceFile(file: string): Promise<{ bounce: Bounce; a
   const database = await openConfiguredDatabase();
   try {
     const applied = await applyReport(
-      { db: database.db, secret, domain, softBounceLimit },
+      { db: database.db, secret, domain, softBounceLimit, deferHorizonSeconds },
       { bounce, proofs, source: "cli" },
     );
     return { bounce, applied };

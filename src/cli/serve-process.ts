@@ -36,6 +36,7 @@ export const serveSettings = [
   "mailDomain",
   "inboundSmtpPort",
   "softBounceLimit",
+  "deferHorizonSeconds",
   "sendBatchSize",
   // Bounces from relays (provider webhooks, the bounce mailbox): each is off when unset.
   "bounceImapUrl",
@@ -96,6 +97,7 @@ export async function startServe(
     secret: settings.secret,
     domain: identity.domain,
     softBounceLimit: settings.softBounceLimit,
+    deferHorizonSeconds: settings.deferHorizonSeconds,
   };
   const mailboxCounts: Record<string, number> = {};
   const app = await createApp({
@@ -153,13 +155,7 @@ export async function startServe(
         options.inboundLimits?.reports ?? inboundLimits.reports,
       ),
     },
-    actions: inboundActions({
-      db: database.db,
-      notify,
-      secret: settings.secret,
-      domain: identity.domain,
-      softBounceLimit: settings.softBounceLimit,
-    }),
+    actions: inboundActions({ ...report, notify }),
   });
   const mailbox: BounceMailbox | undefined = settings.bounceImapUrl
     ? startBounceMailbox(

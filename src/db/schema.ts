@@ -67,8 +67,11 @@ export const subscribers = pgTable(
     confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
     confirmedIp: text("confirmed_ip"),
     unsubscribedAt: timestamp("unsubscribed_at", { withTimezone: true }),
-    /** Soft bounces in a row; a successful delivery resets it. */
-    softBounces: integer("soft_bounces").notNull().default(0),
+    /**
+     * When staff last lifted this reader's bounce or complaint suppression: bounces about sends
+     * started before it no longer count toward SOFT_BOUNCE_LIMIT (bounces/streak.ts).
+     */
+    reactivatedAt: timestamp("reactivated_at", { withTimezone: true }),
     lastConfirmationAt: timestamp("last_confirmation_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -197,9 +200,22 @@ export const bounces = pgTable(
     /** Where it came from: "smtp" (the server's answer while sending), "dsn", "arf", "cli". */
     source: text("source").notNull(),
     details: jsonb("details"),
+    /**
+     * Per delivery one failure and one complaint count, however often and by however many channels
+     * they arrived (a copy is not recorded at all). False only for a report a more severe one about
+     * the same delivery took the count over from (hard after soft). Counts, the soft-bounce streak
+     * and the send report read only counted rows.
+     */
+    counted: boolean("counted").notNull().default(true),
     createdAt: createdAt(),
   },
-  (t) => [index("bounces_subscriber_idx").on(t.subscriberId), index("bounces_delivery_idx").on(t.deliveryId)],
+  (t) => [
+    index("bounces_subscriber_idx").on(t.subscriberId),
+    index("bounces_delivery_idx").on(t.deliveryId),
+    uniqueIndex("bounces_counted_key")
+      .on(t.deliveryId, sql`(${t.type} = 'complaint')`)
+      .where(sql`${t.counted}`),
+  ],
 );
 
 // ---- The PDF edition (issue 13) ----

@@ -1,5 +1,4 @@
-import { applyReport } from "../bounces/apply.js";
-import type { Db } from "../db/database.js";
+import { type ApplyReportDeps, applyReport } from "../bounces/apply.js";
 import { findSubscriber } from "../subscribers/admin.js";
 import { subscribe, unsubscribe } from "../subscribers/lifecycle.js";
 import { type Notify, unsubscribeLinkRequest } from "../subscribers/notify.js";
@@ -9,13 +8,7 @@ import type { InboundActions } from "./handle.js";
  * The inbound server's actions, wired to the subscription and bounce policy modules. A goodbye mail
  * to a robot is a reply like any other, so `notify: false` drops it (loop safety).
  */
-export function inboundActions(deps: {
-  db: Db;
-  notify: Notify;
-  secret: string;
-  domain: string;
-  softBounceLimit: number;
-}): InboundActions {
+export function inboundActions(deps: ApplyReportDeps & { notify: Notify }): InboundActions {
   const quiet: Notify = async () => {};
   return {
     async subscribe(email, meta) {
@@ -33,10 +26,7 @@ export function inboundActions(deps: {
       await deps.notify([unsubscribeLinkRequest(reader.id, new Date())]);
     },
     applyReport(bounce, proofs, source) {
-      return applyReport(
-        { db: deps.db, secret: deps.secret, domain: deps.domain, softBounceLimit: deps.softBounceLimit },
-        { bounce, proofs, source },
-      );
+      return applyReport(deps, { bounce, proofs, source });
     },
   };
 }

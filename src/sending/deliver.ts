@@ -105,7 +105,12 @@ async function commit(
   totals: BatchResult,
 ): Promise<void> {
   await commitOutcomes(
-    { db: deps.db, owner, softBounceLimit: deps.settings.softBounceLimit },
+    {
+      db: deps.db,
+      owner,
+      softBounceLimit: deps.settings.softBounceLimit,
+      deferHorizonSeconds: deps.settings.deferHorizonSeconds,
+    },
     rows,
     outcomes,
   );

@@ -10,11 +10,16 @@ import type { Outcome } from "./outcome.js";
  * `sending` under our lease until that UPDATE, so no one (finishIfDone, a status reader) ever sees
  * a claim half-committed: a send is not `done` while its last bounces are still being recorded.
  * A crash in between re-sends those rows later as ambiguous, like any claim not yet committed.
+ *
+ * A 250 resets no soft-bounce count: SMTP_URL is usually a relay, whose 250 only says it queued the
+ * message. The count is derived from the rows (bounces/streak.ts), where only a send past
+ * DEFER_HORIZON_SECONDS with no bounce proves the reader gets their mail.
  */
 export interface OutcomeWriteDeps {
   db: Db;
   owner: string;
   softBounceLimit: number;
+  deferHorizonSeconds: number;
 }
 
 export async function commitOutcomes(
@@ -41,9 +46,8 @@ async function writeOutcomes(deps: OutcomeWriteDeps, outcomes: Outcome[]): Promi
     sql`
     with v as (
       select * from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
-        as v(id bigint, status text, response text, delay float8, ambiguous boolean, relay_id text)),
-    done as (
-      update deliveries d set
+        as v(id bigint, status text, response text, delay float8, ambiguous boolean, relay_id text))
+    update deliveries d set
         status = v.status,
         last_response = v.response,
         next_attempt_at = case when v.delay is null then null else now() + make_interval(secs => v.delay) end,
@@ -51,10 +55,7 @@ async function writeOutcomes(deps: OutcomeWriteDeps, outcomes: Outcome[]): Promi
         provider_message_id = coalesce(v.relay_id, d.provider_message_id),
         ambiguous = d.ambiguous + case when v.ambiguous then 1 else 0 end,
         lease_owner = null, lease_until = null, updated_at = now()
-      from v where d.id = v.id and d.status = 'sending' and d.lease_owner = ${deps.owner}
-      returning d.subscriber_id, d.status)
-    update subscribers s set soft_bounces = 0
-    from done where s.id = done.subscriber_id and done.status = 'sent' and s.soft_bounces > 0`,
+      from v where d.id = v.id and d.status = 'sending' and d.lease_owner = ${deps.owner}`,
   );
 }
 
@@ -73,7 +74,7 @@ async function recordSmtpBounces(
     const failure = outcome.failure;
     if (outcome.status !== "bounced" || !failure || !row || row.subscriber_id === null) continue;
     await recordBounce(
-      { db: deps.db, softBounceLimit: deps.softBounceLimit },
+      { db: deps.db, softBounceLimit: deps.softBounceLimit, deferHorizonSeconds: deps.deferHorizonSeconds },
       {
         bounce: {
           type: failure.type,

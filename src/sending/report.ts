@@ -4,8 +4,8 @@ import type { Database } from "../db/database.js";
 import { reasonSql } from "./reasons.js";
 
 /**
- * What a finished send did, for the staff who started it: derived from the ledger and the bounce
- * records, never stored. Unsubscribes are attributed to this send when the reader's last message
+ * What a finished send did, for the staff who started it: derived from the ledger and the counted
+ * bounce records (one failure and one complaint per delivery, see bounces/record.ts), never stored. Unsubscribes are attributed to this send when the reader's last message
  * before unsubscribing came from it: the unsubscribe token names the reader, not the issue.
  */
 export interface SendReport {
@@ -30,12 +30,12 @@ export async function loadSendReport(database: Database, sendId: string): Promis
   const bounced = await database.query<{ type: "hard" | "soft"; reason: string; count: number }>(sql`
     select b.type, coalesce(b.reason, 'unknown') as reason, count(distinct b.delivery_id)::int as count
     from bounces b join deliveries d on d.id = b.delivery_id
-    where d.send_id = ${sendId} and b.type in ('hard', 'soft')
+    where d.send_id = ${sendId} and b.type in ('hard', 'soft') and b.counted
     group by 1, 2 order by 3 desc, 2`);
   const complaints = await database.query<{ feedbackType: string; count: number }>(sql`
     select coalesce(b.feedback_type, 'abuse') as "feedbackType", count(distinct b.delivery_id)::int as count
     from bounces b join deliveries d on d.id = b.delivery_id
-    where d.send_id = ${sendId} and b.type = 'complaint'
+    where d.send_id = ${sendId} and b.type = 'complaint' and b.counted
     group by 1 order by 2 desc, 1`);
   const [unsubscribed] = await database.query<{ n: number }>(sql`
     select count(*)::int as n from deliveries d join subscribers s on s.id = d.subscriber_id

@@ -73,7 +73,7 @@ export async function unsuppress(db: Db, address: string): Promise<SuppressionRe
       .returning({ reason: suppressions.reason });
     await tx
       .update(subscribers)
-      .set({ status: "active", softBounces: 0, updatedAt: sql`now()` })
+      .set({ status: "active", reactivatedAt: sql`now()`, updatedAt: sql`now()` })
       .where(
         and(
           sql`lower(${subscribers.email}) = ${addressKey(address)}`,

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { digest } from "../helpers/cli.js";
-import { waitUntil } from "../sending/harness.js";
+import { softBounces, waitUntil } from "../sending/harness.js";
 import { readerIndex, type Scenario, startScenario } from "./scenario.js";
 
 /**
@@ -26,7 +26,7 @@ function attempts() {
 
 async function subscribersAt(s: Scenario, indexes: (i: number) => boolean) {
   const rows = await s.database.query<{ email: string; status: string; soft_bounces: number }>(
-    sql`select email, status, soft_bounces from subscribers`,
+    sql`select email, status, ${softBounces} as soft_bounces from subscribers`,
   );
   return rows.filter((r) => indexes(readerIndex(r.email)));
 }

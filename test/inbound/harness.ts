@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
-import { type RunningServe, startServe } from "../../src/cli/serve-process.js";
+import { type RunningServe, type ServeSettings, startServe } from "../../src/cli/serve-process.js";
 import type { inboundLimits } from "../../src/inbound/server.js";
 import { type Logger, silentLogger } from "../../src/log.js";
 import { redisConnection } from "../../src/queues.js";
@@ -34,7 +34,7 @@ export interface InboundService {
  */
 export async function startInboundService(
   label: string,
-  options: { inboundLimits?: typeof inboundLimits; log?: Logger } = {},
+  options: { inboundLimits?: typeof inboundLimits; log?: Logger; settings?: Partial<ServeSettings> } = {},
 ): Promise<InboundService> {
   const database = await createTestDatabase();
   const outbox = await startSmtpCapture();
@@ -54,11 +54,13 @@ export async function startInboundService(
       mailDomain: identity.domain,
       inboundSmtpPort: await freePort(),
       softBounceLimit: 3,
+      deferHorizonSeconds: 3600,
       sendBatchSize: 50,
       trustedProxies: undefined,
       metricsToken: undefined,
       inboundTlsCertFile: undefined,
       inboundTlsKeyFile: undefined,
+      ...options.settings,
     },
     database,
     options.log ?? silentLogger,

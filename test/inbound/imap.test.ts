@@ -8,7 +8,7 @@ import { applyMailedReport, type MailedReportOutcome } from "../../src/inbound/m
 import { signDeliveryToken } from "../../src/subscribers/tokens.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type PrivateDovecot, startDovecot } from "../helpers/dovecot.js";
-import { identity, type Pipeline, secret, waitUntil } from "../sending/harness.js";
+import { identity, type Pipeline, secret, softBounces, waitUntil } from "../sending/harness.js";
 import { type Relay, sendThroughRelay, startRelay, statusOf } from "../webhooks/relay.js";
 
 /**
@@ -16,7 +16,13 @@ import { type Relay, sendThroughRelay, startRelay, statusOf } from "../webhooks/
  * delivers bounces there; each is applied like inbound mail, then moved to Processed (or Unparsed).
  */
 const database = await createTestDatabase();
-const report: ApplyReportDeps = { db: database.db, secret, domain: identity.domain, softBounceLimit: 3 };
+const report: ApplyReportDeps = {
+  db: database.db,
+  secret,
+  domain: identity.domain,
+  softBounceLimit: 3,
+  deferHorizonSeconds: 3600,
+};
 let dovecot: PrivateDovecot;
 let relay: Relay;
 let pipe: Pipeline;
@@ -209,7 +215,8 @@ describe("the bounce mailbox", () => {
     await second.settled();
     expect((await counts()).processed).toBe(3 + 12);
     const softs = await database.query<{ email: string; soft_bounces: number }>(
-      sql`select email, soft_bounces from subscribers where soft_bounces > 0 order by email`,
+      sql`select * from (select email, ${softBounces} as soft_bounces from subscribers) s
+        where soft_bounces > 0 order by email`,
     );
     expect(softs.map((s) => s.soft_bounces)).toEqual(Array(12).fill(1));
     const [n] = await database.query<{ n: number }>(

@@ -4,7 +4,15 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { startSend } from "../../src/sending/plan.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
-import { deliveryRows, type Pipeline, pipeline, sendStatusOf, storeIssue, waitUntil } from "./harness.js";
+import {
+  deliveryRows,
+  type Pipeline,
+  pipeline,
+  sendStatusOf,
+  softBounces,
+  storeIssue,
+  waitUntil,
+} from "./harness.js";
 
 /**
  * A permanent refusal after DATA (554) is a soft bounce: the delivery ends `bounced` and the reader
@@ -66,7 +74,7 @@ it("a send is never done while a refused reader's soft bounce is still unrecorde
     const rows = await deliveryRows(database, sendId);
     expect(rows.find((r) => r.email === "refused@readers.test")?.status).toBe("bounced");
     const [reader] = await database.query<{ status: string; soft_bounces: number }>(
-      sql`select status, soft_bounces from subscribers where email = 'refused@readers.test'`,
+      sql`select status, ${softBounces} as soft_bounces from subscribers where email = 'refused@readers.test'`,
     );
     expect(reader).toEqual({ status: "active", soft_bounces: 1 });
   } finally {

@@ -4,7 +4,15 @@ import { finishIfDone } from "../../src/sending/finish.js";
 import { startSend } from "../../src/sending/plan.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
-import { deliveryRows, type Pipeline, pipeline, sendStatusOf, storeIssue, waitUntil } from "./harness.js";
+import {
+  deliveryRows,
+  type Pipeline,
+  pipeline,
+  sendStatusOf,
+  softBounces,
+  storeIssue,
+  waitUntil,
+} from "./harness.js";
 
 /** How the SMTP server's answers per recipient become delivery and reader states. */
 const database = await createTestDatabase();
@@ -20,7 +28,7 @@ async function reader(email: string) {
 }
 async function subscriber(email: string) {
   const [row] = await database.query<{ status: string; soft_bounces: number }>(
-    sql`select status, soft_bounces from subscribers where email = ${email}`,
+    sql`select status, ${softBounces} as soft_bounces from subscribers where email = ${email}`,
   );
   return row;
 }

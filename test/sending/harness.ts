@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
+import { softBounceStreak } from "../../src/bounces/streak.js";
 import type { Database } from "../../src/db/database.js";
 import { saveIssue } from "../../src/issues/store.js";
 import { loadNewsletter } from "../../src/newsletter.js";
@@ -32,6 +33,12 @@ export async function addReaders(database: Database, n: number, domain = "reader
   await database.query(sql`insert into subscribers (email, status, consent_source)
     select 'r' || i || '@' || ${domain}, 'active', 'admin' from generate_series(0, ${n - 1}) as i`);
 }
+
+/**
+ * A reader's soft bounces in a row as the policy counts them (derived from the rows, see
+ * bounces/streak.ts), for `select ... from subscribers`.
+ */
+export const softBounces = softBounceStreak(sql`subscribers.id`, 3600);
 
 export async function deliveryRows(database: Database, sendId: string) {
   return database.query<{

@@ -48,6 +48,7 @@ beforeAll(async () => {
       mailDomain: identity.domain,
       inboundSmtpPort: await freePort(),
       softBounceLimit: 3,
+      deferHorizonSeconds: 3600,
       sendBatchSize: 50,
       bounceImapUrl: dovecot.url("Bounces"),
       webhookMailgunSigningKey: mailgunKey,

@@ -11,7 +11,7 @@ import { redisReplayMemory, type WebhookDeps } from "../../src/http/webhooks.js"
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
 import { startService } from "../http/harness.js";
 import type { Pipeline } from "../sending/harness.js";
-import { identity, secret } from "../sending/harness.js";
+import { identity, secret, softBounces } from "../sending/harness.js";
 import { bounceCount, type Relay, sendThroughRelay, startRelay, statusOf, suppressedCount } from "./relay.js";
 import { mailgunSignature, sendgridSigner, snsNotification, snsSigner } from "./sign.js";
 
@@ -40,7 +40,13 @@ const relayId = (i: number) => relay.ids.get(ourId(i)) ?? "";
 
 function webhookDeps(overrides: Partial<WebhookDeps> = {}): WebhookDeps {
   return {
-    report: { db: database.db, secret, domain: identity.domain, softBounceLimit: 3 },
+    report: {
+      db: database.db,
+      secret,
+      domain: identity.domain,
+      softBounceLimit: 3,
+      deferHorizonSeconds: 3600,
+    },
     log: pino({ level: "silent" }),
     snsKeys: snsKeySource({ certFile: sns.certFile }),
     async confirmSubscription(url) {
@@ -74,7 +80,7 @@ const post = (path: string, body: string, headers: Record<string, string> = {}) 
 /** What a reader's state is: their status, and whether anything was recorded at all. */
 async function snapshot() {
   const rows = await database.query<{ email: string; status: string; soft_bounces: number }>(
-    sql`select email, status, soft_bounces from subscribers order by email`,
+    sql`select email, status, ${softBounces} as soft_bounces from subscribers order by email`,
   );
   return { rows, bounces: await bounceCount(database), suppressed: await suppressedCount(database) };
 }
