@@ -40,6 +40,7 @@ export const serveSettings = [
   // Bounces from relays (provider webhooks, the bounce mailbox): each is off when unset.
   "bounceImapUrl",
   "snsCertFile",
+  "snsTopicArns",
   "webhookPostmarkAuth",
   "webhookMailgunSigningKey",
   "webhookSendgridPublicKey",
@@ -51,6 +52,7 @@ export const serveSettings = [
 type RelaySettingName =
   | "bounceImapUrl"
   | "snsCertFile"
+  | "snsTopicArns"
   | "webhookPostmarkAuth"
   | "webhookMailgunSigningKey"
   | "webhookSendgridPublicKey";
@@ -118,6 +120,7 @@ export async function startServe(
       log,
       snsKeys: snsKeySource(settings.snsCertFile ? { certFile: settings.snsCertFile } : {}),
       confirmSubscription: visitSubscribeUrl,
+      ...(settings.snsTopicArns ? { snsTopicArns: settings.snsTopicArns } : {}),
       ...(settings.webhookPostmarkAuth ? { postmarkAuth: settings.webhookPostmarkAuth } : {}),
       ...(settings.webhookMailgunSigningKey ? { mailgunSigningKey: settings.webhookMailgunSigningKey } : {}),
       ...(settings.webhookSendgridPublicKey ? { sendgridPublicKey: settings.webhookSendgridPublicKey } : {}),
