@@ -110,6 +110,7 @@ export async function startServe(
     limiter: redisRateLimiter(producer.connection, settings.queuePrefix, subscribeLimit),
     pageLimiter: redisRateLimiter(producer.connection, settings.queuePrefix, pageLimit),
     clientIp: (c) => clientAddress(c, trustedProxy),
+    proxiesTrusted: (settings.trustedProxies ?? []).length > 0,
     metricsToken: settings.metricsToken,
     forgetJobs: (subscriberId) => forgetReaderJobs(queue, subscriberId),
     log,
