@@ -18,6 +18,10 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
   .transform((u) => u.replace(/\/+$/, ""));
 
+/** arn:<partition>:sns:<region>:<12-digit account>:<topic name> (FIFO topics end in .fifo). */
+const snsTopicArn =
+  /^arn:aws(?:-[a-z]+)*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/;
+
 /** The values `.env.example` ships with: a copied example is as public as no secret at all. */
 export const exampleSecrets = [
   "change-me-to-a-long-random-string",
@@ -156,6 +160,23 @@ const fields = {
       .optional(),
   },
   snsCertFile: { env: "SNS_CERT_FILE", schema: z.string().optional() },
+  snsTopicArns: {
+    env: "SNS_TOPIC_ARNS",
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(",")
+          .map((a) => a.trim())
+          .filter((a) => a !== ""),
+      )
+      .refine((arns) => arns.length > 0, "needs at least one topic ARN")
+      .refine(
+        (arns) => arns.every((a) => snsTopicArn.test(a)),
+        "comma-separated SNS topic ARNs such as arn:aws:sns:eu-west-1:123456789012:ses-bounces",
+      )
+      .optional(),
+  },
   webhookPostmarkAuth: {
     env: "WEBHOOK_POSTMARK_AUTH",
     schema: z

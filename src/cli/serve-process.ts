@@ -41,6 +41,7 @@ export const serveSettings = [
   // Bounces from relays (provider webhooks, the bounce mailbox): each is off when unset.
   "bounceImapUrl",
   "snsCertFile",
+  "snsTopicArns",
   "webhookPostmarkAuth",
   "webhookMailgunSigningKey",
   "webhookSendgridPublicKey",
@@ -52,6 +53,7 @@ export const serveSettings = [
 type RelaySettingName =
   | "bounceImapUrl"
   | "snsCertFile"
+  | "snsTopicArns"
   | "webhookPostmarkAuth"
   | "webhookMailgunSigningKey"
   | "webhookSendgridPublicKey";
@@ -110,6 +112,7 @@ export async function startServe(
     limiter: redisRateLimiter(producer.connection, settings.queuePrefix, subscribeLimit),
     pageLimiter: redisRateLimiter(producer.connection, settings.queuePrefix, pageLimit),
     clientIp: (c) => clientAddress(c, trustedProxy),
+    proxiesTrusted: (settings.trustedProxies ?? []).length > 0,
     metricsToken: settings.metricsToken,
     forgetJobs: (subscriberId) => forgetReaderJobs(queue, subscriberId),
     log,
@@ -120,6 +123,7 @@ export async function startServe(
       log,
       snsKeys: snsKeySource(settings.snsCertFile ? { certFile: settings.snsCertFile } : {}),
       confirmSubscription: visitSubscribeUrl,
+      ...(settings.snsTopicArns ? { snsTopicArns: settings.snsTopicArns } : {}),
       ...(settings.webhookPostmarkAuth ? { postmarkAuth: settings.webhookPostmarkAuth } : {}),
       ...(settings.webhookMailgunSigningKey ? { mailgunSigningKey: settings.webhookMailgunSigningKey } : {}),
       ...(settings.webhookSendgridPublicKey ? { sendgridPublicKey: settings.webhookSendgridPublicKey } : {}),

@@ -9,6 +9,7 @@ import { adminAuth, adminRoutes, tooLarge } from "./admin.js";
 import type { AppDeps } from "./deps.js";
 import { createMetrics } from "./metrics.js";
 import { messagePage } from "./pages.js";
+import { warnUntrustedForwarding } from "./request.js";
 import { statusOfKind } from "./status-codes.js";
 
 export type { AppDeps } from "./deps.js";
@@ -31,6 +32,7 @@ export async function createApp(deps: AppDeps) {
     await next();
     metrics.countRequest(c.req.method, c.res.status);
   });
+  if (deps.proxiesTrusted === false) app.use("*", warnUntrustedForwarding(deps.log));
   const small = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge });
   // The import streams with its own cap; the issue route allows 2 MB of Markdown; provider
   // webhooks post batches (their own 1 MB cap).

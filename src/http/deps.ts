@@ -25,6 +25,8 @@ export interface AppDeps {
   pageLimiter?: RateLimiter;
   /** The client's address (see `clientAddress` in request.ts: TRUSTED_PROXIES). */
   clientIp: (c: Context) => string | undefined;
+  /** False when TRUSTED_PROXIES names no proxy: the first request with X-Forwarded-For is warned about. */
+  proxiesTrusted?: boolean;
   /** Removes an erased reader's transactional jobs from the queue; off when absent. */
   forgetJobs?: (subscriberId: string) => Promise<unknown>;
   /** METRICS_TOKEN: /metrics needs it as a bearer token; unset, /metrics answers loopback only. */

@@ -27,6 +27,19 @@ export const tokenPageHeaders = {
   "Referrer-Policy": "no-referrer",
 } as const;
 
+/**
+ * What the archive's HTML answers with (the issue pages and the home page that lists them). An issue
+ * is staff-written HTML with links and images from anywhere: nothing in it may run a script, frame
+ * it, move its base or post a form elsewhere. Images load from any http(s) address, because an issue's
+ * Markdown may name any; styles are the email's own inline ones.
+ */
+export const archivePageHeaders = {
+  "Content-Security-Policy":
+    "default-src 'none'; img-src https: http:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "X-Frame-Options": "DENY",
+  "X-Content-Type-Options": "nosniff",
+} as const;
+
 /** The reader-facing routes of SPEC §4. None sets a cookie; none redirects. */
 export function publicRoutes(deps: AppDeps) {
   const { db, newsletter, publicUrl } = deps;
@@ -42,6 +55,15 @@ export function publicRoutes(deps: AppDeps) {
       }
       await next();
       for (const [name, value] of Object.entries(tokenPageHeaders)) c.res.headers.set(name, value);
+    });
+  }
+
+  // HTML only: a PDF edition is shown by the browser's own viewer, which a CSP can break.
+  for (const path of ["/", "/archive", "/archive/*"]) {
+    app.use(path, async (c, next) => {
+      await next();
+      if (!(c.res.headers.get("content-type") ?? "").startsWith("text/html")) return;
+      for (const [name, value] of Object.entries(archivePageHeaders)) c.res.headers.set(name, value);
     });
   }
 

@@ -1,6 +1,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { Logger } from "pino";
 import { forwardedClient } from "../limits.js";
 
 /**
@@ -61,6 +62,25 @@ export function clientAddress(
   trusted: (address: string) => boolean = () => false,
 ): string | undefined {
   return forwardedClient(socketAddress(c), c.req.header("x-forwarded-for"), trusted);
+}
+
+/**
+ * X-Forwarded-For arriving while TRUSTED_PROXIES names no proxy: most likely a reverse proxy nobody
+ * named, so every client has the proxy's address and each limit counts them all as one client. Said
+ * once, at the first such request: a line per request would flood the log, none would hide it.
+ */
+export function warnUntrustedForwarding(log: Pick<Logger, "warn">): MiddlewareHandler {
+  let said = false;
+  return async (c, next) => {
+    if (!said && c.req.header("x-forwarded-for") !== undefined) {
+      said = true;
+      log.warn(
+        { peer: socketAddress(c) },
+        "requests carry X-Forwarded-For but TRUSTED_PROXIES is unset: the header is ignored, so behind a proxy every client counts as one for the rate limits; name the proxy in TRUSTED_PROXIES",
+      );
+    }
+    await next();
+  };
 }
 
 /** Per-IP limit on the token pages (/confirm, /manage, /unsubscribe): plenty for a person, not for a crawler. */

@@ -26,6 +26,12 @@ export interface WebhookDeps {
   log: Pick<Logger, "info" | "warn">;
   /** Signing keys for SNS messages (SNS_CERT_FILE, or the certificate at SigningCertURL, cached). */
   snsKeys: SnsKeySource;
+  /**
+   * SNS_TOPIC_ARNS: the only topics /webhooks/ses reads or subscribes to; without them it answers
+   * 404. Any AWS account can point its own topic at this URL and sign with Amazon's key, so a good
+   * signature says nothing about whose topic it is.
+   */
+  snsTopicArns?: readonly string[];
   /** Visits an SNS SubscribeURL (already checked to be Amazon's). */
   confirmSubscription(url: string): Promise<void>;
   postmarkAuth?: string;
@@ -55,10 +61,21 @@ export function webhookRoutes(deps: WebhookDeps, count: (provider: Provider, out
   const now = deps.now ?? Date.now;
   let sendgridKey: KeyObject | undefined;
 
+  const snsTopics = new Set(deps.snsTopicArns ?? []);
+
   const refuse = (c: Context, provider: Provider, why: string) => {
     count(provider, "rejected");
     deps.log.warn({ provider, why }, "webhook: refused");
     return c.json({ error: "not signed by the provider" }, 401);
+  };
+  /** Signed or not, a message about a topic that is not ours is no business of this service. */
+  const foreignTopic = (c: Context, topic: unknown) => {
+    count("ses", "rejected");
+    deps.log.warn(
+      { provider: "ses", topic: String(topic).slice(0, 300) },
+      "webhook: refused: not our SNS topic",
+    );
+    return c.json({ error: "not one of the SNS topics in SNS_TOPIC_ARNS" }, 403);
   };
   const apply = async (c: Context, events: ProviderEvent[]) => {
     for (const event of events) {
@@ -95,9 +112,16 @@ export function webhookRoutes(deps: WebhookDeps, count: (provider: Provider, out
   };
 
   app.post("/ses", async (c) => {
-    const verdict = await verifySnsMessage(parseJson(await bodyText(c)), deps.snsKeys, now());
+    if (snsTopics.size === 0) return c.notFound();
+    const body = parseJson(await bodyText(c));
+    // The topic is checked before the signature, so a stranger's topic never costs a certificate fetch.
+    const topic =
+      typeof body === "object" && body !== null ? (body as { TopicArn?: unknown }).TopicArn : undefined;
+    if (typeof topic === "string" && !snsTopics.has(topic)) return foreignTopic(c, topic);
+    const verdict = await verifySnsMessage(body, deps.snsKeys, now());
     if (!verdict.ok) return refuse(c, "ses", verdict.why);
     const { envelope } = verdict;
+    if (!snsTopics.has(envelope.topicArn)) return foreignTopic(c, envelope.topicArn);
     // SNS signs each delivery with the same MessageId; a replay within the age limit is refused.
     const replay = {
       key: `sns:${envelope.messageId}`,
@@ -108,6 +132,9 @@ export function webhookRoutes(deps: WebhookDeps, count: (provider: Provider, out
       if (envelope.type === "SubscriptionConfirmation") {
         if (!envelope.subscribeUrl || !isAmazonSnsUrl(envelope.subscribeUrl))
           return refuse(c, "ses", "subscribe URL not on an Amazon SNS host");
+        // The URL names the topic it subscribes to: it must be the (signed, allowed) topic of the message.
+        if (new URL(envelope.subscribeUrl).searchParams.get("TopicArn") !== envelope.topicArn)
+          return foreignTopic(c, new URL(envelope.subscribeUrl).searchParams.get("TopicArn"));
         await deps.confirmSubscription(envelope.subscribeUrl);
         deps.log.info({ topic: envelope.topicArn }, "webhook: SNS subscription confirmed");
         return c.json({ ok: true });

@@ -207,6 +207,9 @@ export function exportSubscribers(db: Db, options: { pageSize?: number; excel?: 
     header: true,
     bom: options.excel === true,
     columns: ["email", "name", "status", "consent_source", "consent_at", "confirmed_at", "created_at"],
+    // Every data cell quoted, so no spreadsheet reads a separator inside one as the end of it; the
+    // header is ours and stays bare.
+    cast: { string: (value, ctx) => (ctx.header ? value : { value, quoted: true, quoted_empty: true }) },
   });
   const iso = (v: string | Date | null) => (v === null ? "" : new Date(v).toISOString());
   const pump = () =>
@@ -227,8 +230,8 @@ export function exportSubscribers(db: Db, options: { pageSize?: number; excel?: 
         }>(sql.raw(`fetch ${Math.trunc(pageSize)} from subscriber_export`));
         for (const r of rows) {
           const ok = out.write([
-            csvSafe(r.email),
-            csvSafe(r.name ?? ""),
+            spreadsheetSafe(r.email),
+            spreadsheetSafe(r.name ?? ""),
             r.status,
             r.consent_source,
             iso(r.consent_at),
@@ -249,9 +252,13 @@ export function exportSubscribers(db: Db, options: { pageSize?: number; excel?: 
 }
 
 /**
- * A cell a spreadsheet would run as a formula (=, +, -, @ first) gets a leading quote mark: names
- * are typed by readers, and staff open the export in spreadsheets (OWASP "CSV injection").
+ * A cell a spreadsheet would run as a formula gets a quote mark before its formula lead (OWASP "CSV
+ * injection"): names are typed by readers, and staff open the export in spreadsheets. A lead counts
+ * at the start of the cell and after any separator-like character inside it, because a spreadsheet
+ * set to split on `;` (most of Europe) or tabs cuts "Bob;=cmd|..." into a second cell that starts
+ * with `=`, quotes or not. Spaces before the lead do not hide it; the full-width forms count
+ * because Apple Numbers folds them to ASCII.
  */
-function csvSafe(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+export function spreadsheetSafe(value: string): string {
+  return value.replace(/(^|[,;\t\r\n])( *)(?=[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20])/g, "$1$2'");
 }

@@ -99,8 +99,8 @@ describe("export", { timeout: 120_000 }, () => {
       sql`update subscribers set consent_at = '2020-01-01' where email = 'solo@example.org'`,
     );
     const lines = digest(["subscribers", "export"], { env }).stdout.trim().split("\n");
-    expect(lines[1]).toMatch(/^solo@example\.org,/);
-    expect(lines.at(-1)).toMatch(/^bea@example\.org,/);
+    expect(lines[1]).toMatch(/^"solo@example\.org",/);
+    expect(lines.at(-1)).toMatch(/^"bea@example\.org",/);
   });
 
   it("starts with a UTF-8 byte-order mark with --excel, so Excel shows 山田 太郎", () => {

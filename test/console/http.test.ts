@@ -102,6 +102,42 @@ describe("signing in", () => {
     expect(right.headers.get("set-cookie")).toBeNull();
   }, 60_000);
 
+  it("refuses a login or setup form posted from Origin null or another site with 403, signing nobody in", async () => {
+    const post = (path: string, fields: Record<string, string>, headers: Record<string, string>) =>
+      app.request(path, {
+        ...form(fields),
+        headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
+      });
+    const forged: Record<string, string>[] = [
+      { Origin: "null" },
+      { Origin: "https://evil.example" },
+      { Referer: "https://evil.example/login.html" },
+      // Origin wins over a Referer that looks right: a forging page controls neither, the browser both.
+      { Origin: "null", Referer: "http://localhost/admin/login" },
+    ];
+    for (const headers of forged) {
+      const res = await post("/admin/login", { email: "admin@staff.test", password }, headers);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(res.headers.get("set-cookie")).toBeNull();
+    }
+    const { token } = await addStaff(db, cliActor, { email: "framed@staff.test", role: "editor" });
+    const setup = await post(`/admin/setup/${token}`, { password, repeat: password }, { Origin: "null" });
+    expect(setup.status).toBe(403);
+    expect((await app.request(`/admin/setup/${token}`)).status).toBe(200);
+
+    // Its own pages, and clients that send neither header (curl, scripts), still sign in.
+    const genuine: Record<string, string>[] = [
+      { Origin: "http://localhost" },
+      { Referer: "http://localhost/admin/login" },
+      {},
+    ];
+    for (const headers of genuine)
+      expect(
+        (await post("/admin/login", { email: "admin@staff.test", password }, headers)).status,
+        JSON.stringify(headers),
+      ).toBe(303);
+  });
+
   it("takes a setup link once, refusing a short password and changing nothing for it", async () => {
     const { token } = await addStaff(db, cliActor, { email: "new@staff.test", role: "editor" });
     expect((await app.request(`/admin/setup/${token}`)).status).toBe(200);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { issuePdfs, issues, sends } from "../../src/db/schema.js";
 import { issuePdf, storeIssuePdf } from "../../src/issues/edition.js";
 import { saveIssue } from "../../src/issues/store.js";
@@ -127,6 +127,59 @@ describe("printing the archive", () => {
     expect(page).toMatch(/class="dg-noprint"[^>]*>[\s\S]*?Download this issue \(PDF\)/);
     const home = await (await app.request("/")).text();
     expect(home).toMatch(/@media print\{form,button/);
+  });
+});
+
+describe("the archive's HTML", () => {
+  // A published issue with an image, as staff write them: the policy must not break it.
+  let slug = "";
+  beforeAll(async () => {
+    const { issue } = await saveIssue(
+      db,
+      ownPdfSource
+        .replace("volume: 9.1", "volume: 9.3")
+        .replace(/\n\n## /, "\n\n![A chart](https://images.example.org/chart.png)\n\n## "),
+      newsletter,
+    );
+    await publish(issue.id);
+    slug = issue.slug;
+  });
+
+  it("runs no script, cannot be framed, and keeps its base and forms at home, the 404 page too", async () => {
+    for (const path of [`/archive/${slug}`, "/", "/archive/vol-404"]) {
+      const res = await app.request(path);
+      expect(res.headers.get("content-type"), path).toMatch(/^text\/html/);
+      const csp = (res.headers.get("content-security-policy") ?? "").split(/;\s*/);
+      expect(csp, path).toEqual(
+        expect.arrayContaining([
+          "default-src 'none'",
+          "frame-ancestors 'none'",
+          "base-uri 'none'",
+          "form-action 'self'",
+          "img-src https: http:",
+          "style-src 'unsafe-inline'",
+        ]),
+      );
+      expect(
+        csp.some((d) => d.startsWith("script-src")),
+        path,
+      ).toBe(false);
+      expect(res.headers.get("x-frame-options"), path).toBe("DENY");
+    }
+  });
+
+  it("still shows the issue's styles and images under that policy: it needs nothing the policy forbids", async () => {
+    const res = await app.request(`/archive/${slug}`);
+    expect(res.headers.get("content-security-policy")).toContain("img-src https: http:");
+    const page = await res.text();
+    expect(page).toContain('src="https://images.example.org/chart.png"');
+    expect(page).toMatch(/<style[\s>]/);
+    expect(page).not.toMatch(/<script|<link[^>]+stylesheet|<iframe|<object|<embed|<base/i);
+    for (const [, src] of page.matchAll(/<img[^>]+src="([^"]*)"/g)) expect(src).toMatch(/^https?:\/\//);
+    // The PDF edition is left to the browser's own viewer, which a page policy can break.
+    const pdf = await app.request(`/archive/${slug}.pdf`);
+    expect(pdf.headers.get("content-type")).toBe("application/pdf");
+    expect(pdf.headers.get("content-security-policy")).toBeNull();
   });
 });
 

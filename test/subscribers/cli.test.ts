@@ -51,8 +51,8 @@ describe("digest subscribers", () => {
     expect(exported.code, exported.stderr).toBe(0);
     const lines = exported.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^email,name,status,/);
-    expect(lines.some((l) => l.startsWith("Staff@example.org,Staff,active,"))).toBe(true);
-    expect(lines.some((l) => l.startsWith("two@example.org,مريم,active,"))).toBe(true);
+    expect(lines.some((l) => l.startsWith('"Staff@example.org","Staff","active",'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('"two@example.org","مريم","active",'))).toBe(true);
 
     const removed = digest(["subscribers", "remove", "staff@example.org"], { env });
     expect(JSON.parse(removed.stdout)).toEqual({ erased: true });

@@ -89,6 +89,15 @@ describe("digest serve with a relay's bounce settings", () => {
       body: "{}",
     });
     expect(postmark.status).toBe(404);
+    // No SNS_TOPIC_ARNS: the SES webhook is off, so no stranger's topic can subscribe to it.
+    const ses = await fetch(`http://127.0.0.1:${serve.httpPort}/webhooks/ses`, {
+      method: "POST",
+      body: JSON.stringify({
+        Type: "SubscriptionConfirmation",
+        TopicArn: "arn:aws:sns:us-east-1:999999999999:x",
+      }),
+    });
+    expect(ses.status).toBe(404);
   });
 
   it("reads the mailbox named by BOUNCE_IMAP_URL, creating Processed under it", async () => {

@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { snsKeySource } from "../../src/bounces/providers/sns.js";
 import { bounceSources } from "../../src/bounces/sources.js";
+import { loadConfig } from "../../src/config.js";
 import { createApp } from "../../src/http/app.js";
 import { redisReplayMemory, type WebhookDeps } from "../../src/http/webhooks.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
@@ -35,6 +36,9 @@ let pipe: Pipeline;
 let app: Hono;
 
 const reader = (i: number) => `r${i}@readers.test`;
+/** SNS_TOPIC_ARNS: the topic SES reports to (as in sign.ts); another account's topic is anyone's. */
+const ourTopic = "arn:aws:sns:eu-west-1:123456789012:ses-bounces";
+const strangersTopic = "arn:aws:sns:us-east-1:999999999999:ses-bounces";
 const ourId = (i: number) => relay.messageIdOf.get(reader(i)) ?? "";
 const relayId = (i: number) => relay.ids.get(ourId(i)) ?? "";
 
@@ -49,6 +53,7 @@ function webhookDeps(overrides: Partial<WebhookDeps> = {}): WebhookDeps {
     },
     log: pino({ level: "silent" }),
     snsKeys: snsKeySource({ certFile: sns.certFile }),
+    snsTopicArns: [ourTopic],
     async confirmSubscription(url) {
       visited.push(url);
     },
@@ -212,18 +217,21 @@ describe("Amazon SES through SNS", () => {
     expect(await snapshot()).toEqual(after);
   });
 
+  const confirmation = (url: string, topic = ourTopic) =>
+    sns.sign({
+      Type: "SubscriptionConfirmation",
+      MessageId: randomBytes(8).toString("hex"),
+      Token: randomBytes(32).toString("hex"),
+      TopicArn: topic,
+      Message: `You have chosen to subscribe to the topic ${topic}.`,
+      SubscribeURL: url,
+      Timestamp: new Date().toISOString(),
+    });
+  const subscribeUrl = (topic: string) =>
+    `https://sns.${topic.split(":")[3]}.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(topic)}&Token=y`;
+
   it("confirms a signed subscription by visiting its SubscribeURL, and only an Amazon one", async () => {
-    const confirmation = (url: string) =>
-      sns.sign({
-        Type: "SubscriptionConfirmation",
-        MessageId: randomBytes(8).toString("hex"),
-        Token: randomBytes(32).toString("hex"),
-        TopicArn: "arn:aws:sns:eu-west-1:123456789012:ses-bounces",
-        Message: "You have chosen to subscribe to the topic arn:aws:sns:eu-west-1:123456789012:ses-bounces.",
-        SubscribeURL: url,
-        Timestamp: new Date().toISOString(),
-      });
-    const amazon = "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=x&Token=y";
+    const amazon = subscribeUrl(ourTopic);
     expect((await post("/webhooks/ses", JSON.stringify(confirmation(amazon)))).status).toBe(200);
     expect(
       (await post("/webhooks/ses", JSON.stringify(confirmation("https://evil.example/?x")))).status,
@@ -231,6 +239,24 @@ describe("Amazon SES through SNS", () => {
     const unsigned = { ...confirmation(amazon), Signature: "AAAA" };
     expect((await post("/webhooks/ses", JSON.stringify(unsigned))).status).toBe(401);
     expect(visited).toEqual([amazon]);
+  });
+
+  it("refuses another account's topic with 403, never confirming its subscription nor reading its bounces", async () => {
+    const before = await snapshot();
+    const seen = visited.length;
+    const theirs = await post(
+      "/webhooks/ses",
+      JSON.stringify(confirmation(subscribeUrl(strangersTopic), strangersTopic)),
+    );
+    expect(theirs.status).toBe(403);
+    // Our topic in the message, theirs in the URL it asks us to visit.
+    const smuggled = await post("/webhooks/ses", JSON.stringify(confirmation(subscribeUrl(strangersTopic))));
+    expect(smuggled.status).toBe(403);
+    const bounce = { ...snsNotification(sesBounce(7)), TopicArn: strangersTopic };
+    expect((await post("/webhooks/ses", JSON.stringify(sns.sign(bounce)))).status).toBe(403);
+    expect(visited).toHaveLength(seen);
+    expect(await snapshot()).toEqual(before);
+    expect(await statusOf(database, reader(7))).toBe("active");
   });
 
   it("a bounce whose recipient is not the delivery's reader is counted and not applied", async () => {
@@ -465,11 +491,27 @@ describe("settings", () => {
         postmarkAuth: undefined,
         mailgunSigningKey: undefined,
         sendgridPublicKey: undefined,
+        snsTopicArns: undefined,
       }),
     });
-    for (const path of ["/webhooks/postmark", "/webhooks/mailgun", "/webhooks/sendgrid"]) {
+    for (const path of ["/webhooks/ses", "/webhooks/postmark", "/webhooks/mailgun", "/webhooks/sendgrid"]) {
       expect((await bare.request(path, { method: "POST", body: "{}" })).status).toBe(404);
     }
+  });
+
+  it("SNS_TOPIC_ARNS takes comma-separated topic ARNs and refuses anything else when serve starts", () => {
+    const other = "arn:aws:sns:us-east-1:123456789012:complaints.fifo";
+    expect(loadConfig(["snsTopicArns"], { SNS_TOPIC_ARNS: ` ${ourTopic}, ${other} ` })).toEqual({
+      snsTopicArns: [ourTopic, other],
+    });
+    expect(loadConfig(["snsTopicArns"], {})).toEqual({ snsTopicArns: undefined });
+    for (const bad of [
+      "*",
+      "arn:aws:sns:eu-west-1:*:ses-bounces",
+      "arn:aws:sqs:eu-west-1:123456789012:q",
+      ",",
+    ])
+      expect(() => loadConfig(["snsTopicArns"], { SNS_TOPIC_ARNS: bad }), bad).toThrow(/SNS_TOPIC_ARNS/);
   });
 
   it("after all this, exactly the readers reported by genuine calls are suppressed", async () => {

@@ -74,6 +74,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     // The demo's made-up sends must never read (and move) a real bounce mailbox.
     BOUNCE_IMAP_URL: undefined,
     SNS_CERT_FILE: undefined,
+    SNS_TOPIC_ARNS: undefined,
     WEBHOOK_POSTMARK_AUTH: undefined,
     WEBHOOK_MAILGUN_SIGNING_KEY: undefined,
     WEBHOOK_SENDGRID_PUBLIC_KEY: undefined,

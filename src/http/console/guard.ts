@@ -48,7 +48,7 @@ function originHost(c: Parameters<MiddlewareHandler>[0]): string | undefined {
 
 /** Whether `host` is this server's, as the Host header or the request URL names it. */
 const isOwnHost = (c: Parameters<MiddlewareHandler>[0], host: string | undefined) =>
-  host === c.req.header("host") || host === new URL(c.req.url).host;
+  host !== undefined && (host === c.req.header("host") || host === new URL(c.req.url).host);
 
 /**
  * Every console route behind the login: a live session from the `digest_session` cookie, else a
@@ -95,14 +95,29 @@ export const adminOnly: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   await next();
 };
 
+/** The host a URL header (Origin, Referer) names; undefined when it is not a URL ("null" included). */
+function hostOf(value: string): string | undefined {
+  try {
+    return new URL(value).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Login and setup forms have no session (so no CSRF token) yet: a POST whose Origin names
- * another site is refused, so no page elsewhere can sign a browser in to an account of its choosing.
+ * Login and setup forms have no session (so no CSRF token) yet. Without this, a page elsewhere could
+ * sign a browser in to an account of its choosing (login CSRF) and watch what the victim then types
+ * into "their" console. Every browser sends Origin on a form POST: it must name this server. "null"
+ * (a sandboxed frame, a data: URL, a redirect chain) is refused too, being exactly what a forging
+ * page can make a browser send. With no Origin (curl, scripts, very old browsers) a Referer, when
+ * there is one, must name this server; with neither the form is taken, as no browser forges that.
  */
 export const sameOrigin: MiddlewareHandler = async (c, next) => {
-  const origin = c.req.header("origin");
-  if (!safeMethods.has(c.req.method) && origin && origin !== "null") {
-    if (!isOwnHost(c, originHost(c)))
+  if (!safeMethods.has(c.req.method)) {
+    const origin = c.req.header("origin");
+    const referer = c.req.header("referer");
+    const from = origin !== undefined ? origin : referer;
+    if (from !== undefined && !isOwnHost(c, hostOf(from)))
       throw new HTTPException(403, { message: "this form did not come from this console" });
   }
   await next();

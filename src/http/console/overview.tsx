@@ -166,7 +166,7 @@ export function overviewRoutes(deps: ConsoleDeps) {
       <Page title="Bounces" session={c.get("session")} section="bounces">
         <h1>Bounces and complaints</h1>
         <div class="card">
-          <BounceTable bounces={await recentBounces(deps.db, undefined, 100)} timeZone={tz} />
+          <BounceTable bounces={await recentBounces(deps.db, undefined, 100)} readers timeZone={tz} />
         </div>
       </Page>,
     ),

@@ -12,9 +12,9 @@ import { type ApprovedRendition, renditionHash } from "../../issues/approval.js"
 import { findIssue } from "../../issues/store.js";
 import { approveSend, pendingApproval } from "../../sending/approval.js";
 import { type ControlAction, controlSend } from "../../sending/control.js";
+import { forEditors, type ReportForEditors, type SendProgressForEditors } from "../../sending/editor-view.js";
 import { startSend } from "../../sending/plan.js";
-import type { SendReport } from "../../sending/report.js";
-import type { Reason, SendProgress } from "../../sending/status.js";
+import type { Reason } from "../../sending/status.js";
 import { recentAudit, recordAudit } from "../../staff/audit.js";
 import type { Session } from "../../staff/sessions.js";
 import type { ConsoleDeps, ConsoleEnv } from "./deps.js";
@@ -28,7 +28,7 @@ import { localToDate, showTime } from "./time.js";
 const finished = (status: string) => status === "done" || status === "cancelled";
 
 /** The numbers the page shows, read from the status JSON. */
-function progressView(s: SendProgress) {
+function progressView(s: SendProgressForEditors) {
   const left = s.secondsLeft;
   const handled = s.sent + s.skipped + s.failed + s.bounced;
   return {
@@ -43,13 +43,27 @@ function progressView(s: SendProgress) {
 
 const counted = [...deliveryStatuses, "ambiguous"] as const;
 
+/** A reason row as the viewer may see it: editors get no example (sending/editor-view.ts). */
+type ReasonView = Omit<Reason, "example"> & { example?: string };
+
+/** Admins see whose mail bounced and the server's words; editors see counts and reasons only. */
+const seesReaders = (session: Session) => session.account.role === "admin";
+
+/** The send's status JSON as this viewer may read it: the page, its fragment and its stream agree. */
+async function statusFor(deps: ConsoleDeps, session: Session, id: string) {
+  const status = await sendStatusJson(deps, id);
+  return seesReaders(session) ? status : forEditors(status);
+}
+
 function Live({
   reasons,
   bounces,
+  readers,
   timeZone,
 }: {
-  reasons: Reason[];
+  reasons: ReasonView[];
   bounces: BounceView[];
+  readers: boolean;
   timeZone: string;
 }) {
   return (
@@ -66,7 +80,7 @@ function Live({
                   <th>Status</th>
                   <th>Reason</th>
                   <th class="num">Count</th>
-                  <th>Example</th>
+                  {readers && <th>Example</th>}
                 </tr>
               </thead>
               <tbody>
@@ -77,7 +91,7 @@ function Live({
                     </td>
                     <td class="small">{r.reason}</td>
                     <td class="num">{r.count}</td>
-                    <td class="small">{r.example}</td>
+                    {readers && <td class="small">{r.example}</td>}
                   </tr>
                 ))}
               </tbody>
@@ -87,13 +101,25 @@ function Live({
       </div>
       <div class="card">
         <h2>Bounces and complaints</h2>
-        <BounceTable bounces={bounces} timeZone={timeZone} />
+        <BounceTable bounces={bounces} readers={readers} timeZone={timeZone} />
       </div>
     </div>
   );
 }
 
-export function BounceTable({ bounces, timeZone }: { bounces: BounceView[]; timeZone: string }) {
+/**
+ * Recent bounces and complaints. Without `readers` (an editor's view) there is no address column
+ * and no diagnostic: a remote server's words often quote the address.
+ */
+export function BounceTable({
+  bounces,
+  readers,
+  timeZone,
+}: {
+  bounces: BounceView[];
+  readers: boolean;
+  timeZone: string;
+}) {
   if (bounces.length === 0) return <p class="muted">None so far.</p>;
   return (
     <div class="scroll">
@@ -101,7 +127,7 @@ export function BounceTable({ bounces, timeZone }: { bounces: BounceView[]; time
         <thead>
           <tr>
             <th>When</th>
-            <th>Reader</th>
+            {readers && <th>Reader</th>}
             <th>Type</th>
             <th>Reason</th>
           </tr>
@@ -110,13 +136,13 @@ export function BounceTable({ bounces, timeZone }: { bounces: BounceView[]; time
           {bounces.map((b) => (
             <tr>
               <td class="small nowrap">{showTime(b.created_at, timeZone)}</td>
-              <td>{b.email ?? "(erased)"}</td>
+              {readers && <td>{b.email ?? "(erased)"}</td>}
               <td>
                 <Badge status={b.type} />{" "}
                 {b.feedback_type && <span class="small muted">{b.feedback_type}</span>}
               </td>
               <td class="small">
-                {[b.status, b.reason, b.diagnostic].filter(Boolean).join(" · ") || "—"}
+                {[b.status, b.reason, readers ? b.diagnostic : null].filter(Boolean).join(" · ") || "—"}
                 <span class="muted"> ({b.source})</span>
               </td>
             </tr>
@@ -167,7 +193,7 @@ const liveScript = (id: string) => `
 `;
 
 /** The per-send report of a finished send: the same object `digest status --json` carries. */
-function ReportCard({ report: r }: { report: SendReport }) {
+function ReportCard({ report: r }: { report: ReportForEditors }) {
   const sum = (xs: { count: number }[]) => xs.reduce((t, x) => t + x.count, 0);
   return (
     <div class="card">
@@ -230,9 +256,9 @@ function ReportCard({ report: r }: { report: SendReport }) {
 
 function SendPage(props: {
   session: Session;
-  status: SendProgress;
+  status: SendProgressForEditors;
   issueId: string;
-  reasons: Reason[];
+  reasons: ReasonView[];
   bounces: BounceView[];
   audit: Awaited<ReturnType<typeof recentAudit>>;
   timeZone: string;
@@ -347,7 +373,12 @@ function SendPage(props: {
       </div>
       {finished(s.status) && <div id="finished" data-status={s.status} hidden />}
       {s.report && <ReportCard report={s.report} />}
-      <Live reasons={props.reasons} bounces={props.bounces} timeZone={props.timeZone} />
+      <Live
+        reasons={props.reasons}
+        bounces={props.bounces}
+        readers={seesReaders(session)}
+        timeZone={props.timeZone}
+      />
       <div class="card">
         <h2>Audit</h2>
         <AuditTable entries={props.audit} timeZone={props.timeZone} />
@@ -391,7 +422,7 @@ export function sendRoutes(deps: ConsoleDeps) {
 
   async function sendPage(session: Session, id: string, approveError?: string) {
     const send = await issueOfSend(deps.db, id);
-    const status = await sendStatusJson(deps, id);
+    const status = await statusFor(deps, session, id);
     const issue = status.needsApproval ? await findIssue(deps.db, send.issue_id) : undefined;
     const approval = issue
       ? { activeReaders: await activeReaderCount(deps), rendition: renditionHash(issue) }
@@ -440,10 +471,12 @@ export function sendRoutes(deps: ConsoleDeps) {
 
   app.get("/:id/live", async (c) => {
     const id = idOf(c.req.param("id"));
+    const session = c.get("session");
     return c.html(
       <Live
-        reasons={(await sendStatusJson(deps, id)).reasons}
+        reasons={(await statusFor(deps, session, id)).reasons}
         bounces={await recentBounces(deps.db, id, 20)}
+        readers={seesReaders(session)}
         timeZone={tz}
       />,
     );
@@ -453,13 +486,14 @@ export function sendRoutes(deps: ConsoleDeps) {
   app.get("/:id/events", async (c) => {
     const id = idOf(c.req.param("id"));
     await issueOfSend(deps.db, id);
+    const session = c.get("session");
     return streamSSE(c, async (stream) => {
       let open = true;
       stream.onAbort(() => {
         open = false;
       });
       while (open) {
-        const status = await sendStatusJson(deps, id);
+        const status = await statusFor(deps, session, id);
         await stream.writeSSE({ data: JSON.stringify(status) });
         if (finished(status.status)) break;
         await stream.sleep(1000);
