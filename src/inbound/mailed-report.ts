@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type ApplyReportDeps, applyReport, type ReportProof } from "../bounces/apply.js";
 import type { Bounce } from "../bounces/bounce.js";
+import { atTokens, isSpace } from "../bounces/fields.js";
 import { parseBounce } from "../bounces/parse.js";
 import { verifyDeliveryToken } from "../subscribers/tokens.js";
 import { routeRecipient } from "./recipient.js";
@@ -62,10 +63,14 @@ export function headerBlock(raw: Buffer): string {
   return (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, " ");
 }
 
+// What separates addresses in a header value: the `[^\s<>,;"]` of the shape `x@y`.
+const NOT_IN_ADDRESS = new Set([...'<>,;"'].map((c) => c.charCodeAt(0)));
+const headerSeparator = (code: number) => isSpace(code) || NOT_IN_ADDRESS.has(code);
+
 function headerAddresses(head: string, name: string): string[] {
   const found: string[] = [];
   for (const m of head.matchAll(new RegExp(`^${name}[ \\t]*:(.*)$`, "gim"))) {
-    for (const a of (m[1] ?? "").matchAll(/<?([^\s<>,;"]+@[^\s<>,;"]+)>?/g)) if (a[1]) found.push(a[1]);
+    for (const a of atTokens(m[1] ?? "", headerSeparator)) found.push(a.token);
   }
   return found;
 }
