@@ -21,7 +21,15 @@ export type MailedReportOutcome =
  * hash of its bytes) identifies it, so reading it twice records it once.
  */
 export async function applyMailedReport(deps: ApplyReportDeps, raw: Buffer): Promise<MailedReportOutcome> {
-  const bounce = await parseBounce(raw);
+  return applyParsedReport(deps, raw, await parseBounce(raw));
+}
+
+/** The same for a message already parsed into `bounce` (off the event loop, by the mailbox reader). */
+export async function applyParsedReport(
+  deps: ApplyReportDeps,
+  raw: Buffer,
+  bounce: Bounce,
+): Promise<MailedReportOutcome> {
   if (bounce.type === "none" && bounce.recipients.length === 0) return { result: "unparsed" };
   if (bounce.type === "none") return { result: "ignored", why: "not a failure or complaint report" };
   const head = headerBlock(raw);
