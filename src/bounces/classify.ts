@@ -323,7 +323,9 @@ function firstFailureIn(text: string): string {
     .map((m) => ({ sent: m[1] === ">>>", token: (m[2] ?? "").toUpperCase() }))
     // A reply's continuation lines ("550-") are not an answer of their own.
     .filter((item) => item.sent || /^\d{3}$/.test(item.token));
-  let pending: string[] = [];
+  // Commands not answered yet are pending[head..]: a queue, so answering one never copies the rest.
+  const pending: string[] = [];
+  let head = 0;
   for (let i = 0; i < items.length; ) {
     const item = items[i];
     if (item?.sent) {
@@ -336,11 +338,11 @@ function firstFailureIn(text: string): string {
     const replies = items.slice(i, j).map((r) => r.token);
     // More answers than shown commands: the first ones answer commands the transcript left out
     // (sendmail shows only the last command of a pipelined group).
-    const unseen = Math.max(0, replies.length - pending.length);
+    const unseen = Math.max(0, replies.length - (pending.length - head));
     for (const [k, code] of replies.entries()) {
-      if (/^[45]/.test(code)) return k < unseen ? "UNSHOWN" : (pending[k - unseen] ?? "UNSHOWN");
+      if (/^[45]/.test(code)) return k < unseen ? "UNSHOWN" : (pending[head + k - unseen] ?? "UNSHOWN");
     }
-    pending = pending.slice(replies.length - unseen);
+    head += replies.length - unseen;
     i = j;
   }
   return "";

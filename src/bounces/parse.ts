@@ -9,12 +9,19 @@ import type { Bounce, BounceRecipient } from "./bounce.js";
 import { classifyReason, type FailureClass, FULL, lastCommand } from "./classify.js";
 import { addressesOfHeader, inlineFeedbackReport, parseFeedbackReport } from "./complaint.js";
 import { dsnRecipients } from "./dsn.js";
-import { decodeText, normalizeRaw, oneLine } from "./fields.js";
+import { boundedText, decodeText, normalizeRaw, oneLine, TEXT_LIMITS } from "./fields.js";
 import { parseJsonNotification } from "./notification.js";
 import { diagnosticLine, reportText, textRecipients } from "./plaintext.js";
 import { mostSevere } from "./severity.js";
 
 const NOTHING: Bounce = { type: "none", recipients: [] };
+
+/**
+ * The bytes of a message the parser reads: a report's parts (the notice, the delivery-status, the
+ * headers of the returned message) come first, and a larger message is a returned attachment or an
+ * attack. MIME parsing of a 10 MB message of short lines alone took seconds.
+ */
+export const PARSED_BYTES = 1024 * 1024;
 
 /** Parses a bounce or complaint. Never throws: garbage is `{ type: "none", recipients: [] }`. */
 export async function parseBounce(raw: Buffer | string): Promise<Bounce> {
@@ -58,19 +65,22 @@ type Source = "report" | "guess";
 
 function analyze(message: Message): { bounce: Bounce; source: Source } {
   const { headers } = message;
-  const report = reportText(message.body);
-  const original = message.original || message.body.slice(report.length);
+  const body = boundedText(message.body);
+  const report = reportText(body);
+  const original = boundedText(message.original || body.slice(report.length));
   const idMatch = /^Message-ID[ \t]*:[ \t]*<?([^<>\s]+@[^<>\s]+)>?/im.exec(original);
   const originalMessageId = idMatch ? `<${idMatch[1]}>` : undefined;
-  const originalTo = addressesOfHeader(headerIn(original, "to") ?? headerIn(message.body, "to"));
+  const originalTo = addressesOfHeader(headerIn(original, "to") ?? headerIn(body, "to"));
   const withId = (bounce: Bounce): Bounce =>
     originalMessageId && !bounce.originalMessageId ? { ...bounce, originalMessageId } : bounce;
 
-  const json = parseJsonNotification(message.body);
+  // A JSON notification is often one long line: it gets the first 256 KB, lines uncut.
+  const json = parseJsonNotification(message.body.slice(0, TEXT_LIMITS.chars));
   if (json) return { bounce: withId(json), source: "report" };
 
   const contentType = headers.get("content-type") ?? "";
-  const feedback = message.feedbackReports[0] ?? inlineFeedbackReport(report);
+  const feedbackPart = message.feedbackReports[0];
+  const feedback = feedbackPart === undefined ? inlineFeedbackReport(report) : boundedText(feedbackPart);
   if (feedback || /report-type\s*=\s*"?feedback-report/i.test(contentType)) {
     const complaint = parseFeedbackReport(feedback ?? "", originalTo);
     return { bounce: withId({ type: "complaint", ...complaint }), source: "report" };
@@ -90,7 +100,7 @@ function analyze(message: Message): { bounce: Bounce; source: Source } {
   const windowOf = (address: string) =>
     inText.find((r) => r.address.toLowerCase() === address.toLowerCase())?.diagnostic ?? "";
 
-  const dsn = firstPerAddress(dsnRecipients([...message.deliveryStatus, report].join("\n\n")));
+  const dsn = firstPerAddress(dsnRecipients(boundedText([...message.deliveryStatus, report].join("\n\n"))));
   if (dsn.length) {
     const single = dsn.length === 1;
     const recipients = dsn.map((r): BounceRecipient => {
@@ -197,7 +207,8 @@ const DISABLED =
 
 const WEAK = new Set(["other", "temporary", "filtered"]);
 
-async function read(buf: Buffer): Promise<Message> {
+async function read(whole: Buffer): Promise<Message> {
+  const buf = whole.subarray(0, PARSED_BYTES);
   let mail: ParsedMail | undefined;
   try {
     mail = await simpleParser(buf, { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });

@@ -5,7 +5,7 @@
  * ">>> RCPT TO:<addr>\n<<< 550 ..."), not on any one server's wording.
  */
 import { enhancedCodes } from "./classify.js";
-import { addressesIn, oneLine } from "./fields.js";
+import { addressesIn, atTokens, isSpace, oneLine, trimEnd } from "./fields.js";
 
 export interface TextRecipient {
   address: string;
@@ -14,29 +14,91 @@ export interface TextRecipient {
   diagnostic: string;
 }
 
-// A separator before the returned original message, e.g. "------ This is a copy of the message,
-// including all the headers. ------", "--- Below this line is a copy of the message.".
-const ORIGINAL_STARTS = new RegExp(
+// A separator line before the returned original message, e.g. "------ This is a copy of the message,
+// including all the headers. ------", "--- Below this line is a copy of the message.": a rule of
+// two or more dashes, then a word for the message, then later a word for how it comes.
+const RULE = /^[ \t]*[-=*_]{2}/;
+const SEPARATOR_WORDS: readonly (readonly [RegExp, RegExp])[] = [
   [
-    String.raw`^[ \t]*[-=*_]{2,}.*\b(?:message|headers?|mail|text)\b.*\b(?:follows?|below|original|returned|copy|unsent|undelivered|attached|included)\b.*$`,
-    String.raw`^[ \t]*[-=*_]{2,}.*\b(?:original|returned|unsent|undelivered)\b.*\b(?:message|mail|headers?)\b.*$`,
-    String.raw`^[ \t]*(?:original message|returned message|unsent message|undelivered message|original message headers)(?: follows)?[ \t]*:?[ \t]*[-=]*[ \t]*$`,
-    String.raw`^content-type:[ \t]*(?:message/rfc822|text/rfc822-headers)`,
-    String.raw`^(?:return-path|received|dkim-signature|x-received):[ \t]`,
-  ].join("|"),
-  "im",
-);
+    /\b(?:message|headers?|mail|text)\b/gi,
+    /\b(?:follows?|below|original|returned|copy|unsent|undelivered|attached|included)\b/gi,
+  ],
+  [/\b(?:original|returned|unsent|undelivered)\b/gi, /\b(?:message|mail|headers?)\b/gi],
+];
+const ORIGINAL_TITLE =
+  /^[ \t]*(?:original message|returned message|unsent message|undelivered message|original message headers)(?: follows)?(?:[ \t]*:)?[ \t]*[-=]*$/i;
+const ORIGINAL_HEADER =
+  /^(?:content-type:[ \t]*(?:message\/rfc822|text\/rfc822-headers)|(?:return-path|received|dkim-signature|x-received):[ \t])/i;
+
+// One pattern per line, each linear in it: a single `^...\b(words)\b.*\b(words)\b.*$` over the
+// whole text retried every split of a long line between its two `.*`.
+function startsOriginal(line: string): boolean {
+  if (ORIGINAL_HEADER.test(line) || ORIGINAL_TITLE.test(trimEnd(line, BLANKS))) return true;
+  const rule = RULE.exec(line);
+  if (!rule) return false;
+  return SEPARATOR_WORDS.some(([first, then]) => {
+    first.lastIndex = rule[0].length;
+    if (!first.exec(line)) return false;
+    then.lastIndex = first.lastIndex;
+    return then.test(line);
+  });
+}
+
+const BLANKS = new Set(" \t");
+// What a pattern's `^` and `$` take for line ends.
+const LINE_END = /[\n\r\u2028\u2029]/g;
 
 /** The report text without the returned original message. */
 export function reportText(text: string): string {
-  const m = ORIGINAL_STARTS.exec(text);
-  return m ? text.slice(0, m.index) : text;
+  let start = 0;
+  for (;;) {
+    LINE_END.lastIndex = start;
+    const end = LINE_END.exec(text)?.index ?? text.length;
+    if (startsOriginal(text.slice(start, end))) return text.slice(0, start);
+    if (end >= text.length) return text;
+    start = end + 1;
+  }
 }
 
 // Addresses that are never the failed recipient: the transcript's own sender, postmasters.
 const NOT_RECIPIENT = /^(?:mailer-daemon|postmaster|abuse|double-bounce)@/i;
-const SENDER_CONTEXT =
-  /(?:mail from|envelope-from|sender|from|reply-to|return-path|message-id|references)[ \t]*[:=][ \t]*<?$/i;
+const SENDER_LABELS = [
+  "mail from",
+  "envelope-from",
+  "sender",
+  "from",
+  "reply-to",
+  "return-path",
+  "message-id",
+  "references",
+];
+
+/**
+ * Whether the text before an address ends in a sender's label ("MAIL FROM:<", "Reply-To: "):
+ * `/(?:mail from|...)[ \t]*[:=][ \t]*<?$/i` read backwards from the end, so its cost does not grow
+ * with the line (it is asked once per address on the line).
+ */
+function afterSenderLabel(before: string): boolean {
+  let end = before.endsWith("<") ? before.length - 1 : before.length;
+  while (end > 0 && BLANKS.has(before.charAt(end - 1))) end--;
+  if (end === 0 || !"=:".includes(before.charAt(end - 1))) return false;
+  end--;
+  while (end > 0 && BLANKS.has(before.charAt(end - 1))) end--;
+  const tail = before.slice(Math.max(0, end - 16), end).toLowerCase();
+  return SENDER_LABELS.some((label) => tail.endsWith(label));
+}
+
+// What separates addresses in a line of text: the `[^\s<>()"'[\]:;,]` of the shape `x@y`.
+const NOT_IN_ADDRESS = new Set([..."<>()\"'[]:;,"].map((c) => c.charCodeAt(0)));
+const addressSeparator = (code: number) => isSpace(code) || NOT_IN_ADDRESS.has(code);
+
+/**
+ * Bounds on what the recipients found in a text cost: the addresses read (a report names a few),
+ * the mentions of each that make up its window, and the window's length.
+ */
+const MAX_CANDIDATES = 50;
+const MAX_MENTIONS = 10;
+const MAX_WINDOW = 16 * 1024;
 
 /** Candidate failed recipients in the report text, with the words near each. */
 export function textRecipients(text: string, exclude: ReadonlySet<string>): TextRecipient[] {
@@ -46,38 +108,48 @@ export function textRecipients(text: string, exclude: ReadonlySet<string>): Text
   lines.forEach((line, i) => {
     if (/^[ \t]*(?:message-id|in-reply-to|references|from|sender|return-path|reply-to)[ \t]*:/i.test(line))
       return;
-    for (const m of line.matchAll(/[^\s<>()"'[\]:;,]+@[^\s<>()"'[\]:;,]+/g)) {
-      const address = addressesIn(m[0])[0];
+    for (const m of atTokens(line, addressSeparator)) {
+      const address = addressesIn(m.token)[0];
       if (!address || NOT_RECIPIENT.test(address) || exclude.has(address.toLowerCase())) continue;
-      if (SENDER_CONTEXT.test(line.slice(0, m.index))) continue;
+      if (afterSenderLabel(line.slice(0, m.index))) continue;
       if (/^[0-9a-f.$-]{12,}@/i.test(address)) continue; // message or queue ids, not mailboxes
       const key = address.toLowerCase();
       const at = found.get(key) ?? [];
-      if (!found.has(key)) found.set(key, at);
-      at.push(i);
+      if (!found.has(key)) {
+        if (found.size >= MAX_CANDIDATES) continue;
+        found.set(key, at);
+      }
+      if (at.length < MAX_MENTIONS) at.push(i);
       if (!names.has(key)) names.set(key, address);
     }
   });
   const keys = [...found.keys()];
+  // Which candidates each line names, worked out once per line however many windows read it.
+  const named = new Map<number, string[]>();
+  const mentionsOther = (i: number, key: string) => {
+    let here = named.get(i);
+    if (!here) {
+      const line = (lines[i] ?? "").toLowerCase();
+      here = keys.filter((k) => line.includes(k));
+      named.set(i, here);
+    }
+    return here.some((k) => k !== key);
+  };
   return keys.map((key) => {
-    const others = keys.filter((k) => k !== key);
-    const window = (found.get(key) ?? []).map((i) => around(lines, i, others)).join("\n");
+    const window = (found.get(key) ?? [])
+      .map((i) => around(lines, i, (j) => mentionsOther(j, key)))
+      .join("\n")
+      .slice(0, MAX_WINDOW);
     return { address: names.get(key) ?? key, status: enhancedCodes(window)[0] ?? "", diagnostic: window };
   });
 }
 
 // The paragraph holding the address, and the next one when the address stands alone on its line
 // (Gmail, Exchange: "addr\n\nTechnical details ..."). Stops at a line naming another recipient.
-function around(lines: string[], index: number, others: string[]): string {
+function around(lines: string[], index: number, mentionsOther: (line: number) => boolean): string {
   const out: string[] = [];
-  const mentionsOther = (line: string) => others.some((o) => line.toLowerCase().includes(o));
   let start = index;
-  while (
-    start > 0 &&
-    start > index - 3 &&
-    lines[start - 1]?.trim() &&
-    !mentionsOther(lines[start - 1] ?? "")
-  ) {
+  while (start > 0 && start > index - 3 && lines[start - 1]?.trim() && !mentionsOther(start - 1)) {
     // A line ending in ":" just above introduces this address's answer ("... said:").
     if (!/:\s*$/.test(lines[start - 1] ?? "") && !/^\s*(?:<<<|>>>|\d{3}[ -])/.test(lines[start - 1] ?? ""))
       break;
@@ -90,7 +162,7 @@ function around(lines: string[], index: number, others: string[]): string {
   const alone = lines[index]?.replace(/[<>]/g, "").trim().split(/\s+/).length === 1;
   for (let i = start; i < lines.length && out.length < 14; i++) {
     const line = lines[i] ?? "";
-    if (i > index && mentionsOther(line)) break;
+    if (i > index && mentionsOther(i)) break;
     // A new single-line SMTP answer after the one already held belongs to someone else.
     if (i > index && REPLY_START.test(line) && out.some((l) => REPLY_ANYWHERE.test(l))) break;
     if (!line.trim()) {

@@ -11,6 +11,7 @@ import { clientAddress, pageLimit, redisRateLimiter } from "../http/request.js";
 import { redisReplayMemory, visitSubscribeUrl } from "../http/webhooks.js";
 import { inboundActions } from "../inbound/actions.js";
 import { type BounceMailbox, startBounceMailbox } from "../inbound/imap.js";
+import { startReadPool } from "../inbound/read-pool.js";
 import { knownMailboxes } from "../inbound/recipient.js";
 import { inboundLimits, startInboundServer } from "../inbound/server.js";
 import { proxyMatcher } from "../limits.js";
@@ -138,6 +139,8 @@ export async function startServe(
     server.once("listening", resolve);
     server.once("error", reject);
   });
+  // Inbound mail and the bounce mailbox are parsed in these threads, never on the loop serving HTTP.
+  const reader = startReadPool();
   const address = server.address();
   const httpPort = typeof address === "object" && address ? address.port : settings.port;
   const inbound = await startInboundServer({
@@ -147,6 +150,7 @@ export async function startServe(
     secret: settings.secret,
     log,
     tls,
+    reader,
     limits: {
       commands: redisRateLimiter(
         producer.connection,
@@ -166,6 +170,7 @@ export async function startServe(
         {
           report,
           log,
+          reader,
           count: (result) => {
             mailboxCounts[result] = (mailboxCounts[result] ?? 0) + 1;
           },
@@ -183,6 +188,7 @@ export async function startServe(
         new Promise<void>((resolve) => server.close(() => resolve())),
         mailbox?.close(),
       ]);
+      await reader.close();
       await producer.close();
     },
   };

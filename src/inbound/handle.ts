@@ -1,15 +1,12 @@
 import { createHash } from "node:crypto";
-import { type ParsedMail, simpleParser } from "mailparser";
 import type { ReportOutcome, ReportProof } from "../bounces/apply.js";
-import { readHeaderBlock } from "../bounces/auto-reply.js";
 import type { Bounce } from "../bounces/bounce.js";
-import { parseBounce } from "../bounces/parse.js";
 import { DigestError } from "../errors.js";
 import { limitKey, type RateLimiter } from "../limits.js";
 import type { Logger } from "../log.js";
 import { verifyDeliveryToken, verifySubscriberToken } from "../subscribers/tokens.js";
-import { readCommand } from "./command.js";
-import { replyForbidden } from "./loop-safety.js";
+import type { ReadResult } from "./read.js";
+import { type MessageReader, UnreadableMessage } from "./read-pool.js";
 import type { Recipient } from "./recipient.js";
 
 /**
@@ -39,7 +36,8 @@ export interface InboundActions {
 /**
  * Counters per client IP (IPv6 per /64) and per sender domain. Commands over the limit are
  * dropped (a person can simply mail again later); reports over the limit are answered "try again
- * later", so a real mail server's report is delayed, never lost.
+ * later", so a real mail server's report is delayed, never lost. The client's count comes before
+ * the message is read, so a client over its limit costs no parsing.
  */
 export interface InboundLimits {
   commands: RateLimiter;
@@ -52,6 +50,8 @@ export interface InboundContext {
   log: Logger;
   actions: InboundActions;
   limits: InboundLimits;
+  /** Reads messages off the event loop, with a time limit (read-pool.ts). */
+  reader: MessageReader;
 }
 
 export interface InboundMessage {
@@ -80,41 +80,21 @@ export function addressTag(address: string): string {
   return createHash("sha256").update(address.toLowerCase()).digest("hex").slice(0, 12);
 }
 
-interface Facts {
-  parsed?: ParsedMail;
-  fromAddress?: string;
-  forbidden?: string;
-  /** The message as a report, parsed at most once however many recipients it has. */
-  report(): Promise<Bounce>;
-}
+/** The message as read, at most once however many recipients it has. */
+type Facts = () => Promise<ReadResult>;
 
 export async function handleMessage(ctx: InboundContext, message: InboundMessage): Promise<Outcome[]> {
-  let parsed: ParsedMail | undefined;
-  try {
-    parsed = await simpleParser(message.raw, {
-      skipHtmlToText: true,
-      skipTextLinks: true,
-      skipImageLinks: true,
-    });
-  } catch (error) {
-    ctx.log.info({ err: error }, "inbound: unparseable message ignored");
-  }
-  const fromAddress = parsed?.from?.value[0]?.address?.toLowerCase();
-  const headers = readHeaderBlock(message.raw);
-  const subject = parsed?.subject ?? headers.get("subject")?.[0] ?? "";
-  const forbidden = replyForbidden(
-    { envelopeFrom: message.envelopeFrom, headers, subject, fromAddress },
-    ctx.domain,
-  );
-  let report: Promise<Bounce> | undefined;
-  const facts: Facts = {
-    parsed,
-    fromAddress,
-    forbidden,
-    report: () => {
-      report ??= parseBounce(message.raw);
-      return report;
-    },
+  // One read serves every recipient: the report is read too when a recipient may receive one.
+  const report = message.recipients.some((r) => r.kind === "bounce" || r.kind === "mailbox");
+  let read: Promise<ReadResult> | undefined;
+  const facts: Facts = () => {
+    read ??= ctx.reader
+      .read(message.raw, { report, facts: { envelopeFrom: message.envelopeFrom, domain: ctx.domain } })
+      .then((result) => {
+        if (result.unparseable) ctx.log.info("inbound: unparseable message ignored");
+        return result;
+      });
+    return read;
   };
   // Recipients arrive distinct: the server counts a repeated RCPT TO once (server.ts).
   const outcomes: Outcome[] = [];
@@ -125,8 +105,11 @@ export async function handleMessage(ctx: InboundContext, message: InboundMessage
       // Bad input (an unusable From address, say) is final: retrying the message cannot fix it, and
       // neither can it bring back a reader who was erased (a late List-Unsubscribe mail names one).
       // Anything else (the database is down, too many reports) goes up, and the sender is asked to
-      // retry.
-      if (!(error instanceof DigestError && (error.kind === "invalid" || error.kind === "not_found")))
+      // retry. A message that cannot be read goes up too: the server refuses it.
+      if (
+        !(error instanceof DigestError && (error.kind === "invalid" || error.kind === "not_found")) ||
+        error instanceof UnreadableMessage
+      )
         throw error;
       outcomes.push({ action: "ignored", why: error.message });
     }
@@ -147,32 +130,40 @@ async function handleOne(
       return bounce(ctx, message, facts, deliveryId);
     }
     case "subscribe":
-      return command(ctx, message, facts, "subscribe");
     case "unsubscribe": {
-      if (recipient.token) {
+      if (recipient.kind === "unsubscribe" && recipient.token) {
         const subscriberId = verifySubscriberToken(ctx.secret, "unsubscribe", recipient.token);
         if (!subscriberId) return { action: "ignored", why: "unsubscribe address with a bad token" };
-        await ctx.actions.unsubscribe({ subscriberId }, { notify: !facts.forbidden });
+        const { forbidden } = await facts();
+        await ctx.actions.unsubscribe({ subscriberId }, { notify: !forbidden });
         return { action: "unsubscribed" };
       }
-      return command(ctx, message, facts, "unsubscribe");
+      if (!(await clientWithin(ctx.limits.commands, "command", message.remoteAddress)))
+        return { action: "ignored", why: `${recipient.kind} mail over the rate limit` };
+      return command(ctx, message, facts, recipient.kind);
     }
     case "mailbox": {
       // Reports (DSNs sent to From instead of the return path, FBL complaints to abuse@) first.
+      if (!(await clientWithin(ctx.limits.reports, "report", message.remoteAddress))) {
+        ctx.log.info({ remote: limitKey(message.remoteAddress) }, "inbound: reports over the rate limit");
+        throw new RateLimited("reports");
+      }
       const report = await bounce(ctx, message, facts, undefined);
       if (report.action !== "bounce" || report.type !== "none") return report;
-      const said = readCommand(facts.parsed?.subject, facts.parsed?.text);
-      if (said) return command(ctx, message, facts, said);
-      return { action: "ignored", why: "no command and no report" };
+      const said = (await facts()).command;
+      if (!said) return { action: "ignored", why: "no command and no report" };
+      if (!(await clientWithin(ctx.limits.commands, "command", message.remoteAddress)))
+        return { action: "ignored", why: `${said} mail over the rate limit` };
+      return command(ctx, message, facts, said);
     }
   }
 }
 
 /**
- * A mailed command. Both answer the From address by mail, so neither runs for a robot, a list, a
- * bounce or ourselves (loop safety), nor past the per-IP and per-sender-domain limits. Neither
- * changes a reader by itself: subscribe needs the confirmation click, and an unproven unsubscribe
- * mails the reader their own unsubscribe link.
+ * A mailed command, its client already counted. Both answer the From address by mail, so neither
+ * runs for a robot, a list, a bounce or ourselves (loop safety), nor past the per-sender-domain
+ * limit. Neither changes a reader by itself: subscribe needs the confirmation click, and an
+ * unproven unsubscribe mails the reader their own unsubscribe link.
  */
 async function command(
   ctx: InboundContext,
@@ -180,30 +171,29 @@ async function command(
   facts: Facts,
   what: "subscribe" | "unsubscribe",
 ): Promise<Outcome> {
-  if (facts.forbidden) return { action: "ignored", why: `no reply: ${facts.forbidden}` };
-  if (!facts.fromAddress) return { action: "ignored", why: "no From address" };
-  const sender = addressTag(facts.fromAddress);
-  const domain = facts.fromAddress.slice(facts.fromAddress.lastIndexOf("@") + 1);
-  const allowed = await withinLimits(ctx.limits.commands, "command", message.remoteAddress, domain);
-  if (!allowed) return { action: "ignored", why: `${what} mail over the rate limit`, sender };
+  const { forbidden, fromAddress } = await facts();
+  if (forbidden) return { action: "ignored", why: `no reply: ${forbidden}` };
+  if (!fromAddress) return { action: "ignored", why: "no From address" };
+  const sender = addressTag(fromAddress);
+  const domain = fromAddress.slice(fromAddress.lastIndexOf("@") + 1);
+  if (!(await domainWithin(ctx.limits.commands, "command", domain)))
+    return { action: "ignored", why: `${what} mail over the rate limit`, sender };
   if (what === "subscribe") {
-    await ctx.actions.subscribe(facts.fromAddress, { ip: message.remoteAddress });
+    await ctx.actions.subscribe(fromAddress, { ip: message.remoteAddress });
     return { action: "subscribed", sender };
   }
-  await ctx.actions.mailUnsubscribeLink(facts.fromAddress);
+  await ctx.actions.mailUnsubscribeLink(fromAddress);
   return { action: "link-mailed", sender };
 }
 
-/** Counts one message against its client's and its sender domain's buckets; both must allow it. */
-async function withinLimits(
-  limiter: RateLimiter,
-  kind: string,
-  remote: string | undefined,
-  domain: string,
-): Promise<boolean> {
-  const byIp = await limiter.hit(`inbound-${kind}:ip:${limitKey(remote)}`);
-  const byDomain = await limiter.hit(`inbound-${kind}:domain:${domain.toLowerCase() || "none"}`);
-  return byIp && byDomain;
+/** Counts one message against its client's bucket (an IPv6 client by its /64). */
+function clientWithin(limiter: RateLimiter, kind: string, remote: string | undefined): Promise<boolean> {
+  return limiter.hit(`inbound-${kind}:ip:${limitKey(remote)}`);
+}
+
+/** Counts one message against its sender domain's bucket: known only once the message is read. */
+function domainWithin(limiter: RateLimiter, kind: string, domain: string): Promise<boolean> {
+  return limiter.hit(`inbound-${kind}:domain:${domain.toLowerCase() || "none"}`);
 }
 
 /**
@@ -211,8 +201,9 @@ async function withinLimits(
  * (already verified from the envelope recipient) and the Message-ID the report quotes (verified by
  * its signature in bounces/apply.ts). A report with neither is not applied: anyone can mail
  * postmaster@ a "bounce" for a reader's address, and it must not stop their mail. Reports without
- * a VERP token are counted per client and per sender domain; over the limit the sender is told to
- * retry later (a VERP token already proves the report is about our mail, so those are not counted).
+ * a VERP token are counted per client (before reading, by the caller) and per sender domain; over
+ * the limit the sender is told to retry later (a VERP token already proves the report is about our
+ * mail, so those are not counted).
  */
 async function bounce(
   ctx: InboundContext,
@@ -220,16 +211,14 @@ async function bounce(
   facts: Facts,
   verifiedDelivery: number | undefined,
 ): Promise<Outcome> {
-  const parsed = await facts.report();
+  const read = await facts();
+  const parsed: Bounce = read.bounce ?? { type: "none", recipients: [] };
   if (parsed.type === "none") return { action: "bounce", type: "none", deliveryId: verifiedDelivery };
   if (verifiedDelivery === undefined) {
-    const sender = message.envelopeFrom || facts.fromAddress || "";
+    const sender = message.envelopeFrom || read.fromAddress || "";
     const domain = sender.slice(sender.lastIndexOf("@") + 1);
-    if (!(await withinLimits(ctx.limits.reports, "report", message.remoteAddress, domain))) {
-      ctx.log.info(
-        { remote: limitKey(message.remoteAddress), domain },
-        "inbound: reports over the rate limit",
-      );
+    if (!(await domainWithin(ctx.limits.reports, "report", domain))) {
+      ctx.log.info({ domain }, "inbound: reports over the rate limit");
       throw new RateLimited("reports");
     }
   }

@@ -1,7 +1,8 @@
 import { ImapFlow } from "imapflow";
 import type { Logger } from "pino";
 import type { ApplyReportDeps } from "../bounces/apply.js";
-import { applyMailedReport, type MailedReportOutcome } from "./mailed-report.js";
+import { applyParsedReport, type MailedReportOutcome } from "./mailed-report.js";
+import { type MessageReader, startReadPool, UnreadableMessage } from "./read-pool.js";
 
 /** Where BOUNCE_IMAP_URL points: `imaps://user:password@host[:port]/Mailbox` (`imap://` unencrypted). */
 export interface ImapTarget {
@@ -35,6 +36,8 @@ export interface BounceMailboxDeps {
   log: Pick<Logger, "info" | "warn">;
   /** Called once per message read, with what became of it (a Prometheus counter, or a test). */
   count?: (result: MailedReportOutcome["result"]) => void;
+  /** Reads messages off the event loop; default: a pool of this reader's own, closed with it. */
+  reader?: MessageReader;
 }
 
 export interface BounceMailboxOptions {
@@ -54,7 +57,8 @@ export interface BounceMailbox {
 /**
  * Reads bounces a relay delivers to a mailbox (relays that rewrite the return path): each message is
  * applied, then moved to `<Mailbox>/Processed`, or to `<Mailbox>/Unparsed` when it is no report at
- * all. Apply-then-move means a reader stopped between the two reads the message again, and the
+ * all or could not be read (reading took too long or killed its thread): such a message is read
+ * once, not again at every start. Apply-then-move means a reader stopped between the two reads the message again, and the
  * policy records a report only once per delivery (mailed-report.ts), so nothing is lost or applied
  * twice. The server's IDLE tells us of new mail at once; imapflow polls with NOOP where there is none.
  */
@@ -66,6 +70,7 @@ export function startBounceMailbox(
   const target = parseImapUrl(url);
   const pollMs = (options.pollSeconds ?? 60) * 1000;
   const reconnectMs = (options.reconnectSeconds ?? 10) * 1000;
+  const reader = deps.reader ?? startReadPool();
   let stopping = false;
   // News (new mail, a test asking, a stop) that came while no one was sleeping is kept for the
   // next sleep, so a message arriving during a pass is read right after it.
@@ -107,8 +112,23 @@ export function startBounceMailbox(
       if (stopping) return;
       const message = await imap.fetchOne(String(uid), { source: true }, { uid: true });
       if (message === false || !message.source) continue;
+      let read: Awaited<ReturnType<MessageReader["read"]>>;
+      try {
+        read = await reader.read(message.source, { report: true });
+      } catch (error) {
+        // Reading it again would fail the same way (a poison message): out of the way, for good.
+        if (!(error instanceof UnreadableMessage)) throw error;
+        deps.count?.("unparsed");
+        deps.log.warn({ uid, err: error }, "bounce mailbox: message could not be read, moved to Unparsed");
+        await imap.messageMove(String(uid), unparsed, { uid: true });
+        continue;
+      }
       // A database failure throws here and leaves the message where it is, for the next pass.
-      const outcome = await applyMailedReport(deps.report, message.source);
+      const outcome = await applyParsedReport(
+        deps.report,
+        message.source,
+        read.bounce ?? { type: "none", recipients: [] },
+      );
       deps.count?.(outcome.result);
       if (outcome.result === "ignored")
         deps.log.info({ uid, why: outcome.why }, "bounce mailbox: report not applied");
@@ -187,6 +207,7 @@ export function startBounceMailbox(
       // A connection still being opened is cut; a message in hand is finished first.
       if (client && !client.usable) client.close();
       await loop;
+      if (!deps.reader) await reader.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type ApplyReportDeps, applyReport, type ReportProof } from "../bounces/apply.js";
 import type { Bounce } from "../bounces/bounce.js";
+import { atTokens, isSpace } from "../bounces/fields.js";
 import { parseBounce } from "../bounces/parse.js";
 import { verifyDeliveryToken } from "../subscribers/tokens.js";
 import { routeRecipient } from "./recipient.js";
@@ -20,7 +21,15 @@ export type MailedReportOutcome =
  * hash of its bytes) identifies it, so reading it twice records it once.
  */
 export async function applyMailedReport(deps: ApplyReportDeps, raw: Buffer): Promise<MailedReportOutcome> {
-  const bounce = await parseBounce(raw);
+  return applyParsedReport(deps, raw, await parseBounce(raw));
+}
+
+/** The same for a message already parsed into `bounce` (off the event loop, by the mailbox reader). */
+export async function applyParsedReport(
+  deps: ApplyReportDeps,
+  raw: Buffer,
+  bounce: Bounce,
+): Promise<MailedReportOutcome> {
   if (bounce.type === "none" && bounce.recipients.length === 0) return { result: "unparsed" };
   if (bounce.type === "none") return { result: "ignored", why: "not a failure or complaint report" };
   const head = headerBlock(raw);
@@ -62,10 +71,14 @@ export function headerBlock(raw: Buffer): string {
   return (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, " ");
 }
 
+// What separates addresses in a header value: the `[^\s<>,;"]` of the shape `x@y`.
+const NOT_IN_ADDRESS = new Set([...'<>,;"'].map((c) => c.charCodeAt(0)));
+const headerSeparator = (code: number) => isSpace(code) || NOT_IN_ADDRESS.has(code);
+
 function headerAddresses(head: string, name: string): string[] {
   const found: string[] = [];
   for (const m of head.matchAll(new RegExp(`^${name}[ \\t]*:(.*)$`, "gim"))) {
-    for (const a of (m[1] ?? "").matchAll(/<?([^\s<>,;"]+@[^\s<>,;"]+)>?/g)) if (a[1]) found.push(a[1]);
+    for (const a of atTokens(m[1] ?? "", headerSeparator)) found.push(a.token);
   }
   return found;
 }

@@ -2,6 +2,7 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp
 import { type Limit, memoryRateLimiter } from "../limits.js";
 import type { Logger } from "../log.js";
 import { handleMessage, type InboundActions, type InboundLimits, RateLimited } from "./handle.js";
+import { type MessageReader, startReadPool, UnreadableMessage } from "./read-pool.js";
 import { type Recipient, routeRecipient } from "./recipient.js";
 
 export interface InboundServerOptions {
@@ -23,6 +24,8 @@ export interface InboundServerOptions {
    * would otherwise offer it with its bundled key, which is public, so it would protect nothing.
    */
   tls?: { cert: Buffer; key: Buffer };
+  /** Reads messages off the event loop; default: a pool of this server's own, closed with it. */
+  reader?: MessageReader;
 }
 
 /** Default limits: a person mails a command now and then; a mail server's reports come in bursts. */
@@ -54,6 +57,7 @@ export async function startInboundServer(options: InboundServerOptions): Promise
     commands: memoryRateLimiter(inboundLimits.commands),
     reports: memoryRateLimiter(inboundLimits.reports),
   };
+  const reader = options.reader ?? startReadPool();
   const tls: Partial<SMTPServerOptions> = options.tls ? { cert: options.tls.cert, key: options.tls.key } : {};
   const server = new SMTPServer({
     name: options.domain,
@@ -104,7 +108,7 @@ export async function startInboundServer(options: InboundServerOptions): Promise
           remoteAddress: session.remoteAddress,
         };
         handleMessage(
-          { domain: options.domain, secret: options.secret, log, actions: options.actions, limits },
+          { domain: options.domain, secret: options.secret, log, actions: options.actions, limits, reader },
           message,
         ).then(
           (outcomes) => {
@@ -115,6 +119,14 @@ export async function startInboundServer(options: InboundServerOptions): Promise
           (error) => {
             if (error instanceof RateLimited) {
               return callback(smtpError(451, "4.7.1 Too many reports from you; please try again later"));
+            }
+            // Reading it again would fail the same way: refused for good, not "try again later".
+            if (error instanceof UnreadableMessage) {
+              log.warn(
+                { err: error, remote: session.remoteAddress, size },
+                "inbound: unreadable message refused",
+              );
+              return callback(smtpError(554, "5.6.0 Message could not be read"));
             }
             log.error(
               { err: error, remote: session.remoteAddress },
@@ -137,5 +149,11 @@ export async function startInboundServer(options: InboundServerOptions): Promise
   const address = server.server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   log.info({ port }, "inbound SMTP server listening");
-  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    port,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.reader) await reader.close();
+    },
+  };
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApplyReportDeps } from "../../src/bounces/apply.js";
 import { type BounceMailbox, parseImapUrl, startBounceMailbox } from "../../src/inbound/imap.js";
 import { applyMailedReport, type MailedReportOutcome } from "../../src/inbound/mailed-report.js";
+import { startReadPool } from "../../src/inbound/read-pool.js";
 import { signDeliveryToken } from "../../src/subscribers/tokens.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type PrivateDovecot, startDovecot } from "../helpers/dovecot.js";
@@ -239,6 +240,95 @@ describe("the bounce mailbox", () => {
     } finally {
       await running.pop()?.close();
       await plain.stop();
+    }
+  });
+});
+
+describe("a poison message in the bounce mailbox", () => {
+  /** Runs `work` while timing the event loop; answers the longest it went without a turn (ms). */
+  async function longestStall(work: () => Promise<void>): Promise<number> {
+    let last = performance.now();
+    let longest = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 20);
+    try {
+      await work();
+    } finally {
+      clearInterval(ticker);
+    }
+    return Math.max(longest, performance.now() - last);
+  }
+
+  // One 150 KB line without an @: the shape that held the old parser for about a minute.
+  const poison = [
+    "From: someone@elsewhere.example",
+    `To: bounces@${identity.domain}`,
+    "Subject: Undelivered Mail Returned to Sender",
+    "",
+    "a".repeat(150 * 1024),
+    "",
+  ].join("\r\n");
+
+  it("is moved to Unparsed within seconds while the event loop keeps turning, and the report behind it is applied", async () => {
+    const server = await startDovecot();
+    const seen: MailedReportOutcome["result"][] = [];
+    const mailbox = startBounceMailbox(
+      { report, log: pino({ level: "silent" }), count: (r) => seen.push(r) },
+      server.url(),
+      { reconnectSeconds: 1 },
+    );
+    try {
+      await deliver(poison, server);
+      await deliver(dsn(16), server);
+      const stalled = await longestStall(() =>
+        waitUntil(async () => (await statusOf(database, reader(16))) === "bounced", 15_000, "r16 bounced"),
+      );
+      await mailbox.settled();
+      expect(await counts(server)).toEqual({ inbox: 0, processed: 1, unparsed: 1 });
+      expect(seen).toEqual(["unparsed", "applied"]);
+      expect(stalled).toBeLessThan(1000);
+    } finally {
+      await mailbox.close();
+      await server.stop();
+    }
+  });
+
+  it("that could not be read in time is moved to Unparsed, logged, and not read again after a restart", async () => {
+    const server = await startDovecot();
+    const logged: string[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => logged.push(line) });
+    const seen: MailedReportOutcome["result"][] = [];
+    // A reader given no time at all: every message it reads runs out of it.
+    const hurried = startReadPool({ timeLimitMs: 1 });
+    const first = startBounceMailbox(
+      { report, log, reader: hurried, count: (r) => seen.push(r) },
+      server.url(),
+      {
+        reconnectSeconds: 1,
+      },
+    );
+    try {
+      await deliver(dsn(17), server);
+      await waitUntil(async () => (await counts(server)).unparsed === 1, 10_000, "moved to Unparsed");
+      await first.close();
+      expect(seen).toEqual(["unparsed"]);
+      expect(logged.join("")).toContain("bounce mailbox: message could not be read, moved to Unparsed");
+
+      const second = startBounceMailbox({ report, log, count: (r) => seen.push(r) }, server.url(), {
+        reconnectSeconds: 1,
+      });
+      await second.settled();
+      await second.close();
+      expect(seen).toEqual(["unparsed"]);
+      expect(await counts(server)).toEqual({ inbox: 0, processed: 0, unparsed: 1 });
+      expect(await statusOf(database, reader(17))).toBe("active");
+    } finally {
+      await first.close();
+      await hurried.close();
+      await server.stop();
     }
   });
 });
