@@ -261,14 +261,33 @@ async function read(whole: Buffer): Promise<Message> {
   return message;
 }
 
-/** The returned original message as it stands in the raw MIME, after its part headers. */
+/**
+ * The returned original message as it stands in the raw MIME, after its part headers: the text
+ * after the blank line that ends a header block holding a `Content-Type: message/rfc822` (or
+ * `message/global`, `text/rfc822-headers`) line. One pass over the lines: a pattern that retried
+ * the rest of the block from every such line was quadratic in a message made of them.
+ */
 function rawOriginal(rawText: string): string {
-  const m =
-    /^Content-Type:[ \t]*(?:message\/(?:rfc822|global)|text\/rfc822-headers)\b.*(?:\n[ \t].*)*(?:\n[A-Za-z-]+:.*(?:\n[ \t].*)*)*\n\n/im.exec(
-      rawText,
-    );
-  return m ? rawText.slice(m.index + m[0].length) : "";
+  let inBlock = false;
+  for (let pos = 0; pos < rawText.length; ) {
+    const newline = rawText.indexOf("\n", pos);
+    if (newline < 0) return "";
+    const line = rawText.slice(pos, newline);
+    pos = newline + 1;
+    // Line breaks other than LF end a header line (a CRLF message has none of these blocks).
+    const clean = !/[\r\u2028\u2029]/.test(line);
+    if (inBlock) {
+      if (line === "") return rawText.slice(pos);
+      if (clean && (/^[ \t]/.test(line) || HEADER_LINE.test(line))) continue;
+      inBlock = false;
+    }
+    if (clean && ORIGINAL_TYPE.test(line)) inBlock = true;
+  }
+  return "";
 }
+
+const HEADER_LINE = /^[A-Za-z-]+:/;
+const ORIGINAL_TYPE = /^Content-Type:[ \t]*(?:message\/(?:rfc822|global)|text\/rfc822-headers)\b/i;
 
 function looksLikeBounceHeaders(text: string): boolean {
   const block = text.split(/\n\n/, 1)[0] ?? "";

@@ -22,6 +22,8 @@ const allowed = new Set([
   "list-id",
   "list-archive",
   "auto-submitted",
+  // SPEC §5: every mail Digest sends on its own asks responders not to answer it.
+  "x-auto-response-suppress",
   "dkim-signature",
 ]);
 
@@ -63,13 +65,17 @@ export async function checkCapturedMail(
       say(`To is ${JSON.stringify(to)}, not the envelope's ${envelopeTo}`);
     if (to[0]?.name) say(`To carries a name: ${JSON.stringify(to[0].name)}`);
     if (mail.from?.value.length !== 1) say("not exactly one From address");
-    const kind: MailKind = names.includes("auto-submitted")
-      ? (mail.subject ?? "").startsWith("Confirm")
+    // Every notice is auto-submitted (the welcome too, SPEC §5); an issue is not.
+    const subject = mail.subject ?? "";
+    const kind: MailKind = !names.includes("auto-submitted")
+      ? "issue"
+      : subject.startsWith("Confirm")
         ? "confirm"
-        : "goodbye"
-      : (mail.subject ?? "").startsWith("Welcome")
-        ? "welcome"
-        : "issue";
+        : subject.startsWith("Welcome")
+          ? "welcome"
+          : "goodbye";
+    if (kind !== "issue" && !names.includes("x-auto-response-suppress"))
+      say("a notice without X-Auto-Response-Suppress");
     kinds[kind] = (kinds[kind] ?? 0) + 1;
     if (kind !== "confirm" && kind !== "goodbye" && !names.includes("list-unsubscribe"))
       say("a mail to a reader without List-Unsubscribe");

@@ -133,4 +133,16 @@ describe("parsing a message", () => {
     );
     console.log(`parse-bounded: slowest of 40 random messages up to 10 MB: ${Math.round(slowest)} ms`);
   });
+
+  // Messages the random search has found slow before, kept so they are tried on every run.
+  it.each([
+    {
+      name: "a long block of part headers naming a returned message, with no blank line after it",
+      raw: `From: someone@elsewhere.example\nTo: postmaster@news.example\n${"Content-Type: text/plain\nContent-Type: message/rfc822\n".repeat(200_000)}`,
+    },
+  ])("takes well under a second for $name", { timeout: 60_000 }, async ({ raw }) => {
+    watchdog ??= startParseWatchdog();
+    const bytes = Buffer.from(raw).subarray(0, SIZE_LIMIT);
+    expect(await watchdog.time(bytes, 5000)).toBeLessThan(2000);
+  });
 });
