@@ -115,11 +115,11 @@ function confirmPage(newsletter: Newsletter, token: string) {
 }
 
 function resultPage(newsletter: Newsletter, { confirmed, subscriber }: ConfirmResult) {
-  const text =
-    confirmed || subscriber.status === "active"
-      ? `You are subscribed to ${newsletter.name}. Welcome!`
-      : subscriber.status === "unsubscribed"
-        ? "This address was unsubscribed after the link was sent, so it stays unsubscribed."
-        : "This address cannot be confirmed right now.";
-  return messagePage(newsletter, confirmed ? "Subscription confirmed" : "Subscription", text);
+  const active = confirmed || subscriber.status === "active";
+  const text = active
+    ? `You are subscribed to ${newsletter.name}. Welcome!`
+    : subscriber.status === "unsubscribed"
+      ? "This address was unsubscribed after the link was sent, so it stays unsubscribed."
+      : "This address cannot be confirmed right now.";
+  return messagePage(newsletter, active ? "Subscription confirmed" : "Subscription", text);
 }
