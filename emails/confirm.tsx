@@ -25,7 +25,7 @@ export default function ConfirmEmail({ masthead, confirmUrl, via }: ConfirmEmail
         Someone, hopefully you, asked to receive {masthead.name} at this address through {via}. Please confirm
         that you want it:
       </Text>
-      <ActionButton href={confirmUrl}>Yes, subscribe me</ActionButton>
+      <ActionButton href={confirmUrl}>Confirm</ActionButton>
       <Text className="dg-muted" style={{ fontSize: "14px", lineHeight: "22px", color: colors.muted }}>
         The link works for 7 days. If you did not ask, ignore this mail: nothing will be sent to you.
       </Text>

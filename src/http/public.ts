@@ -1,14 +1,8 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import {
-  confirm,
-  rename,
-  resubscribe,
-  subscribe,
-  subscriberForToken,
-  unsubscribe,
-} from "../subscribers/lifecycle.js";
+import { rename, resubscribe, subscribe, subscriberForToken, unsubscribe } from "../subscribers/lifecycle.js";
 import { archivedIssues, atomFeed, webVersion } from "./archive.js";
+import { confirmRoutes, confirmScriptSource } from "./confirm.js";
 import type { AppDeps } from "./deps.js";
 import { editionRoutes } from "./edition.js";
 import { homePage, managePage, messagePage, unsubscribePage } from "./pages.js";
@@ -25,6 +19,12 @@ export const tokenPageHeaders = {
   "Content-Security-Policy":
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "Referrer-Policy": "no-referrer",
+} as const;
+
+/** The confirmation page may also run its one script, named by hash (see confirm.ts), and nothing else. */
+export const confirmPageHeaders = {
+  ...tokenPageHeaders,
+  "Content-Security-Policy": `${tokenPageHeaders["Content-Security-Policy"]}; script-src ${confirmScriptSource}`,
 } as const;
 
 /**
@@ -47,14 +47,15 @@ export function publicRoutes(deps: AppDeps) {
   const pageLimiter = deps.pageLimiter ?? memoryRateLimiter(pageLimit);
 
   for (const path of ["/confirm/*", "/manage/*", "/unsubscribe/*"]) {
+    const headers = path === "/confirm/*" ? confirmPageHeaders : tokenPageHeaders;
     app.use(path, async (c, next) => {
       const allowed = await pageLimiter.hit(`page:${limitKey(deps.clientIp(c))}`);
       if (!allowed) {
-        for (const [name, value] of Object.entries(tokenPageHeaders)) c.header(name, value);
+        for (const [name, value] of Object.entries(headers)) c.header(name, value);
         throw new HTTPException(429, { message: "too many requests from your address; try again later" });
       }
       await next();
-      for (const [name, value] of Object.entries(tokenPageHeaders)) c.res.headers.set(name, value);
+      for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
     });
   }
 
@@ -99,16 +100,7 @@ export function publicRoutes(deps: AppDeps) {
       : c.html(messagePage(newsletter, "Check your inbox", message), 202);
   });
 
-  app.get("/confirm/:token", async (c) => {
-    const { confirmed, subscriber } = await confirm(deps, c.req.param("token"), deps.clientIp(c));
-    const text =
-      confirmed || subscriber.status === "active"
-        ? `You are subscribed to ${newsletter.name}. Welcome!`
-        : subscriber.status === "unsubscribed"
-          ? "This address was unsubscribed after the link was sent, so it stays unsubscribed."
-          : "This address cannot be confirmed right now.";
-    return c.html(messagePage(newsletter, confirmed ? "Subscription confirmed" : "Subscription", text));
-  });
+  app.route("/", confirmRoutes(deps));
 
   app.get("/unsubscribe/:token", async (c) => {
     const token = c.req.param("token");

@@ -12,6 +12,8 @@ const db = database.db;
 const rowOf = async (email: string) =>
   (await db.select().from(subscribers).where(eq(subscribers.email, email)))[0];
 const path = (url: string) => new URL(url).pathname;
+/** What the confirmation page's one button sends (SPEC §4: a GET of the link changes nothing). */
+const press = { method: "POST" } as const;
 
 /** The n-th mail (0-based) to an address whose subject starts with `subject`, once it arrives. */
 async function mailTo(address: string, subject: string, n = 0) {
@@ -33,7 +35,7 @@ async function subscribeAndCatchMail(email: string, name?: string) {
 }
 
 describe("double opt-in on the web", () => {
-  it("mails a confirmation link whose click makes the reader active and sends the welcome mail", async () => {
+  it("mails a confirmation link whose button makes the reader active and sends the welcome mail", async () => {
     const mail = await subscribeAndCatchMail("Aiko@Example.ORG", "Aiko");
     expect(mail.to && "text" in mail.to ? mail.to.text : "").toBe("Aiko@example.org");
     expect(mail.subject).toMatch(/^Confirm your subscription/);
@@ -42,7 +44,7 @@ describe("double opt-in on the web", () => {
     expect((await rowOf("Aiko@example.org"))?.status).toBe("pending");
 
     const confirmUrl = linkIn(mail.text ?? "", "http://localhost:3000/confirm/");
-    const page = await app.request(path(confirmUrl));
+    const page = await app.request(path(confirmUrl), press);
     expect(page.status).toBe(200);
     expect(page.headers.get("location")).toBeNull();
     expect(await page.text()).toContain("You are subscribed");
@@ -59,11 +61,11 @@ describe("double opt-in on the web", () => {
     );
   });
 
-  it("treats a second click on the confirmation link as harmless", async () => {
+  it("treats a second press of the confirmation button as harmless", async () => {
     const mail = await subscribeAndCatchMail("twice@example.org");
     const confirmPath = path(linkIn(mail.text ?? "", "http://localhost:3000/confirm/"));
-    expect((await app.request(confirmPath)).status).toBe(200);
-    const again = await app.request(confirmPath);
+    expect((await app.request(confirmPath, press)).status).toBe(200);
+    const again = await app.request(confirmPath, press);
     expect(again.status).toBe(200);
     expect((await rowOf("twice@example.org"))?.status).toBe("active");
   });
@@ -132,7 +134,10 @@ describe("double opt-in on the web", () => {
 
     const mail = await mailTo("consent@example.org", "Confirm");
     const confirmPath = path(linkIn(mail.text ?? "", "http://localhost:3000/confirm/"));
-    const confirmed = await byClient.request(confirmPath, { headers: { "x-test-client": "192.0.2.200" } });
+    const confirmed = await byClient.request(confirmPath, {
+      ...press,
+      headers: { "x-test-client": "192.0.2.200" },
+    });
     expect(confirmed.status).toBe(200);
     const active = await rowOf("consent@example.org");
     expect(active).toMatchObject({
@@ -151,14 +156,17 @@ describe("double opt-in on the web", () => {
     expect(await rowOf("bot@example.org")).toBeUndefined();
   });
 
-  it("refuses a tampered confirmation link with a plain 4xx page and changes nothing", async () => {
+  it("refuses a tampered confirmation link with a plain 404 page and changes nothing", async () => {
     const mail = await subscribeAndCatchMail("tamper@example.org");
     const good = path(linkIn(mail.text ?? "", "http://localhost:3000/confirm/"));
     // The second-to-last character changed for certain (it may already be an "a").
     const bad = `${good.slice(0, -2)}${good.at(-2) === "a" ? "b" : "a"}${good.slice(-1)}`;
-    const res = await app.request(bad);
-    expect(res.status).toBe(400);
-    expect(res.headers.get("content-type")).toContain("text/html");
+    // A link to nothing: 404, on the page (GET) as on its button (POST).
+    for (const init of [undefined, press]) {
+      const res = await app.request(bad, init);
+      expect(res.status).toBe(404);
+      expect(res.headers.get("content-type")).toContain("text/html");
+    }
     expect((await rowOf("tamper@example.org"))?.status).toBe("pending");
   });
 });
@@ -166,7 +174,7 @@ describe("double opt-in on the web", () => {
 describe("unsubscribing", () => {
   async function activeReader(email: string) {
     const mail = await subscribeAndCatchMail(email);
-    await app.request(path(linkIn(mail.text ?? "", "http://localhost:3000/confirm/")));
+    await app.request(path(linkIn(mail.text ?? "", "http://localhost:3000/confirm/")), press);
     const welcome = await mailTo(email, "Welcome");
     return {
       unsubscribe: path(linkIn(welcome.text ?? "", "http://localhost:3000/unsubscribe/")),
@@ -224,7 +232,7 @@ describe("unsubscribing", () => {
       .where(eq(subscribers.email, "returner@example.org"));
     await app.request(links.manage, form({ action: "resubscribe" }));
     const second = await mailTo("returner@example.org", "Confirm", 1);
-    await app.request(path(linkIn(second.text ?? "", "http://localhost:3000/confirm/")));
+    await app.request(path(linkIn(second.text ?? "", "http://localhost:3000/confirm/")), press);
     expect((await rowOf("returner@example.org"))?.status).toBe("active");
   });
 

@@ -50,7 +50,10 @@ describe("mail into the inbound server", () => {
     const mail = await simpleParser(confirmation!.raw);
     const link = /http:\/\/127\.0\.0\.1:\d+\/confirm\/[a-z2-7]+/.exec(mail.text ?? "")?.[0];
     expect(link).toBeDefined();
-    const page = await fetch(link!);
+    // Opening the link shows the button and changes nothing (SPEC §4); the button's POST confirms.
+    expect((await fetch(link!)).status).toBe(200);
+    expect(await statusOf("aiko@readers.test")).toBe("pending");
+    const page = await fetch(link!, { method: "POST" });
     expect(page.status).toBe(200);
     expect(await statusOf("aiko@readers.test")).toBe("active");
   });

@@ -193,7 +193,7 @@ describe("every mail Digest sends on its own", () => {
     const link = /http:\/\/127\.0\.0\.1:\d+\/confirm\/[a-z2-7]+/.exec(
       (await simpleParser(confirm!.raw)).text ?? "",
     )?.[0];
-    expect((await fetch(link!)).status).toBe(200);
+    expect((await fetch(link!, { method: "POST" })).status).toBe(200);
     await outbox.waitFor(before + 2);
     await service
       .client()
