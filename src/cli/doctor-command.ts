@@ -28,7 +28,8 @@ export function configuredDoctorInputs(env: Env = environment()): DoctorInputs {
   try {
     smtpUrl = loadConfig(["smtpUrl"], env).smtpUrl;
   } catch (error) {
-    if (!(error instanceof ConfigError && error.problems.every((p) => p.endsWith("is required")))) throw error;
+    if (!(error instanceof ConfigError && error.problems.every((p) => p.endsWith("is required"))))
+      throw error;
   }
   const from = settings.mailFrom
     ? parseMailbox(settings.mailFrom, "MAIL_FROM")

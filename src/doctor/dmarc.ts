@@ -38,7 +38,10 @@ export async function dmarcCheck(
   let policy: DmarcPolicy | undefined;
   const check = await answered(id, async () => {
     const organisation = organisationalDomain(fromDomain);
-    const names = [`_dmarc.${fromDomain}`, ...(organisation !== fromDomain ? [`_dmarc.${organisation}`] : [])];
+    const names = [
+      `_dmarc.${fromDomain}`,
+      ...(organisation !== fromDomain ? [`_dmarc.${organisation}`] : []),
+    ];
     for (const name of names) {
       const records = (await dns.txt(name)).filter(isDmarc);
       if (records.length === 0) continue;
@@ -70,7 +73,11 @@ export async function dmarcCheck(
 }
 
 /** Whether DKIM_DOMAIN aligns with the From domain, under the DMARC record's `adkim` mode. */
-export function alignmentCheck(fromDomain: string, dkimDomain: string | undefined, policy?: DmarcPolicy): Check {
+export function alignmentCheck(
+  fromDomain: string,
+  dkimDomain: string | undefined,
+  policy?: DmarcPolicy,
+): Check {
   const id = "alignment";
   if (!dkimDomain)
     return fail(

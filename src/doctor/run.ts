@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { isLoopbackHostname } from "../config.js";
-import { reportOf, type DoctorReport } from "./check.js";
-import { dkimCheck, type DkimSettings } from "./dkim.js";
+import { type DoctorReport, reportOf } from "./check.js";
+import { type DkimSettings, dkimCheck } from "./dkim.js";
 import { alignmentCheck, dmarcCheck } from "./dmarc.js";
 import { createDnsLookup, type DnsLookup } from "./dns.js";
 import { mxCheck } from "./mx.js";
 import { publicUrlCheck } from "./public-url.js";
-import { relayChecks, type RelaySettings } from "./relay.js";
+import { type RelaySettings, relayChecks } from "./relay.js";
 import { spfCheck } from "./spf.js";
 
 /** What the doctor looks at: this install's settings, already read and resolved. */
