@@ -1,5 +1,5 @@
 import { organisationalDomain } from "../sending/dkim-alignment.js";
-import { type Check, fail, ok, warn } from "./check.js";
+import { type Check, fail, ok } from "./check.js";
 import { answered, type DnsLookup } from "./dns.js";
 
 /**
