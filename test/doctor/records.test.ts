@@ -109,6 +109,17 @@ describe("digest doctor (the compiled command)", () => {
     expect(run.stdout).toContain("merge them into one TXT record at example.org");
   }, 60_000);
 
+  it("shows a record's control characters as \\xNN, so a hostile DNS answer cannot rewrite the terminal", async () => {
+    install.dns.zone.txt = {
+      ...install.dns.zone.txt,
+      "example.org": ["v=spf1 \u001b[2J\u001b[1;1H[ok] all fine -all"],
+    };
+    const run = await doctor();
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain("\u001b");
+    expect(run.stdout).toContain("\\x1b[2J\\x1b[1;1H");
+  }, 60_000);
+
   it("refuses an unreadable DNS_SERVERS with exit 2 before asking anything", async () => {
     const run = await doctor({ DNS_SERVERS: "dns.example.net,127.0.0.1:99999" });
     expect(run.code).toBe(2);
