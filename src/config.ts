@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
@@ -63,6 +64,23 @@ export function smtpUrlTlsOptions(url: string): string[] {
       found.push(`${key}=${value}`);
   }
   return found;
+}
+
+/**
+ * One DNS_SERVERS entry as node's `Resolver.setServers` takes it: `ip`, `ip:port`, or `[ipv6]:port`
+ * (a bare IPv6 address has colons of its own). Undefined when it is none of these.
+ */
+export function dnsServerEntry(entry: string): string | undefined {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry);
+  const [ip, portText] = bracketed
+    ? [bracketed[1] ?? "", bracketed[2]]
+    : isIP(entry) === 6
+      ? [entry, undefined]
+      : (entry.split(/:(?=\d{1,5}$)/) as [string, string | undefined]);
+  if (isIP(ip) === 0 || (bracketed && isIP(ip) !== 6)) return undefined;
+  if (portText !== undefined && (Number(portText) < 1 || Number(portText) > 65_535)) return undefined;
+  if (portText === undefined) return ip;
+  return isIP(ip) === 6 ? `[${ip}]:${portText}` : `${ip}:${portText}`;
 }
 
 function isPemCertificateFile(path: string): boolean {
@@ -147,6 +165,24 @@ const fields = {
           .map((p) => p.trim())
           .filter((p) => p !== ""),
       )
+      .optional(),
+  },
+  dnsServers: {
+    env: "DNS_SERVERS",
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== ""),
+      )
+      .refine((servers) => servers.length > 0, "needs at least one server")
+      .refine(
+        (servers) => servers.every((s) => dnsServerEntry(s) !== undefined),
+        "comma-separated IP addresses with an optional port, such as 9.9.9.9,127.0.0.1:5353,[::1]:53",
+      )
+      .transform((servers) => servers.map((s) => dnsServerEntry(s) ?? s))
       .optional(),
   },
   metricsToken: { env: "METRICS_TOKEN", schema: z.string().min(16, "at least 16 characters").optional() },
@@ -234,6 +270,10 @@ export function loadConfig<K extends SettingName>(keys: readonly K[], env: Env =
 /** Where the embedded database lives when DATABASE_URL is unset. */
 export const embeddedDataDir = (cwd = process.cwd()) => resolve(cwd, ".data", "pg");
 
+/** A URL's hostname that only this machine can reach. */
+export const isLoopbackHostname = (hostname: string): boolean =>
+  hostname === "localhost" || hostname === "[::1]" || /^127\./.test(hostname);
+
 /**
  * PUBLIC_URL defaults to http://localhost:$PORT. Plain http is allowed only on loopback; the
  * returned warning is for the caller to log.
@@ -241,8 +281,7 @@ export const embeddedDataDir = (cwd = process.cwd()) => resolve(cwd, ".data", "p
 export function resolvePublicUrl(cfg: Config<"publicUrl" | "port">): { url: string; warning?: string } {
   const url = cfg.publicUrl ?? `http://localhost:${cfg.port}`;
   const { protocol, hostname } = new URL(url);
-  const loopback = hostname === "localhost" || hostname === "[::1]" || /^127\./.test(hostname);
-  if (protocol === "http:" && !loopback) {
+  if (protocol === "http:" && !isLoopbackHostname(hostname)) {
     throw new ConfigError([`PUBLIC_URL must use https:// unless it is a loopback address (got ${url})`]);
   }
   return protocol === "http:"

@@ -6,6 +6,7 @@ import { packageRoot } from "../paths.js";
 import * as bounce from "./commands/bounce.js";
 import * as control from "./commands/control.js";
 import * as demo from "./commands/demo.js";
+import * as doctor from "./commands/doctor.js";
 import * as init from "./commands/init.js";
 import * as issues from "./commands/issues.js";
 import * as lint from "./commands/lint.js";
@@ -56,6 +57,7 @@ for (const command of [
   issues,
   staff,
   demo,
+  doctor,
   init,
 ])
   command.register(program);

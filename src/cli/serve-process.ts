@@ -133,6 +133,8 @@ export async function startServe(
     bounceMailboxCounts: () => mailboxCounts,
     timezone: settings.timezone,
     mailFrom: `${identity.from.name} <${identity.from.address}>`,
+    // Settings read when an admin asks, so a DNS or relay fix shows without restarting serve.
+    doctor: async () => (await import("./doctor-command.js")).runConfiguredDoctor(),
   });
   const server: ServerType = serve({ fetch: app.fetch, port: settings.port, hostname: "0.0.0.0" });
   await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import type { Queue } from "bullmq";
 import type { Context } from "hono";
 import type { Logger } from "pino";
 import type { Db } from "../db/database.js";
+import type { DoctorReport } from "../doctor/check.js";
 import type { Newsletter } from "../newsletter.js";
 import type { PlanDeps } from "../sending/plan.js";
 import type { Notify } from "../subscribers/notify.js";
@@ -42,6 +43,8 @@ export interface AppDeps {
   dashboardQueues?: Queue[];
   /** Provider webhooks at /webhooks/*; all answer 404 when absent. */
   webhooks?: WebhookDeps;
+  /** `digest doctor`'s checks on this install's settings, for the console's /admin/doctor; off when absent. */
+  doctor?: () => Promise<DoctorReport>;
   /** Messages read from the bounce mailbox since start, by result (for /metrics). */
   bounceMailboxCounts?: () => Record<string, number>;
 }

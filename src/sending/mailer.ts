@@ -59,7 +59,14 @@ interface Session {
   busy: boolean;
 }
 
-export function createMailer(options: MailerOptions): Mailer {
+/**
+ * How a session reaches the relay: SMTP_URL with SMTP_TLS and SMTP_CA_FILE applied. The mailer
+ * and `digest doctor` share it, so the doctor tests the connection the workers will make.
+ */
+export function relaySessionOptions(
+  options: Pick<MailerOptions, "smtpUrl" | "socketTimeoutMs" | "tls">,
+  waitMs = 30_000,
+): SessionOptions {
   // The URL may not weaken TLS (config refuses it too): SMTP_TLS and SMTP_CA_FILE are the way.
   const weakening = smtpUrlTlsOptions(options.smtpUrl);
   if (weakening.length > 0)
@@ -67,10 +74,10 @@ export function createMailer(options: MailerOptions): Mailer {
   // Options in the URL's query string (`smtp://host:587/?socketTimeout=30000`) win over these.
   const fromUrl = parseConnectionUrl(options.smtpUrl) as Partial<SessionOptions>;
   const ca = options.tls?.ca;
-  const connectionOptions: SessionOptions = {
+  return {
     socketTimeout: options.socketTimeoutMs ?? 60_000,
-    greetingTimeout: 30_000,
-    connectionTimeout: 30_000,
+    greetingTimeout: waitMs,
+    connectionTimeout: waitMs,
     ...fromUrl,
     host: fromUrl.host ?? "localhost",
     port: Number(fromUrl.port ?? (fromUrl.secure ? 465 : 587)),
@@ -80,6 +87,10 @@ export function createMailer(options: MailerOptions): Mailer {
       ...(ca ? { ca: [...rootCertificates, ca] } : {}),
     },
   };
+}
+
+export function createMailer(options: MailerOptions): Mailer {
+  const connectionOptions = relaySessionOptions(options);
   const sign = options.dkim ? dkimSigner(options.dkim) : undefined;
   const sessions: Session[] = Array.from({ length: Math.max(1, options.pool) }, () => ({
     busy: false,

@@ -69,6 +69,7 @@ export class SmtpSession {
   private failure: SmtpError | undefined;
   private extensions = new Set<string>();
   private authMethods: string[] = [];
+  private upgraded = false;
 
   private constructor(
     socket: Socket,
@@ -76,6 +77,16 @@ export class SmtpSession {
   ) {
     this.socket = socket;
     this.attach(socket);
+  }
+
+  /** TLS protects the session (smtps, or STARTTLS done): what `digest doctor` reports. */
+  get secured(): boolean {
+    return this.options.secure === true || this.upgraded;
+  }
+
+  /** The AUTH mechanisms the server offered in its last EHLO answer. */
+  get authMechanisms(): readonly string[] {
+    return this.authMethods;
   }
 
   /** Connects, reads the greeting, says EHLO, upgrades to TLS when offered, and logs in. */
@@ -155,6 +166,7 @@ export class SmtpSession {
       );
     });
     this.socket.removeAllListeners("error");
+    this.upgraded = true;
     this.attach(this.socket);
   }
 

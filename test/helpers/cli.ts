@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 
 export const repoRoot = resolve(import.meta.dirname, "..", "..");
@@ -19,4 +19,34 @@ export function digest(
     timeout: 120_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * `digest(...)` without blocking this process: for commands that talk to servers the test runs in
+ * this same process (a DNS server, an SMTP relay), which a blocked event loop could not answer.
+ */
+export function digestAsync(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  for (const [k, v] of Object.entries(options.env ?? {})) if (v === undefined) delete env[k];
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [digestBin, ...args], {
+      cwd: options.cwd ?? repoRoot,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 120_000,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolvePromise({ code, stdout, stderr }));
+  });
 }

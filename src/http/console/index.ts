@@ -10,6 +10,7 @@ import { recordAudit } from "../../staff/audit.js";
 import { endSession } from "../../staff/sessions.js";
 import { authRoutes } from "./auth.js";
 import { type ConsoleDeps, type ConsoleEnv, cookieName } from "./deps.js";
+import { doctorRoutes } from "./doctor-page.js";
 import { consoleError } from "./error-page.js";
 import { adminOnly, dropSessionCookie, requireSession } from "./guard.js";
 import { issueRoutes } from "./issues.js";
@@ -74,6 +75,7 @@ export async function consoleRoutes(deps: ConsoleDeps, dashboardQueues?: Queue[]
     return c.redirect("/admin/login", 303);
   });
   inside.route("/", overviewRoutes(deps));
+  inside.route("/doctor", doctorRoutes(deps));
   inside.route("/issues", issueRoutes(deps));
   inside.route("/sends", sendRoutes(deps));
   inside.use("/subscribers", adminOnly);

@@ -54,6 +54,18 @@ export function overviewRoutes(deps: ConsoleDeps) {
             </ul>
           </Notice>
         )}
+        {session.account.role === "admin" && (
+          <div class="card" style="margin-bottom:16px" id="doctor">
+            <h2>Will mail be accepted?</h2>
+            <p>
+              SPF, DKIM, DMARC and MX of your domains, the relay and PUBLIC_URL, each with the record or
+              setting to fix (what <code>digest doctor</code> prints).{" "}
+              <a class="button" href="/admin/doctor">
+                Run the checks
+              </a>
+            </p>
+          </div>
+        )}
         <div class="grid">
           {(["draft", "scheduled", "published"] as const).map((state) => (
             <div class="card">
