@@ -54,7 +54,7 @@ export async function checkBreakers(
     sql`select status, is_test, forced_sent, forced_complaints, forced_hard_bounces from sends where id = ${sendId}`,
   );
   // A test send goes to a handful of staff addresses: no rate means anything there.
-  if (!send || send.status !== "running" || send.is_test) return { tripped: null, warning: null };
+  if (send?.status !== "running" || send.is_test) return { tripped: null, warning: null };
   const counts = await breakerCounts(db, sendId);
   const accepted: AcceptedCounts =
     send.forced_sent === null
