@@ -13,6 +13,11 @@ import { DigestError } from "./errors.js";
 
 const port = z.coerce.number().int().min(1).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
+/** A share of sent messages: above 0, at most 1 (0.003 is 0.3 %). */
+const rate = z.coerce
+  .number()
+  .gt(0, "must be above 0 (e.g. 0.003 for 0.3 %)")
+  .max(1, "must be at most 1 (a share of sent messages: 0.003 is 0.3 %)");
 const httpUrl = z
   .string()
   .url()
@@ -139,6 +144,8 @@ const fields = {
   sendRate: { env: "SEND_RATE", schema: positiveInt.default(50) },
   smtpPool: { env: "SMTP_POOL", schema: positiveInt.default(5) },
   softBounceLimit: { env: "SOFT_BOUNCE_LIMIT", schema: positiveInt.default(3) },
+  complaintPauseRate: { env: "COMPLAINT_PAUSE_RATE", schema: rate.default(0.003) },
+  bouncePauseRate: { env: "BOUNCE_PAUSE_RATE", schema: rate.default(0.05) },
   inboundSmtpPort: { env: "INBOUND_SMTP_PORT", schema: port.default(2525) },
   leaseSeconds: { env: "LEASE_SECONDS", schema: z.coerce.number().positive().default(120) },
   smtpTimeoutSeconds: { env: "SMTP_TIMEOUT_SECONDS", schema: z.coerce.number().positive().default(60) },

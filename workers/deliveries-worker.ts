@@ -36,7 +36,7 @@ export interface DeliveryWorkerDeps {
 
 export interface DeliveryWorkerSettings
   extends QueueSettings,
-    Omit<DeliverSettings, "claimSize" | "policyPauseAfter"> {
+    Omit<DeliverSettings, "claimSize" | "policyPauseAfter" | "breakers"> {
   sendRate: number;
   sendBatchSize: number;
   reconcileSeconds: number;
@@ -48,6 +48,9 @@ export interface DeliveryWorkerSettings
    */
   concurrency?: number;
   policyPauseAfter?: number;
+  /** COMPLAINT_PAUSE_RATE, BOUNCE_PAUSE_RATE (defaults 0.003, 0.05 as in config.ts). */
+  complaintPauseRate?: number;
+  bouncePauseRate?: number;
   /** SMTP_POOL: sizes how many messages of a claim are handed to SMTP at a time. */
   smtpPool?: number;
 }
@@ -74,6 +77,8 @@ export async function startDeliveryWorker(
     owner,
     sends: sendCache(deps.database.db, deps.identity),
     buffers: messageBuffers(),
+    log: deps.log,
+    warnedSends: new Set<string>(),
     settings: {
       ...settings,
       // All jobs' claims together hold about a second of mail, so pause and cancel bite quickly at
@@ -84,6 +89,10 @@ export async function startDeliveryWorker(
         Math.min(settings.sendBatchSize, 100, Math.ceil(settings.sendRate / concurrency)),
       ),
       policyPauseAfter: settings.policyPauseAfter ?? 10,
+      breakers: {
+        complaintPauseRate: settings.complaintPauseRate ?? 0.003,
+        bouncePauseRate: settings.bouncePauseRate ?? 0.05,
+      },
       inFlight: 2 * (settings.smtpPool ?? 5),
     },
   };

@@ -26,6 +26,8 @@ export const workerSettings = [
   "sendRate",
   "smtpPool",
   "softBounceLimit",
+  "complaintPauseRate",
+  "bouncePauseRate",
   "leaseSeconds",
   "smtpTimeoutSeconds",
   "reconcileSeconds",

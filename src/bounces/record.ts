@@ -75,8 +75,13 @@ export async function recordBounce(
   const first = bounce.recipients[0];
   return deps.db.transaction(async (tx) => {
     const run = <T>(statement: SQL) => query<T>(tx, statement);
-    const [delivery] = await run<{ id: string | null; email: string | null; address: string | null }>(sql`
-      select s.id, s.email, d.address from deliveries d left join subscribers s on s.id = d.subscriber_id
+    const [delivery] = await run<{
+      id: string | null;
+      email: string | null;
+      address: string | null;
+      send_id: string;
+    }>(sql`
+      select s.id, s.email, d.address, d.send_id from deliveries d left join subscribers s on s.id = d.subscriber_id
       where d.id = ${input.deliveryId} for update of d`);
     // A delivery that is gone, or whose reader was erased (no reader, no test address), keeps
     // nothing of a report: storing it would bring the erased address back in its diagnostic.
@@ -96,8 +101,8 @@ export async function recordBounce(
       return { ...(match ? { subscriberId: match.id } : {}), suppressed: false, duplicate: true };
     }
     if (counted) await run(sql`update bounces set counted = false where id = ${counted.id}`);
-    await run(sql`insert into bounces (delivery_id, subscriber_id, type, feedback_type, reason, status, diagnostic, source, details)
-      values (${input.deliveryId}, ${match?.id ?? null}, ${bounce.type}, ${bounce.feedbackType ?? null},
+    await run(sql`insert into bounces (delivery_id, send_id, subscriber_id, type, feedback_type, reason, status, diagnostic, source, details)
+      values (${input.deliveryId}, ${delivery.send_id}, ${match?.id ?? null}, ${bounce.type}, ${bounce.feedbackType ?? null},
         ${first?.reason ?? null}, ${first?.status ?? null}, ${first?.diagnostic ?? null}, ${input.source},
         ${JSON.stringify({ recipients: bounce.recipients, originalMessageId: bounce.originalMessageId, reportId: input.reportId, provider: input.provider })}::jsonb)`);
 

@@ -10,7 +10,12 @@ import { findIssue, saveIssue } from "../issues/store.js";
 import { openProducer, queueSettingsOf } from "../queues.js";
 import { approveSend, type PendingApproval, pendingApproval } from "../sending/approval.js";
 import { countAudience, plural } from "../sending/audience.js";
-import { type ControlAction, type ControlResult, controlSend } from "../sending/control.js";
+import {
+  BreakerPausedError,
+  type ControlAction,
+  type ControlResult,
+  controlSend,
+} from "../sending/control.js";
 import { describeTime, parseSendTime } from "../sending/local-time.js";
 import { type PlanDeps, refuseSecondSend, startSend } from "../sending/plan.js";
 import { resolveSend } from "../sending/resolve.js";
@@ -176,13 +181,21 @@ export async function statusCommand(
 export async function controlCommand(
   action: ControlAction,
   ref: string | undefined,
-  opts: { yes?: boolean } = {},
+  opts: { yes?: boolean; force?: boolean } = {},
 ): Promise<number> {
   const { timezone } = loadConfig(["timezone"]);
   const result = await withSending(async (plan) => {
     const sendId = await resolveSend(plan.database, ref);
     const waiting = action === "resume" ? await pendingApproval(plan.database.db, sendId) : undefined;
-    return waiting ? approveCommand(plan, waiting, opts, timezone) : controlSend(plan, sendId, action);
+    if (waiting) return approveCommand(plan, waiting, opts, timezone);
+    try {
+      return await controlSend(plan, sendId, action, { force: opts.force === true });
+    } catch (error) {
+      if (!(error instanceof BreakerPausedError)) throw error;
+      say(`paused by its ${error.breaker} breaker: ${error.reason}`);
+      say(`not resumed: look at the list first, then go on with: digest ${action} ${sendId} --force`);
+      return undefined;
+    }
   });
   if (result === undefined) return 2;
   const rows =

@@ -48,6 +48,9 @@ export function statusText(s: SendProgress, timezone: string): string {
       `  rate ${s.rate} msg/s over the last 10 s; time left ${s.secondsLeft === null ? "unknown" : duration(s.secondsLeft)}`,
     );
   if (s.status === "paused" && s.pausedReason) lines.push(`  paused: ${s.pausedReason}`);
+  if (s.status === "paused" && s.guardrails.breaker)
+    lines.push(`  a circuit breaker paused it: go on only with digest resume ${s.sendId} --force`);
+  if (s.guardrails.warning) lines.push(`  warning: ${s.guardrails.warning}`);
   const idle = idleWarning(s);
   if (idle) lines.push(`  ${idle}`);
   for (const r of s.reasons)

@@ -27,6 +27,9 @@ export type ConsentSource = (typeof consentSources)[number];
 
 export const sendStatuses = ["scheduled", "running", "paused", "cancelled", "done"] as const;
 export type SendStatus = (typeof sendStatuses)[number];
+/** The circuit breakers (sending/breakers.ts) that pause a send by themselves. */
+export const breakerKinds = ["complaints", "hard-bounces"] as const;
+export type BreakerKind = (typeof breakerKinds)[number];
 
 export const deliveryStatuses = [
   "queued",
@@ -129,6 +132,16 @@ export const sends = pgTable(
     /** Bumped on every re-enqueue so BullMQ job ids of a new round never collide with old ones. */
     generation: integer("generation").notNull().default(0),
     pausedReason: text("paused_reason"),
+    /** The circuit breaker that paused this send, while it is paused by one: resuming needs force. */
+    breaker: text("breaker", { enum: breakerKinds }),
+    /**
+     * What staff accepted when they last forced a breaker-paused send on (sent messages,
+     * complaints, hard bounces, all counted from the rows then): the breakers trip again only for
+     * a further rise over these. A record of a decision, not a running counter; null until forced.
+     */
+    forcedSent: integer("forced_sent"),
+    forcedComplaints: integer("forced_complaints"),
+    forcedHardBounces: integer("forced_hard_bounces"),
     /**
      * The rendition this send mails, copied from its issue when an admin approved the send (for a
      * test send, when staff asked for it): an edit of the issue afterwards never reaches a reader
@@ -148,6 +161,7 @@ export const sends = pgTable(
   (t) => [
     index("sends_issue_idx").on(t.issueId),
     check("sends_status_check", inList("status", sendStatuses)),
+    check("sends_breaker_check", inList("breaker", breakerKinds)),
   ],
 );
 
@@ -192,6 +206,8 @@ export const bounces = pgTable(
       onDelete: "set null",
     }),
     subscriberId: uuid("subscriber_id").references(() => subscribers.id, { onDelete: "set null" }),
+    /** The delivery's send, so a send's breakers count its reports through one small index. */
+    sendId: uuid("send_id").references(() => sends.id, { onDelete: "set null" }),
     type: text("type", { enum: bounceTypes }).notNull(),
     feedbackType: text("feedback_type"),
     reason: text("reason"),
@@ -212,6 +228,7 @@ export const bounces = pgTable(
   (t) => [
     index("bounces_subscriber_idx").on(t.subscriberId),
     index("bounces_delivery_idx").on(t.deliveryId),
+    index("bounces_send_counted_idx").on(t.sendId, t.type).where(sql`${t.counted}`),
     uniqueIndex("bounces_counted_key")
       .on(t.deliveryId, sql`(${t.type} = 'complaint')`)
       .where(sql`${t.counted}`),

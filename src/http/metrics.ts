@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { Counter, Gauge, Registry } from "prom-client";
 import { type Db, query } from "../db/database.js";
-import { subscriberStatuses } from "../db/schema.js";
+import { breakerKinds, subscriberStatuses } from "../db/schema.js";
 
 /**
  * Prometheus metrics, one registry per app (never prom-client's global one, so two apps in one
@@ -50,6 +50,21 @@ export function createMetrics(db: Db, mailboxCounts?: () => Record<string, numbe
       for (const status of subscriberStatuses) {
         this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0);
       }
+    },
+  });
+  new Gauge({
+    name: "digest_sends_paused",
+    help: "Paused sends by why: a circuit breaker (complaints, hard-bounces) or other (staff, 5.7.x policy, relay)",
+    labelNames: ["reason"],
+    registers: [registry],
+    async collect() {
+      // Paused sends are few (the sends table is one row per send): no cache needed.
+      const rows = await query<{ reason: string; n: number }>(
+        db,
+        sql`select coalesce(breaker, 'other') as reason, count(*)::int as n from sends where status = 'paused' group by 1`,
+      );
+      for (const reason of [...breakerKinds, "other"])
+        this.set({ reason }, rows.find((r) => r.reason === reason)?.n ?? 0);
     },
   });
   const requests = new Counter({

@@ -5,7 +5,7 @@ import { isUuid } from "../ids.js";
 import { findIssue } from "../issues/store.js";
 import { approveSend, pendingApproval } from "../sending/approval.js";
 import { countAudience } from "../sending/audience.js";
-import { type ControlAction, controlSend } from "../sending/control.js";
+import { BreakerPausedError, type ControlAction, controlSend } from "../sending/control.js";
 import { type PlanDeps, startSend } from "../sending/plan.js";
 import { loadSendStatus } from "../sending/status.js";
 import { apiActor } from "../staff/audit.js";
@@ -34,6 +34,10 @@ export const ApproveBody = z.strictObject({
   rendition: z.string().max(64).optional(),
 });
 export type ApproveBody = z.infer<typeof ApproveBody>;
+
+/** Resume or retry a send a circuit breaker paused: `"force": true`, said on purpose. */
+export const ControlBody = z.strictObject({ force: z.boolean().optional() });
+export type ControlBody = z.infer<typeof ControlBody>;
 
 async function jsonBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
@@ -110,7 +114,20 @@ export function sendRoutes(plan: PlanDeps) {
       if (refusal) return refusal;
       return c.json(await approveSend(plan, apiActor, id, body.rendition));
     }
-    return c.json(await controlSend(plan, id, act));
+    const body = ControlBody.parse(await jsonBody(c));
+    try {
+      return c.json(await controlSend(plan, id, act, { force: body.force === true }));
+    } catch (error) {
+      if (!(error instanceof BreakerPausedError)) throw error;
+      return c.json(
+        {
+          error: `paused by its ${error.breaker} breaker: ${error.reason}. To go on anyway, ${act} with {"force": true}`,
+          breaker: error.breaker,
+          count: error.count,
+        },
+        409,
+      );
+    }
   });
 
   return app;

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { Db } from "../db/database.js";
 import type { DeliveryBatchJob } from "../queues.js";
 import type { BackoffSettings } from "./backoff.js";
+import { checkBreakers } from "./breaker-trip.js";
+import type { BreakerSettings } from "./breakers.js";
 import { type Claimed, type ClaimSettings, claimDue, renewLease } from "./claim.js";
 import { finishIfDone } from "./finish.js";
 import type { MailIdentity } from "./identity.js";
@@ -28,6 +30,8 @@ export interface DeliverSettings extends BackoffSettings {
   claimSize: number;
   /** Policy (5.7.x) failures within five minutes that pause the send. */
   policyPauseAfter: number;
+  /** COMPLAINT_PAUSE_RATE and BOUNCE_PAUSE_RATE (breakers.ts). */
+  breakers: BreakerSettings;
   /**
    * Messages of one claim handed to SMTP at a time: a couple per pool connection keeps the pool
    * busy, and a message built just before its turn dies young instead of waiting in the pool's
@@ -47,6 +51,9 @@ export interface DeliverDeps {
   sends: SendCache;
   /** Reused message buffers; without them every message is a fresh allocation. */
   buffers?: MessageBuffers;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Sends whose complaint warning this process has logged already (once each, not per claim). */
+  warnedSends?: Set<string>;
 }
 
 export interface BatchResult {
@@ -119,6 +126,27 @@ async function commit(
   if (fault) await pauseForRelayFault(deps.db, job.sendId, fault);
   if (outcomes.some((o) => o.failure?.policy))
     await pauseOnPolicyFailures(deps.db, job.sendId, deps.settings.policyPauseAfter);
+  await judgeSend(deps, job.sendId);
+}
+
+/**
+ * Between claims, the breakers judge the send on its rows as they are now: this claim's SMTP
+ * refusals just committed, and complaints and bounces that came in meanwhile by any channel
+ * (inbound mail, webhooks, the mailbox). A tripped breaker pauses the send, so the next claim of
+ * every worker finds nothing to take.
+ */
+async function judgeSend(deps: DeliverDeps, sendId: string): Promise<void> {
+  const { tripped, warning } = await checkBreakers(deps.db, sendId, deps.settings.breakers);
+  if (tripped)
+    deps.log?.("send paused by a circuit breaker", {
+      sendId,
+      breaker: tripped.breaker,
+      reason: tripped.reason,
+    });
+  if (warning && !deps.warnedSends?.has(sendId)) {
+    deps.warnedSends?.add(sendId);
+    deps.log?.("complaint warning", { sendId, warning });
+  }
 }
 
 interface HeldLease {

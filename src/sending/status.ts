@@ -1,8 +1,10 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
-import { type DeliveryStatus, deliveryStatuses, type SendStatus } from "../db/schema.js";
+import { type BreakerKind, type DeliveryStatus, deliveryStatuses, type SendStatus } from "../db/schema.js";
 import { DigestError } from "../errors.js";
 import { isUuid } from "../ids.js";
+import { breakerCounts } from "./breaker-trip.js";
+import { type BreakerCounts, complaintWarning } from "./breakers.js";
 import { reasonSql } from "./reasons.js";
 import { loadSendReport, type SendReport } from "./report.js";
 import { resolveSend } from "./resolve.js";
@@ -18,6 +20,10 @@ export interface StatusInput {
   sendStatus: SendStatus;
   isTest: boolean;
   pausedReason: string | null;
+  /** The circuit breaker that paused the send (resuming needs force); null otherwise. */
+  breaker?: BreakerKind | null;
+  /** What the breakers count (breaker-trip.ts); missing: nothing counted. */
+  breakerCounts?: BreakerCounts;
   /** Why a scheduled send waits for an admin (its issue changed after approval); null while approved. */
   unapprovedReason?: string | null;
   /** Rows per delivery status; missing statuses count 0. */
@@ -59,6 +65,16 @@ export type SendProgress = Record<DeliveryStatus, number> & {
   pausedReason: string | null;
   /** A scheduled send whose issue changed after approval: it starts only once an admin approves again. */
   needsApproval: boolean;
+  /**
+   * The circuit breakers (§6 "Guardrails"): which one paused the send (resuming then needs force),
+   * the complaints and hard bounces they count, and a warning from 0.1 % complaints.
+   */
+  guardrails: {
+    breaker: BreakerKind | null;
+    complaints: number;
+    hardBounces: number;
+    warning: string | null;
+  };
   total: number;
   ambiguous: number;
   /** Messages per second over the last 10 s. */
@@ -104,6 +120,12 @@ export function sendingStatus(input: StatusInput): SendProgress {
     test: input.isTest,
     pausedReason: input.pausedReason ?? waiting,
     needsApproval: waiting !== null,
+    guardrails: {
+      breaker: input.sendStatus === "paused" ? (input.breaker ?? null) : null,
+      complaints: input.breakerCounts?.complaints ?? 0,
+      hardBounces: input.breakerCounts?.hardBounces ?? 0,
+      warning: input.breakerCounts && !input.isTest ? complaintWarning(input.breakerCounts) : null,
+    },
     ...counts,
     total,
     ambiguous: input.ambiguous,
@@ -140,6 +162,7 @@ export async function loadSendStatus(
     status: SendStatus;
     is_test: boolean;
     paused_reason: string | null;
+    breaker: BreakerKind | null;
     unapproved_reason: string | null;
     slug: string;
     scheduled_at: string | Date | null;
@@ -147,7 +170,7 @@ export async function loadSendStatus(
     finished_at: string | Date | null;
     age: number | null;
     as_of: string | Date;
-  }>(sql`select now() as as_of, s.id, s.status, s.is_test, s.paused_reason, s.unapproved_reason, i.slug, s.scheduled_at, s.started_at, s.finished_at,
+  }>(sql`select now() as as_of, s.id, s.status, s.is_test, s.paused_reason, s.breaker, s.unapproved_reason, i.slug, s.scheduled_at, s.started_at, s.finished_at,
            extract(epoch from now() - s.started_at)::float8 as age
          from sends s join issues i on i.id = s.issue_id where s.id = ${sendId}`);
   if (!send) throw new DigestError("not_found", `no send ${sendId}`);
@@ -183,6 +206,8 @@ export async function loadSendStatus(
     sendStatus: send.status,
     isTest: send.is_test,
     pausedReason: send.paused_reason,
+    breaker: send.breaker,
+    breakerCounts: await breakerCounts(database.db, send.id),
     unapprovedReason: send.unapproved_reason,
     counts: Object.fromEntries(rows.map((r) => [r.status, r.n])),
     ambiguous: rows.reduce((n, r) => n + r.ambiguous, 0),

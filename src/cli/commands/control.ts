@@ -16,9 +16,14 @@ export function register(program: Command): void {
       .description(descriptions[name])
       .argument("[send]", "a send id, an issue slug (its latest send), or nothing (the latest send)");
     if (name === "resume")
-      command.option("--yes", "approve without a terminal to type the reader count on (see digest send)");
+      command
+        .option("--yes", "approve without a terminal to type the reader count on (see digest send)")
+        .option(
+          "--force",
+          "resume a send a circuit breaker paused (too many complaints or hard bounces); it trips again only for a further rise",
+        );
     command.action(
-      action(async (sendId: string | undefined, opts: { yes?: boolean }) => {
+      action(async (sendId: string | undefined, opts: { yes?: boolean; force?: boolean }) => {
         const { controlCommand } = await import("../send-command.js");
         return controlCommand(name, sendId, opts);
       }),

@@ -11,7 +11,7 @@ import { isUuid } from "../../ids.js";
 import { type ApprovedRendition, renditionHash } from "../../issues/approval.js";
 import { findIssue } from "../../issues/store.js";
 import { approveSend, pendingApproval } from "../../sending/approval.js";
-import { type ControlAction, controlSend } from "../../sending/control.js";
+import { BreakerPausedError, type ControlAction, controlSend } from "../../sending/control.js";
 import { forEditors, type ReportForEditors, type SendProgressForEditors } from "../../sending/editor-view.js";
 import { startSend } from "../../sending/plan.js";
 import type { Reason } from "../../sending/status.js";
@@ -326,6 +326,36 @@ function SendPage(props: {
       ) : (
         s.pausedReason && <p class="notice">Paused: {s.pausedReason}</p>
       )}
+      {s.guardrails.warning && (
+        <p class="notice" id="guardrail-warning">
+          Warning: {s.guardrails.warning}
+        </p>
+      )}
+      {isAdmin && s.status === "paused" && s.guardrails.breaker && (
+        <form method="post" action={`/admin/sends/${s.sendId}/resume`} class="notice bad">
+          <Csrf session={session} />
+          <div class="field">
+            <label for="force-confirm">
+              A circuit breaker paused this send. To resume it anyway, type the number of{" "}
+              {s.guardrails.breaker === "complaints" ? "complaints" : "hard bounces"}{" "}
+              <span class="hint">
+                ({s.guardrails.breaker === "complaints" ? s.guardrails.complaints : s.guardrails.hardBounces})
+              </span>
+            </label>
+            <input
+              id="force-confirm"
+              name="confirm"
+              type="text"
+              inputmode="numeric"
+              autocomplete="off"
+              required
+            />
+          </div>
+          <button type="submit" class="danger">
+            Resume anyway
+          </button>
+        </form>
+      )}
       <div class="card">
         <div class="actions" style="justify-content:space-between;margin-bottom:8px">
           <strong id="share">{Math.round(view.share)}%</strong>
@@ -362,7 +392,7 @@ function SendPage(props: {
         {isAdmin && (
           <div class="actions" style="margin-top:16px">
             {s.status === "running" && act("pause", "Pause", "secondary")}
-            {s.status === "paused" && act("resume", "Resume")}
+            {s.status === "paused" && !s.guardrails.breaker && act("resume", "Resume")}
             {!finished(s.status) && act("cancel", "Cancel", "danger")}
             {s.status !== "scheduled" &&
               s.status !== "cancelled" &&
@@ -534,10 +564,37 @@ export function sendRoutes(deps: ConsoleDeps) {
     const act = c.req.param("action");
     if (act !== "pause" && act !== "resume" && act !== "cancel" && act !== "retry")
       throw new HTTPException(404, { message: "no such action" });
-    const result = await controlSend(sendingOf(deps), id, act);
-    await recordAudit(deps.db, actorOf(c.get("session")), `send.${act}`, id, { rows: result.rows });
+    const result = await forcedIfConfirmed(sendingOf(deps), id, act, (await c.req.parseBody()).confirm);
+    await recordAudit(deps.db, actorOf(c.get("session")), `send.${act}`, id, {
+      rows: result.rows,
+      ...(result.forced ? { forced: true } : {}),
+    });
     return c.redirect(`/admin/sends/${id}`, 303);
   });
 
   return app;
+}
+
+/**
+ * A send a circuit breaker paused resumes (or retries) only when the admin typed back the number
+ * of complaints or hard bounces the page showed: reading the figure is the point, a click is not.
+ */
+async function forcedIfConfirmed(
+  deps: Parameters<typeof controlSend>[0],
+  id: string,
+  act: ControlAction,
+  confirm: unknown,
+): Promise<Awaited<ReturnType<typeof controlSend>> & { forced?: boolean }> {
+  try {
+    return await controlSend(deps, id, act);
+  } catch (error) {
+    if (!(error instanceof BreakerPausedError)) throw error;
+    const what = error.breaker === "complaints" ? "complaints" : "hard bounces";
+    if (typeof confirm !== "string" || confirm.trim() !== String(error.count))
+      throw new DigestError(
+        "invalid",
+        `a circuit breaker paused this send: type the number of ${what} (${error.count}) to resume it anyway`,
+      );
+    return { ...(await controlSend(deps, id, act, { force: true })), forced: true };
+  }
 }

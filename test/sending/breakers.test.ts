@@ -1,0 +1,227 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startSend } from "../../src/sending/plan.js";
+import { digest } from "../helpers/cli.js";
+import type { TestDatabase } from "../helpers/db.js";
+import { sharedRedisUrl } from "../helpers/redis.js";
+import type { SmtpCapture } from "../helpers/smtp.js";
+import { type InboundService, startInboundService } from "../inbound/harness.js";
+import { identity, type Pipeline, pipeline, sendStatusOf, storeIssue, waitUntil } from "./harness.js";
+
+/**
+ * SPEC §6 "Guardrails", end to end: a real send of 2,000 readers through the worker to an
+ * in-process SMTP server, complaints coming back as ARF reports mailed to the inbound server (the
+ * Message-ID of our own message as proof, as an ISP's feedback loop sends them), hard bounces as
+ * the receiving server's 550 5.1.1 answers. The send pauses itself, says why, and goes on only
+ * when staff force it (the compiled CLI, as a person runs it).
+ */
+const readers = 2000;
+let service: InboundService;
+let database: TestDatabase;
+let outbox: SmtpCapture;
+let sending: Pipeline;
+let issueId: string;
+let env: Record<string, string>;
+/** ARF reports on their way to the inbound server. */
+let reports: Promise<unknown>[] = [];
+
+beforeAll(async () => {
+  service = await startInboundService("breakers");
+  ({ database, outbox } = service);
+  sending = await pipeline(database, outbox.url);
+  // Fast enough for 2,000 readers in seconds, slow enough that reports land while the send runs.
+  await sending.startWorker({ sendRate: 250 });
+  issueId = await storeIssue(database);
+  env = {
+    DATABASE_URL: database.url,
+    REDIS_URL: sharedRedisUrl,
+    QUEUE_PREFIX: sending.prefix,
+    SECRET: "a-test-secret-that-is-long-enough-0123456789",
+    TIMEZONE: "UTC",
+  };
+});
+
+afterAll(async () => {
+  await Promise.allSettled(reports);
+  await sending?.close();
+  await service?.close();
+});
+
+beforeEach(async () => {
+  // Each test mails its own 2,000 readers: the previous test's stop being readers.
+  await database.query(sql`update subscribers set status = 'unsubscribed' where status = 'active'`);
+  outbox.options.onData = undefined;
+  outbox.options.onRcpt = undefined;
+  reports = [];
+});
+
+/**
+ * r0@domain .. r1999@domain, whose ids sort as their numbers do: the send plans (and so mails) in id
+ * order, so the readers picked by number below are spread evenly through the send, as the rates say.
+ */
+async function addReaders(database: TestDatabase, n: number, domain: string, test: number) {
+  await database.query(sql`insert into subscribers (id, email, status, consent_source)
+    select (${`0000000${test}-0000-4000-8000-`} || lpad(i::text, 12, '0'))::uuid, 'r' || i || '@' || ${domain},
+      'active', 'admin'
+    from generate_series(0, ${n - 1}) as i`);
+}
+
+/** r{i}@{domain} -> i */
+const indexOf = (address: string) => Number(/^r(\d+)@/.exec(address)?.[1] ?? -1);
+
+/** An ISP's feedback-loop report (RFC 5965) about the message `raw`, to abuse@ of our domain. */
+function arfAbout(address: string, raw: Buffer): string {
+  const headers = raw.toString("utf8").split("\r\n\r\n")[0];
+  return [
+    "From: feedback@isp.test",
+    `To: abuse@${identity.domain}`,
+    "Subject: Abuse report",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/report; report-type=feedback-report; boundary="b2"',
+    "",
+    "--b2",
+    "Content-Type: text/plain",
+    "",
+    "This is an email abuse report.",
+    "--b2",
+    "Content-Type: message/feedback-report",
+    "",
+    "Feedback-Type: abuse",
+    "User-Agent: isp-fbl/1.0",
+    "Version: 1",
+    `Original-Rcpt-To: ${address}`,
+    "--b2",
+    "Content-Type: text/rfc822-headers",
+    "",
+    headers,
+    "--b2--",
+    "",
+  ].join("\r\n");
+}
+
+/** Readers whose index passes `complains` report our message as spam as soon as it is accepted. */
+function complaintsFrom(complains: (i: number) => boolean) {
+  const client = service.client({ pool: true });
+  outbox.options.onData = (to, raw) => {
+    const address = to[0] ?? "";
+    if (complains(indexOf(address)))
+      reports.push(
+        client.sendMail({
+          envelope: { from: "feedback@isp.test", to: [`abuse@${identity.domain}`] },
+          raw: arfAbout(address, raw),
+        }),
+      );
+    return undefined;
+  };
+}
+
+async function deliveryCounts(sendId: string) {
+  const [row] = await database.query<{ sent: number; handled: number; total: number }>(sql`
+    select count(*) filter (where status = 'sent')::int as sent,
+      count(*) filter (where status in ('sent', 'bounced', 'failed', 'skipped'))::int as handled,
+      count(*)::int as total
+    from deliveries where send_id = ${sendId}`);
+  return row ?? { sent: 0, handled: 0, total: 0 };
+}
+
+const statusJson = (sendId: string) => JSON.parse(digest(["status", sendId, "--json"], { env }).stdout);
+
+async function expectForcedResumeOnly(sendId: string, reason: RegExp): Promise<void> {
+  const plain = digest(["resume", sendId], { env });
+  expect(plain.code).toBe(2);
+  expect(plain.stderr).toContain("--force");
+  expect(await sendStatusOf(database, sendId)).toBe("paused");
+  expect(statusJson(sendId).pausedReason).toMatch(reason);
+
+  const forced = digest(["resume", sendId, "--force"], { env });
+  expect(forced.stderr).toBe("");
+  expect(forced.code).toBe(0);
+  expect(forced.stdout.trim()).toBe(`${sendId} running`);
+  await waitUntil(async () => (await sendStatusOf(database, sendId)) === "done", 40_000, "send done");
+  const counts = await deliveryCounts(sendId);
+  expect(counts.handled).toBe(readers);
+}
+
+describe("a send that readers complain about or that bounces hard pauses itself", () => {
+  it("pauses a 2,000-reader send at 0.5 % complaints (ARF by SMTP) before its end, and goes on only with --force", async () => {
+    await addReaders(database, readers, "complaining.test", 1);
+    // 10 readers of 2,000, spread through the list.
+    complaintsFrom((i) => i % 200 === 50);
+    const { sendId } = await startSend(sending.plan, { issueId, again: true });
+    await waitUntil(async () => (await sendStatusOf(database, sendId)) !== "running", 40_000, "a pause");
+    expect(await sendStatusOf(database, sendId)).toBe("paused");
+    expect((await deliveryCounts(sendId)).sent).toBeLessThan(readers);
+    await Promise.all(reports);
+
+    const status = statusJson(sendId);
+    expect(status.status).toBe("paused");
+    expect(status.pausedReason).toMatch(
+      /^complaints reached [\d.]+ % of sent \(\d+ of \d+; the limit is 0\.3 %\)/,
+    );
+    expect(status.guardrails.breaker).toBe("complaints");
+    expect(status.guardrails.complaints).toBeGreaterThan(0);
+    const text = digest(["status", sendId], { env }).stdout;
+    expect(text).toContain("paused: complaints reached");
+    expect(text).toContain(`digest resume ${sendId} --force`);
+
+    // The readers who complained before the pause were enough; the rest of the list is fine.
+    outbox.options.onData = undefined;
+    await expectForcedResumeOnly(sendId, /^complaints reached/);
+    const [forced] = await database.query<{ forced_complaints: number | null; breaker: string | null }>(
+      sql`select forced_complaints, breaker from sends where id = ${sendId}`,
+    );
+    expect(forced?.breaker).toBeNull();
+    expect(forced?.forced_complaints).toBe(status.guardrails.complaints);
+  }, 60_000);
+
+  it("pauses a 2,000-reader send at 6 % hard bounces (550 5.1.1) before its end, and goes on only with --force", async () => {
+    await addReaders(database, readers, "bouncing.test", 2);
+    // 3 in every 50 readers do not exist: 6 %, evenly spread.
+    outbox.options.onRcpt = (address) =>
+      [0, 17, 34].includes(indexOf(address) % 50)
+        ? { code: 550, message: "5.1.1 <unknown>: No such user here" }
+        : undefined;
+    const { sendId } = await startSend(sending.plan, { issueId, again: true });
+    await waitUntil(async () => (await sendStatusOf(database, sendId)) !== "running", 40_000, "a pause");
+    expect(await sendStatusOf(database, sendId)).toBe("paused");
+    expect((await deliveryCounts(sendId)).handled).toBeLessThan(readers);
+
+    const status = statusJson(sendId);
+    expect(status.pausedReason).toMatch(
+      /^hard bounces reached [\d.]+ % of sent \(\d+ of \d+; the limit is 5 %\)/,
+    );
+    expect(status.guardrails.breaker).toBe("hard-bounces");
+
+    // The same 6 % go on bouncing after the forced resume: that is the rate accepted, not a rise.
+    await expectForcedResumeOnly(sendId, /^hard bounces reached/);
+    const [bounced] = await database.query<{ n: number }>(
+      sql`select count(*)::int as n from subscribers where status = 'bounced' and email like '%@bouncing.test'`,
+    );
+    expect(bounced?.n).toBe(120);
+  }, 60_000);
+
+  it("never pauses a healthy 2,000-reader send: 2 % hard bounces, and two late complaints that only warn", async () => {
+    await addReaders(database, readers, "healthy.test", 3);
+    outbox.options.onRcpt = (address) =>
+      indexOf(address) % 50 === 0 ? { code: 550, message: "5.1.1 <unknown>: No such user here" } : undefined;
+    complaintsFrom((i) => i === 1501 || i === 1901);
+    const { sendId } = await startSend(sending.plan, { issueId, again: true });
+    const seen = new Set<string>();
+    await waitUntil(
+      async () => {
+        const now = await sendStatusOf(database, sendId);
+        seen.add(now);
+        return now === "done";
+      },
+      40_000,
+      "send done",
+    );
+    await Promise.all(reports);
+    expect([...seen]).not.toContain("paused");
+    expect((await deliveryCounts(sendId)).handled).toBe(readers);
+    const status = statusJson(sendId);
+    expect(status.pausedReason).toBeNull();
+    expect(status.guardrails).toMatchObject({ breaker: null, complaints: 2, hardBounces: 40 });
+    expect(status.guardrails.warning).toMatch(/^complaints at 0\.1 % of sent \(2 of 2000\)/);
+  }, 60_000);
+});
