@@ -14,6 +14,7 @@ import type { MailIdentity } from "../src/sending/identity.js";
 import type { Mailer } from "../src/sending/mailer.js";
 import { startDueSends } from "../src/sending/plan.js";
 import { sharedRateLimiter } from "../src/sending/rate.js";
+import { relayRate } from "../src/sending/relay-rate.js";
 import { reconcile } from "../src/sending/reconcile.js";
 import { sendCache } from "../src/sending/send-cache.js";
 import { messageBuffers } from "../src/sending/template.js";
@@ -71,6 +72,7 @@ export async function startDeliveryWorker(
     mailer: deps.mailer,
     identity: deps.identity,
     rate: sharedRateLimiter(deps.redis, settings.queuePrefix, settings.sendRate),
+    relayRate: relayRate(deps.redis, settings.queuePrefix, settings.sendRate),
     owner,
     sends: sendCache(deps.database.db, deps.identity),
     buffers: messageBuffers(),

@@ -11,6 +11,7 @@ import { commitOutcomes } from "./outcome-write.js";
 import { pauseForRelayFault, pauseOnPolicyFailures } from "./pause-policy.js";
 import type { RateLimiter } from "./rate.js";
 import { messageId, readerLinks, returnPath } from "./reader-links.js";
+import type { RelayRate } from "./relay-rate.js";
 import type { SendCache, SendContext } from "./send-cache.js";
 import { type MessageBuffers, type Spliced, splice } from "./template.js";
 
@@ -41,6 +42,8 @@ export interface DeliverDeps {
   mailer: Mailer;
   identity: MailIdentity;
   rate: RateLimiter;
+  /** Where throttled and clean answers move the rate all workers share; absent: SEND_RATE only. */
+  relayRate?: RelayRate;
   /** Who holds a claim: unique per worker process. */
   owner: string;
   settings: DeliverSettings;
@@ -170,13 +173,14 @@ async function sendAll(
     // job: never send them from here. Their outcome write matches nothing; this keeps totals honest.
     for (const row of chunk.filter((r) => lease.lost.has(r.id)))
       outcomes.push({ ...unbuiltOutcome(row, new Error("lease ran out")), status: "deferred" });
-    outcomes.push(
-      ...(await mapLimited(
-        chunk.filter((r) => !lease.lost.has(r.id)),
-        settings.inFlight ?? 10,
-        sendOne,
-      )),
+    const answered = await mapLimited(
+      chunk.filter((r) => !lease.lost.has(r.id)),
+      settings.inFlight ?? 10,
+      sendOne,
     );
+    outcomes.push(...answered);
+    if (answered.some((o) => o.status === "sent") && !answered.some((o) => o.throttled))
+      await advise(deps.relayRate?.clean());
     i += got;
   }
   return outcomes;
@@ -209,9 +213,20 @@ async function sendAll(
       deps.buffers?.give(message.raw);
       return sentOutcome(row, result);
     } catch (error) {
-      return failedOutcome(row, error, settings, send.startedAt);
+      const outcome = failedOutcome(row, error, settings, send.startedAt);
+      // At once, not after the chunk: the other jobs and workers slow down before their next take.
+      if (outcome.throttled) await advise(deps.relayRate?.throttled(outcome.throttled));
+      return outcome;
     }
   }
+}
+
+/**
+ * The shared rate is advice for pacing, not a record: if Redis cannot take it, this row's outcome
+ * must still be written, and the next take() will report Redis's trouble anyway.
+ */
+async function advise(update: Promise<void> | undefined): Promise<void> {
+  await update?.catch(() => {});
 }
 
 /** `fn` over `items`, at most `limit` at a time, results in order. */
