@@ -14,8 +14,8 @@ import type { MailIdentity } from "../src/sending/identity.js";
 import type { Mailer } from "../src/sending/mailer.js";
 import { startDueSends } from "../src/sending/plan.js";
 import { sharedRateLimiter } from "../src/sending/rate.js";
-import { relayRate } from "../src/sending/relay-rate.js";
 import { reconcile } from "../src/sending/reconcile.js";
+import { relayRate } from "../src/sending/relay-rate.js";
 import { sendCache } from "../src/sending/send-cache.js";
 import { messageBuffers } from "../src/sending/template.js";
 

@@ -179,8 +179,9 @@ async function sendAll(
       sendOne,
     );
     outcomes.push(...answered);
-    if (answered.some((o) => o.status === "sent") && !answered.some((o) => o.throttled))
-      await advise(deps.relayRate?.clean());
+    // The relay's accepted count is what a throttled answer lowers the rate to (throttle-policy.ts).
+    const accepted = answered.filter((o) => o.status === "sent").length;
+    if (accepted > 0 && !answered.some((o) => o.throttled)) await advise(deps.relayRate?.clean(accepted));
     i += got;
   }
   return outcomes;

@@ -6,7 +6,8 @@ import { relayRateKey } from "./relay-rate.js";
  * SEND_RATE is messages per second across every worker on every machine. BullMQ's limiter counts
  * jobs, and a job carries hundreds of messages, so the workers share a token bucket in Redis
  * instead: one Lua call takes up to `want` tokens atomically, refilled at `rate` per second by the
- * Redis server's clock (so machines with skewed clocks still agree), with one second of burst.
+ * Redis server's clock (so machines with skewed clocks still agree), with a tenth of a second of
+ * burst: a relay that counts messages in any one second then never sees more than 1.1 × the rate.
  * The rate is SEND_RATE, or lower while the relay throttles us (relay-rate.ts keeps that in the
  * second key). An empty bucket starts a send: a relay counting per second sees the rate in force
  * from the first message, not a second's worth at once.
@@ -17,7 +18,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local rate = tonumber(ARGV[1])
 local lowered = tonumber(redis.call('HGET', KEYS[2], 'rate'))
 if lowered and lowered < rate then rate = lowered end
-local burst = math.max(1, rate)
+local burst = math.max(1, rate / 10)
 local want = tonumber(ARGV[2])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(state[1]) or 0

@@ -22,10 +22,24 @@ export interface RateLimit {
   reason: string | null;
 }
 
+// Accepted answers are counted in tenth-of-a-second buckets (by the Redis clock): the last ten
+// are what the relay took in the last second.
+const acceptedScript = `
+local t = redis.call('TIME')
+local bucket = KEYS[1] .. ':ok:' .. math.floor((tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) / 100)
+redis.call('INCRBY', bucket, ARGV[1])
+redis.call('PEXPIRE', bucket, 2000)
+return 1
+`;
+
 const readScript = `
 local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local s = redis.call('HMGET', KEYS[1], 'rate', 'reason', 'changedAt', 'throttledAt', 'version')
-return {t[1], t[2], s[1], s[2], s[3], s[4], s[5]}
+local accepted = 0
+local current = math.floor(now / 100)
+for b = current - 9, current do accepted = accepted + (tonumber(redis.call('GET', KEYS[1] .. ':ok:' .. b)) or 0) end
+return {t[1], t[2], s[1], s[2], s[3], s[4], s[5], accepted}
 `;
 
 // Writes only when nobody moved the rate since we read it: two workers throttled at once lower it
@@ -43,13 +57,14 @@ interface Read {
   state: LoweredRate | null;
   now: number;
   version: string;
+  acceptedLastSecond: number;
 }
 
 export interface RelayRate {
   /** The relay said it is over its rate (`answer` as it came). */
   throttled(answer: string): Promise<void>;
-  /** Answers came back and none was throttled. */
-  clean(): Promise<void>;
+  /** `accepted` messages were accepted and no answer was throttled. */
+  clean(accepted: number): Promise<void>;
   view(): Promise<RateLimit>;
 }
 
@@ -63,7 +78,7 @@ export function relayRate(redis: Redis, queuePrefix: string, configured: number)
   async function read(): Promise<Read> {
     const r = (await redis.eval(readScript, 1, key)) as (string | null)[];
     const now = Number(r[0]) * 1000 + Math.floor(Number(r[1]) / 1000);
-    const [rate, reason, changedAt, throttledAt, version] = r.slice(2);
+    const [rate, reason, changedAt, throttledAt, version, accepted] = r.slice(2);
     const state =
       rate == null
         ? null
@@ -75,7 +90,7 @@ export function relayRate(redis: Redis, queuePrefix: string, configured: number)
           };
     lowered = state !== null;
     readAt = Date.now();
-    return { state, now, version: version ?? "0" };
+    return { state, now, version: version ?? "0", acceptedLastSecond: Number(accepted ?? 0) };
   }
 
   async function write(version: string, next: LoweredRate | null): Promise<boolean> {
@@ -86,10 +101,11 @@ export function relayRate(redis: Redis, queuePrefix: string, configured: number)
   }
 
   /** Read, apply the policy, write if it changed; again when another worker wrote in between. */
-  async function update(step: (state: LoweredRate | null, now: number) => LoweredRate | null) {
+  async function update(step: (read: Read) => LoweredRate | null) {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const { state, now, version } = await read();
-      const next = step(state, now);
+      const current = await read();
+      const { state, version } = current;
+      const next = step(current);
       if (JSON.stringify(next) === JSON.stringify(state)) return;
       if (await write(version, next)) {
         lowered = next !== null;
@@ -99,9 +115,14 @@ export function relayRate(redis: Redis, queuePrefix: string, configured: number)
   }
 
   return {
-    throttled: (answer) => update((state, now) => afterThrottle(state, configured, now, answer)),
-    async clean() {
-      if (lowered || Date.now() - readAt >= 1000) await update((state, now) => afterClean(state, configured, now));
+    throttled: (answer) =>
+      update(({ state, now, acceptedLastSecond }) =>
+        afterThrottle(state, configured, now, answer, acceptedLastSecond),
+      ),
+    async clean(accepted) {
+      if (accepted > 0) await redis.eval(acceptedScript, 1, key, accepted);
+      if (lowered || Date.now() - readAt >= 1000)
+        await update(({ state, now }) => afterClean(state, configured, now));
     },
     async view() {
       const { state } = await read();

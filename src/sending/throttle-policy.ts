@@ -19,6 +19,8 @@ export interface LoweredRate {
 export interface ThrottlePolicy {
   /** Multiplier on a throttled answer. 0.7 rather than 0.5 (as CUBIC does): the sawtooth stays near the relay's limit. */
   decrease: number;
+  /** Share of the relay's accepted count of the last second to aim at (it counts bursts too). */
+  belowAccepted: number;
   /** Never below this many messages per second. */
   floor: number;
   /**
@@ -34,6 +36,7 @@ export interface ThrottlePolicy {
 
 export const throttlePolicy: ThrottlePolicy = {
   decrease: 0.7,
+  belowAccepted: 0.9,
   floor: 1,
   holdMs: 500,
   raiseShare: 0.1,
@@ -45,16 +48,27 @@ export function rateInForce(state: LoweredRate | null, configured: number): numb
   return state ? Math.min(state.rate, configured) : configured;
 }
 
-/** A throttled answer came back at `now`. */
+/**
+ * A throttled answer came back at `now`, when the relay had accepted `acceptedLastSecond` of our
+ * messages in the last second. The rate drops at least by `decrease`, and to below what the relay
+ * just took: that count is the relay's limit said in the only way it can, so a send that starts
+ * far too fast finds the limit in one step instead of several seconds of refusals.
+ */
 export function afterThrottle(
   state: LoweredRate | null,
   configured: number,
   now: number,
   answer: string,
+  acceptedLastSecond: number,
   policy: ThrottlePolicy = throttlePolicy,
 ): LoweredRate {
-  if (state && now - state.changedAt < policy.holdMs) return { ...state, throttledAt: Math.max(now, state.throttledAt) };
-  const rate = Math.max(policy.floor, Math.floor(rateInForce(state, configured) * policy.decrease * 100) / 100);
+  if (state && now - state.changedAt < policy.holdMs)
+    return { ...state, throttledAt: Math.max(now, state.throttledAt) };
+  const lower = Math.min(
+    rateInForce(state, configured) * policy.decrease,
+    acceptedLastSecond * policy.belowAccepted,
+  );
+  const rate = Math.max(policy.floor, Math.floor(lower * 100) / 100);
   return { rate, reason: `relay throttling: ${oneLine(answer)}`, changedAt: now, throttledAt: now };
 }
 
@@ -88,7 +102,10 @@ const RULES: readonly (readonly [throttling: boolean, pattern: RegExp])[] = [
   // Greylisting: "451 4.7.1 Greylisted, try again", "450 4.2.0 ... Recipient address rejected: Greylisted".
   [false, /gr[ae]y ?list/i],
   // A full mailbox: "452 4.2.2 Mailbox full", Gmail's "452-4.2.2 ... is over quota".
-  [false, /\b4\.2\.2\b|mailbox (?:is )?full|over ?quota|quota (?:exceeded|full)|insufficient (?:disk |storage )?space/i],
+  [
+    false,
+    /\b4\.2\.2\b|mailbox (?:is )?full|over ?quota|quota (?:exceeded|full)|insufficient (?:disk |storage )?space/i,
+  ],
   // One reader receiving too fast (Gmail "450-4.2.1 ... receiving mail at a rate that prevents
   // additional messages"): that mailbox's limit, not the relay's.
   [false, /\b4\.2\.1\b|receiving mail (?:at a rate|too quickly)/i],

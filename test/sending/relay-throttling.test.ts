@@ -5,7 +5,15 @@ import { relayRate } from "../../src/sending/relay-rate.js";
 import { loadSendStatus, type SendProgress } from "../../src/sending/status.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
-import { addReaders, deliveryRows, type Pipeline, pipeline, sendStatusOf, storeIssue, waitUntil } from "./harness.js";
+import {
+  addReaders,
+  deliveryRows,
+  type Pipeline,
+  pipeline,
+  sendStatusOf,
+  storeIssue,
+  waitUntil,
+} from "./harness.js";
 
 /**
  * A relay that takes at most `limit` messages in any one second and answers Amazon SES's 454 to
@@ -51,47 +59,42 @@ afterAll(async () => {
 });
 
 describe("relay throttling", () => {
-  it(
-    "all workers slow to the relay's rate together: every reader gets one copy, few answers are throttled, and status names the lowered rate",
-    async () => {
-      const issueId = await storeIssue(database);
-      const { sendId } = await startSend(pipe.plan, { issueId });
-      const rateLimit = relayRate(redis, pipe.prefix, sendRate).view;
-      const seen: SendProgress[] = [];
-      await waitUntil(
-        async () => {
-          seen.push(await loadSendStatus(database, sendId, { sendRate, rateLimit }));
-          return (await sendStatusOf(database, sendId)) === "done";
-        },
-        120_000,
-        "the send to finish",
-      );
+  it("all workers slow to the relay's rate together: every reader gets one copy, few answers are throttled, and status names the lowered rate", async () => {
+    const issueId = await storeIssue(database);
+    const { sendId } = await startSend(pipe.plan, { issueId });
+    const rateLimit = relayRate(redis, pipe.prefix, sendRate).view;
+    const seen: SendProgress[] = [];
+    await waitUntil(
+      async () => {
+        seen.push(await loadSendStatus(database, sendId, { sendRate, rateLimit }));
+        return (await sendStatusOf(database, sendId)) === "done";
+      },
+      120_000,
+      "the send to finish",
+    );
 
-      const rows = await deliveryRows(database, sendId);
-      expect(rows.filter((r) => r.status === "sent")).toHaveLength(readers);
-      const copies = new Map<string, number>();
-      for (const m of smtp.messages) for (const to of m.to) copies.set(to, (copies.get(to) ?? 0) + 1);
-      expect(copies.size).toBe(readers);
-      expect([...copies.values()].every((n) => n === 1)).toBe(true);
+    const rows = await deliveryRows(database, sendId);
+    expect(rows.filter((r) => r.status === "sent")).toHaveLength(readers);
+    const copies = new Map<string, number>();
+    for (const m of smtp.messages) for (const to of m.to) copies.set(to, (copies.get(to) ?? 0) + 1);
+    expect(copies.size).toBe(readers);
+    expect([...copies.values()].every((n) => n === 1)).toBe(true);
 
-      // The accepted rate over the second half of the send, from the relay's own clock.
-      const times = smtp.messages.map((m) => m.receivedAt).sort((a, b) => a - b);
-      const first = times[0] ?? 0;
-      const last = times.at(-1) ?? 0;
-      const middle = (first + last) / 2;
-      const secondHalf = times.filter((t) => t >= middle).length / ((last - middle) / 1000);
-      expect(secondHalf).toBeGreaterThan(limit * 0.7);
-      expect(secondHalf).toBeLessThan(limit * 1.3);
-      expect(throttled).toBeLessThan(readers * 0.2);
+    // The accepted rate over the second half of the send, from the relay's own clock.
+    const times = smtp.messages.map((m) => m.receivedAt).sort((a, b) => a - b);
+    const first = times[0] ?? 0;
+    const last = times.at(-1) ?? 0;
+    const middle = (first + last) / 2;
+    const secondHalf = times.filter((t) => t >= middle).length / ((last - middle) / 1000);
+    expect(secondHalf).toBeGreaterThan(limit * 0.7);
+    expect(secondHalf).toBeLessThan(limit * 1.3);
+    expect(throttled).toBeLessThan(readers * 0.2);
 
-      // While the relay's limit holds, status shows the lowered rate in force, near that limit.
-      console.log(JSON.stringify({ secondHalf, throttled, rates: seen.map((s) => s.rateLimit?.inForce) }));
-      const lowered = seen.find((s) => (s.rateLimit?.inForce ?? sendRate) <= limit * 1.5);
-      expect(lowered?.rateLimit).toMatchObject({
-        configured: sendRate,
-        reason: expect.stringContaining(`454 ${throttleAnswer}`),
-      });
-    },
-    150_000,
-  );
+    // While the relay's limit holds, status shows the lowered rate in force, near that limit.
+    const lowered = seen.find((s) => (s.rateLimit?.inForce ?? sendRate) <= limit * 1.5);
+    expect(lowered?.rateLimit).toMatchObject({
+      configured: sendRate,
+      reason: expect.stringContaining(`454 ${throttleAnswer}`),
+    });
+  }, 150_000);
 });
