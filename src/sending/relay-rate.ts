@@ -130,3 +130,13 @@ export function relayRate(redis: Redis, queuePrefix: string, configured: number)
     },
   };
 }
+
+/** The rate for a status page: a Redis that cannot answer makes the rate unknown, never the page fail. */
+export async function rateLimitOrUnknown(rate: RelayRate, configured: number): Promise<RateLimit> {
+  try {
+    return await rate.view();
+  } catch (error) {
+    const why = (error as Error).message;
+    return { inForce: null, configured, reason: `unknown: Redis did not answer (${why})` };
+  }
+}

@@ -14,24 +14,52 @@ describe("a relay answer that means throttling", () => {
     [454, "454 Throttling failure: Maximum sending rate exceeded.", true],
     [454, "454 Throttling failure: Daily message quota exceeded.", true],
     // Microsoft 365 / Exchange Online
-    [421, "421 4.7.500 Server busy. Please try again later from [203.0.113.5]. (S77719) [BN8NAM11FT041.eop-nam11.prod.protection.outlook.com]", true],
-    [451, "451 4.7.650 The mail server [203.0.113.5] has been temporarily rate limited due to IP reputation.", true],
+    [
+      421,
+      "421 4.7.500 Server busy. Please try again later from [203.0.113.5]. (S77719) [BN8NAM11FT041.eop-nam11.prod.protection.outlook.com]",
+      true,
+    ],
+    [
+      451,
+      "451 4.7.650 The mail server [203.0.113.5] has been temporarily rate limited due to IP reputation.",
+      true,
+    ],
     // Google
-    [421, "421-4.7.28 [203.0.113.5] Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited.", true],
-    [421, "421-4.7.0 [203.0.113.5] Our system has detected that this message is suspicious and has been temporarily rate limited.", true],
+    [
+      421,
+      "421-4.7.28 [203.0.113.5] Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited.",
+      true,
+    ],
+    [
+      421,
+      "421-4.7.0 [203.0.113.5] Our system has detected that this message is suspicious and has been temporarily rate limited.",
+      true,
+    ],
     // Generic relays and Postfix's anvil
     [421, "421 4.7.0 Error: rate limit exceeded, try again later", true],
     [451, "451 4.7.1 Error: too many messages in one hour from this sender", true],
     [450, "450 4.7.1 Error: too much mail from 203.0.113.5", true],
     [450, "450 4.7.1 Error: too many recipients from 203.0.113.5", true],
-    [421, "421 4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred due to unexpected volume or user complaints", true],
+    [
+      421,
+      "421 4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred due to unexpected volume or user complaints",
+      true,
+    ],
     // Not throttling: one reader's greylisting or mailbox
     [451, "451 4.7.1 Greylisted, try again", false],
-    [450, "450 4.2.0 <r@example.net>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/", false],
+    [
+      450,
+      "450 4.2.0 <r@example.net>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/",
+      false,
+    ],
     [451, "451 4.7.1 Please try again later", false],
     [452, "452 4.2.2 Mailbox full", false],
     [452, "452-4.2.2 The email account that you tried to reach is over quota.", false],
-    [450, "450-4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.", false],
+    [
+      450,
+      "450-4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.",
+      false,
+    ],
     [421, "421 4.7.0 Try again later, closing connection.", false],
     [421, "421 4.3.2 The maximum number of concurrent server connections has exceeded a limit", false],
     [452, "452 4.5.3 Too many recipients", false],
@@ -58,12 +86,13 @@ describe("the shared rate (AIMD against SEND_RATE 200)", () => {
   });
   const answer = "454 Throttling failure: Maximum sending rate exceeded.";
 
-  const throttles: [what: string, state: LoweredRate | null, now: number, accepted: number, rate: number][] = [
-    ["from SEND_RATE, to below what the relay took in the last second", null, 10_000, 40, 36],
-    ["at least ×0.7 even when the relay took more", null, 10_000, 500, 140],
-    ["not below 1 msg/s when the relay took nothing", null, 10_000, 0, 1],
-    ["again once the last decrease is half a second old", at(50, 9_400), 10_000, 40, 35],
-  ];
+  const throttles: [what: string, state: LoweredRate | null, now: number, accepted: number, rate: number][] =
+    [
+      ["from SEND_RATE, to below what the relay took in the last second", null, 10_000, 40, 36],
+      ["at least ×0.7 even when the relay took more", null, 10_000, 500, 140],
+      ["not below 1 msg/s when the relay took nothing", null, 10_000, 0, 1],
+      ["again once the last decrease is half a second old", at(50, 9_400), 10_000, 40, 35],
+    ];
   it.each(throttles)("a throttled answer lowers the rate %s", (_what, state, now, accepted, rate) => {
     const next = afterThrottle(state, configured, now, answer, accepted);
     expect(next).toMatchObject({ rate, changedAt: now, reason: `relay throttling: ${answer}` });
