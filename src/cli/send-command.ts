@@ -119,7 +119,14 @@ export async function sendCommand(target: string, opts: SendOptions): Promise<nu
     say(`watch it with: digest status ${started.sendId} --follow`);
     return 0;
   }
-  return withDatabase((database) => followSend(database, started.sendId, { sendRate, timezone }));
+  const relay = relayRateView({ ...loadConfig(["redisUrl", "queuePrefix"]), sendRate });
+  try {
+    return await withDatabase((database) =>
+      followSend(database, started.sendId, { sendRate, timezone, rateLimit: relay.rateLimit }),
+    );
+  } finally {
+    relay.close();
+  }
 }
 
 async function resolveIssue(database: Database, target: string, newsletterOpt?: string) {
