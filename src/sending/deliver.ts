@@ -74,7 +74,14 @@ export async function deliverBatch(deps: DeliverDeps, job: DeliveryBatchJob): Pr
   let committing: Promise<void> = Promise.resolve();
   try {
     for (;;) {
-      const rows = await claimDue(deps.db, claim, job);
+      // Claims hold about a second of mail at the rate in force: while the relay throttles us, a
+      // claim sized for SEND_RATE would wait for tokens longer than its lease can be held.
+      const share = Math.min(1, deps.rate.share?.() ?? 1);
+      const rows = await claimDue(
+        deps.db,
+        { ...claim, claimSize: Math.max(1, Math.ceil(claim.claimSize * share)) },
+        job,
+      );
       if (rows.length === 0) break;
       // Renewed until the outcomes are written: waiting for the send rate (or for Postgres) must
       // never let the reconciler hand rows this job holds, sent or not, to another job.

@@ -31,21 +31,30 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(math.max(
 redis.call('PEXPIRE', KEYS[1], 60000)
 local wait = 0
 if got < want then wait = math.ceil((math.min(want - got, burst) - tokens) * 1000 / rate) end
-return {got, wait}
+return {got, wait, tostring(rate)}
 `;
 
 export interface RateLimiter {
   /** Takes up to `want` tokens; resolves with how many it got (at least 1), waiting if needed. */
   take(want: number): Promise<number>;
+  /** The rate in force at the last take as a share of SEND_RATE (1 until the relay throttles). */
+  share?(): number;
 }
 
 export function sharedRateLimiter(redis: Redis, queuePrefix: string, perSecond: number): RateLimiter {
   const key = `${bullPrefix(queuePrefix)}:send-rate`;
   const relayKey = relayRateKey(queuePrefix);
+  let inForce = perSecond;
   return {
+    share: () => inForce / perSecond,
     async take(want) {
       for (;;) {
-        const [got, wait] = (await redis.eval(script, 2, key, relayKey, perSecond, want)) as [number, number];
+        const [got, wait, rate] = (await redis.eval(script, 2, key, relayKey, perSecond, want)) as [
+          number,
+          number,
+          string,
+        ];
+        inForce = Number(rate);
         if (got > 0) return got;
         await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(1, wait))));
       }

@@ -86,9 +86,10 @@ describe("relay throttling", () => {
     const last = times.at(-1) ?? 0;
     const middle = (first + last) / 2;
     const secondHalf = times.filter((t) => t >= middle).length / ((last - middle) / 1000);
-    expect(secondHalf).toBeGreaterThan(limit * 0.7);
-    expect(secondHalf).toBeLessThan(limit * 1.3);
-    expect(throttled).toBeLessThan(readers * 0.2);
+    const figures = `accepted ${secondHalf.toFixed(1)}/s over the second half, ${throttled} throttled answers`;
+    expect(secondHalf, figures).toBeGreaterThan(limit * 0.7);
+    expect(secondHalf, figures).toBeLessThan(limit * 1.3);
+    expect(throttled, figures).toBeLessThan(readers * 0.2);
 
     // While the relay's limit holds, status shows the lowered rate in force, near that limit.
     const lowered = seen.find((s) => (s.rateLimit?.inForce ?? sendRate) <= limit * 1.5);
