@@ -15,6 +15,7 @@ import type { Mailer } from "../src/sending/mailer.js";
 import { startDueSends } from "../src/sending/plan.js";
 import { sharedRateLimiter } from "../src/sending/rate.js";
 import { reconcile } from "../src/sending/reconcile.js";
+import { relayRate } from "../src/sending/relay-rate.js";
 import { sendCache } from "../src/sending/send-cache.js";
 import { messageBuffers } from "../src/sending/template.js";
 
@@ -74,6 +75,7 @@ export async function startDeliveryWorker(
     mailer: deps.mailer,
     identity: deps.identity,
     rate: sharedRateLimiter(deps.redis, settings.queuePrefix, settings.sendRate),
+    relayRate: relayRate(deps.redis, settings.queuePrefix, settings.sendRate),
     owner,
     sends: sendCache(deps.database.db, deps.identity),
     buffers: messageBuffers(),

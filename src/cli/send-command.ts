@@ -23,6 +23,7 @@ import { loadSendStatus } from "../sending/status.js";
 import { cliActor } from "../staff/audit.js";
 import { confirmOnTerminal } from "./confirm.js";
 import { newsletterFor, openConfiguredDatabase, withDatabase } from "./context.js";
+import { relayRateView } from "./relay-rate-view.js";
 import { followSend, statusText } from "./status-text.js";
 
 // The demo follows its send the way `digest send --follow` does.
@@ -123,7 +124,14 @@ export async function sendCommand(target: string, opts: SendOptions): Promise<nu
     say(`watch it with: digest status ${started.sendId} --follow`);
     return 0;
   }
-  return withDatabase((database) => followSend(database, started.sendId, { sendRate, timezone }));
+  const relay = relayRateView({ ...loadConfig(["redisUrl", "queuePrefix"]), sendRate });
+  try {
+    return await withDatabase((database) =>
+      followSend(database, started.sendId, { sendRate, timezone, rateLimit: relay.rateLimit }),
+    );
+  } finally {
+    relay.close();
+  }
 }
 
 async function resolveIssue(database: Database, target: string, newsletterOpt?: string) {
@@ -153,29 +161,36 @@ export async function statusCommand(
   ref: string | undefined,
   opts: { json?: boolean; follow?: boolean },
 ): Promise<number> {
-  const { timezone, sendRate } = loadConfig(["timezone", "sendRate"]);
-  return withDatabase(async (database) => {
-    if (opts.follow && !opts.json) {
-      const sendId = await resolveSend(database, ref);
-      return followSend(database, sendId, { sendRate, timezone });
-    }
-    if (opts.follow) {
-      // JSON lines until the send ends: one object per change, for scripts.
-      const sendId = await resolveSend(database, ref);
-      let last = "";
-      for (;;) {
-        const status = await loadSendStatus(database, sendId, { sendRate });
-        const line = JSON.stringify(status);
-        if (line !== last) process.stdout.write(`${line}\n`);
-        last = line;
-        if (status.status === "done" || status.status === "cancelled") return 0;
-        await new Promise((r) => setTimeout(r, 1000));
+  const settings = loadConfig(["timezone", "sendRate", "redisUrl", "queuePrefix"]);
+  const { timezone, sendRate } = settings;
+  const relay = relayRateView(settings);
+  const options = { sendRate, rateLimit: relay.rateLimit };
+  try {
+    return await withDatabase(async (database) => {
+      if (opts.follow && !opts.json) {
+        const sendId = await resolveSend(database, ref);
+        return followSend(database, sendId, { ...options, timezone });
       }
-    }
-    const status = await loadSendStatus(database, ref, { sendRate });
-    process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${statusText(status, timezone)}\n`);
-    return 0;
-  });
+      if (opts.follow) {
+        // JSON lines until the send ends: one object per change, for scripts.
+        const sendId = await resolveSend(database, ref);
+        let last = "";
+        for (;;) {
+          const status = await loadSendStatus(database, sendId, options);
+          const line = JSON.stringify(status);
+          if (line !== last) process.stdout.write(`${line}\n`);
+          last = line;
+          if (status.status === "done" || status.status === "cancelled") return 0;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+      const status = await loadSendStatus(database, ref, options);
+      process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${statusText(status, timezone)}\n`);
+      return 0;
+    });
+  } finally {
+    relay.close();
+  }
 }
 
 export async function controlCommand(

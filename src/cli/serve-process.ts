@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type ServerType, serve } from "@hono/node-server";
 import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import { snsKeySource } from "../bounces/providers/sns.js";
 import { type Config, ConfigError, loadConfig, resolvePublicUrl } from "../config.js";
 import { databaseTarget, openDatabase } from "../db/connect.js";
@@ -19,6 +20,7 @@ import { createLogger, type Logger } from "../log.js";
 import { loadNewsletter } from "../newsletter.js";
 import { openProducer, queueSettingsOf } from "../queues.js";
 import { resolveIdentity } from "../sending/identity.js";
+import { rateLimitOrUnknown, relayRate } from "../sending/relay-rate.js";
 import { untilStopSignal } from "../signals.js";
 import { forgetReaderJobs, queueNotify } from "../subscribers/notify.js";
 
@@ -39,6 +41,7 @@ export const serveSettings = [
   "softBounceLimit",
   "deferHorizonSeconds",
   "sendBatchSize",
+  "sendRate",
   // Bounces from relays (provider webhooks, the bounce mailbox): each is off when unset.
   "bounceImapUrl",
   "snsCertFile",
@@ -58,9 +61,9 @@ type RelaySettingName =
   | "webhookPostmarkAuth"
   | "webhookMailgunSigningKey"
   | "webhookSendgridPublicKey";
-export type ServeSettings = Config<Exclude<(typeof serveSettings)[number], RelaySettingName>> &
+export type ServeSettings = Config<Exclude<(typeof serveSettings)[number], RelaySettingName | "sendRate">> &
   Partial<Config<RelaySettingName>> &
-  Partial<Config<"timezone">>;
+  Partial<Config<"timezone" | "sendRate">>;
 
 export interface RunningServe {
   httpPort: number;
@@ -118,6 +121,9 @@ export async function startServe(
     forgetJobs: (subscriberId) => forgetReaderJobs(queue, subscriberId),
     log,
     sending: { database, queue: deliveries, batchSize: settings.sendBatchSize },
+    ...(settings.sendRate
+      ? { rateLimit: rateLimitFor(producer.connection, settings.queuePrefix, settings.sendRate) }
+      : {}),
     dashboardQueues: [queue, deliveries] as Queue[],
     webhooks: {
       report,
@@ -197,6 +203,12 @@ export async function startServe(
 }
 
 /** STARTTLS needs both files; one without the other is a mistake worth stopping for. */
+/** The console's view of the shared sending rate (the workers' SEND_RATE, lowered while the relay throttles). */
+function rateLimitFor(redis: Redis, queuePrefix: string, sendRate: number) {
+  const rate = relayRate(redis, queuePrefix, sendRate);
+  return () => rateLimitOrUnknown(rate, sendRate);
+}
+
 function inboundTls(settings: ServeSettings): { cert: Buffer; key: Buffer } | undefined {
   const { inboundTlsCertFile: certFile, inboundTlsKeyFile: keyFile } = settings;
   if (!certFile && !keyFile) return undefined;

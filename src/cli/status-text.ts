@@ -1,7 +1,8 @@
 import type { Database } from "../db/database.js";
 import { describeTime } from "../sending/local-time.js";
+import type { RateLimit } from "../sending/relay-rate.js";
 import type { SendReport } from "../sending/report.js";
-import { loadSendStatus, type SendProgress } from "../sending/status.js";
+import { loadSendStatus, type SendProgress, type StatusOptions } from "../sending/status.js";
 
 /** `digest status` for people: what the JSON says, in lines a staff member reads top to bottom. */
 
@@ -47,6 +48,8 @@ export function statusText(s: SendProgress, timezone: string): string {
     lines.push(
       `  rate ${s.rate} msg/s over the last 10 s; time left ${s.secondsLeft === null ? "unknown" : duration(s.secondsLeft)}`,
     );
+  const limit = rateLimitText(s.rateLimit);
+  if (limit && (s.status === "running" || s.status === "paused")) lines.push(`  ${limit}`);
   if (s.status === "paused" && s.pausedReason) lines.push(`  paused: ${s.pausedReason}`);
   if (s.status === "paused" && s.guardrails.breaker)
     lines.push(`  a circuit breaker paused it: go on only with digest resume ${s.sendId} --force`);
@@ -57,6 +60,13 @@ export function statusText(s: SendProgress, timezone: string): string {
     lines.push(`  ${r.status} ${n(r.count)}: ${r.reason} (e.g. "${r.example.slice(0, 160)}")`);
   if (s.report) lines.push(...reportText(s.report));
   return lines.join("\n");
+}
+
+/** The shared rate in force and why, when it is not simply SEND_RATE. */
+export function rateLimitText(r: RateLimit | null): string | undefined {
+  if (!r || r.reason === null) return undefined;
+  if (r.inForce === null) return `rate limit ${r.reason}`;
+  return `rate limit ${r.inForce} msg/s of SEND_RATE ${r.configured}: ${r.reason}`;
 }
 
 export function reportText(r: SendReport): string[] {
@@ -88,7 +98,7 @@ export function reportText(r: SendReport): string[] {
 export async function followSend(
   database: Database,
   sendId: string,
-  options: { sendRate?: number; timezone?: string } = {},
+  options: StatusOptions & { timezone?: string } = {},
 ): Promise<number> {
   const timezone = options.timezone ?? "UTC";
   const tty = process.stderr.isTTY === true;
@@ -107,7 +117,7 @@ export async function followSend(
   let warnedIdleAt = 0;
   let saidScheduled = false;
   for (;;) {
-    const s = await loadSendStatus(database, sendId, options.sendRate ? { sendRate: options.sendRate } : {});
+    const s = await loadSendStatus(database, sendId, options);
     if (s.status === "scheduled") {
       if (!saidScheduled && s.needsApproval) process.stderr.write(`${statusText(s, timezone)}\n`);
       else if (!saidScheduled && s.scheduledAt)
@@ -133,6 +143,7 @@ export async function followSend(
       process.stderr.write(
         `${s.status}: sent ${n(s.sent)} of ${n(s.total)}, ${n(s.deferred)} deferred, ` +
           `failed ${n(s.failed)}, ${s.rate} msg/s, time left ${left}` +
+          `${s.rateLimit?.reason ? ` (${rateLimitText(s.rateLimit)})` : ""}` +
           `${s.reasons[0] ? `; ${s.reasons[0].status} ${s.reasons[0].count}: ${s.reasons[0].reason}` : ""}\n`,
       );
       lastLine = Date.now();

@@ -5,6 +5,7 @@ import type { Db } from "../db/database.js";
 import type { DoctorReport } from "../doctor/check.js";
 import type { Newsletter } from "../newsletter.js";
 import type { PlanDeps } from "../sending/plan.js";
+import type { RateLimit } from "../sending/relay-rate.js";
 import type { Notify } from "../subscribers/notify.js";
 import type { RateLimiter } from "./request.js";
 import type { WebhookDeps } from "./webhooks.js";
@@ -35,6 +36,8 @@ export interface AppDeps {
   log: Pick<Logger, "error" | "warn" | "info">;
   /** Starting and steering sends (`/api/issues/<id>/sends`, `/api/sends/<id>`); off when absent. */
   sending?: PlanDeps;
+  /** The shared sending rate in force and why (relay throttling), for the console's send page. */
+  rateLimit?: () => Promise<RateLimit>;
   /** The From readers see (MAIL_FROM, else the newsletter's), shown on the console's send form. */
   mailFrom?: string;
   /** IANA zone for times the staff console shows and reads (TIMEZONE); UTC when absent. */

@@ -13,6 +13,7 @@ import { commitOutcomes } from "./outcome-write.js";
 import { pauseForRelayFault, pauseOnPolicyFailures } from "./pause-policy.js";
 import type { RateLimiter } from "./rate.js";
 import { messageId, readerLinks, returnPath } from "./reader-links.js";
+import type { RelayRate } from "./relay-rate.js";
 import type { SendCache, SendContext } from "./send-cache.js";
 import { type MessageBuffers, type Spliced, splice } from "./template.js";
 
@@ -45,6 +46,8 @@ export interface DeliverDeps {
   mailer: Mailer;
   identity: MailIdentity;
   rate: RateLimiter;
+  /** Where throttled and clean answers move the rate all workers share; absent: SEND_RATE only. */
+  relayRate?: RelayRate;
   /** Who holds a claim: unique per worker process. */
   owner: string;
   settings: DeliverSettings;
@@ -78,7 +81,14 @@ export async function deliverBatch(deps: DeliverDeps, job: DeliveryBatchJob): Pr
   let committing: Promise<void> = Promise.resolve();
   try {
     for (;;) {
-      const rows = await claimDue(deps.db, claim, job);
+      // Claims hold about a second of mail at the rate in force: while the relay throttles us, a
+      // claim sized for SEND_RATE would wait for tokens longer than its lease can be held.
+      const share = Math.min(1, deps.rate.share?.() ?? 1);
+      const rows = await claimDue(
+        deps.db,
+        { ...claim, claimSize: Math.max(1, Math.ceil(claim.claimSize * share)) },
+        job,
+      );
       if (rows.length === 0) break;
       // Renewed until the outcomes are written: waiting for the send rate (or for Postgres) must
       // never let the reconciler hand rows this job holds, sent or not, to another job.
@@ -198,13 +208,15 @@ async function sendAll(
     // job: never send them from here. Their outcome write matches nothing; this keeps totals honest.
     for (const row of chunk.filter((r) => lease.lost.has(r.id)))
       outcomes.push({ ...unbuiltOutcome(row, new Error("lease ran out")), status: "deferred" });
-    outcomes.push(
-      ...(await mapLimited(
-        chunk.filter((r) => !lease.lost.has(r.id)),
-        settings.inFlight ?? 10,
-        sendOne,
-      )),
+    const answered = await mapLimited(
+      chunk.filter((r) => !lease.lost.has(r.id)),
+      settings.inFlight ?? 10,
+      sendOne,
     );
+    outcomes.push(...answered);
+    // The relay's accepted count is what a throttled answer lowers the rate to (throttle-policy.ts).
+    const accepted = answered.filter((o) => o.status === "sent").length;
+    if (accepted > 0 && !answered.some((o) => o.throttled)) await advise(deps.relayRate?.clean(accepted));
     i += got;
   }
   return outcomes;
@@ -237,9 +249,20 @@ async function sendAll(
       deps.buffers?.give(message.raw);
       return sentOutcome(row, result);
     } catch (error) {
-      return failedOutcome(row, error, settings, send.startedAt);
+      const outcome = failedOutcome(row, error, settings, send.startedAt);
+      // At once, not after the chunk: the other jobs and workers slow down before their next take.
+      if (outcome.throttled) await advise(deps.relayRate?.throttled(outcome.throttled));
+      return outcome;
     }
   }
+}
+
+/**
+ * The shared rate is advice for pacing, not a record: if Redis cannot take it, this row's outcome
+ * must still be written, and the next take() will report Redis's trouble anyway.
+ */
+async function advise(update: Promise<void> | undefined): Promise<void> {
+  await update?.catch(() => {});
 }
 
 /** `fn` over `items`, at most `limit` at a time, results in order. */

@@ -17,9 +17,11 @@ export type ReportForEditors = Omit<SendReport, "failed"> & {
 };
 
 export function forEditors(s: SendProgress): SendProgressForEditors {
-  const { reasons, report, ...rest } = s;
+  const { reasons, report, rateLimit, ...rest } = s;
   return {
     ...rest,
+    // The relay's words may quote an address too: editors get "relay throttling", not the answer.
+    rateLimit: rateLimit && { ...rateLimit, reason: rateLimit.reason?.split(":")[0] ?? null },
     reasons: reasons.map(({ status, reason, count }) => ({ status, reason, count })),
     report: report && {
       ...report,

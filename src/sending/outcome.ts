@@ -2,6 +2,13 @@ import { classifySmtpError, type SmtpFailure } from "../bounces/classify.js";
 import { type BackoffSettings, retryDelay } from "./backoff.js";
 import { beforeMessage, type SmtpResult } from "./mailer.js";
 import { relayMessageId } from "./relay-id.js";
+import { isThrottling } from "./throttle-policy.js";
+
+/**
+ * A throttled message goes again this soon: it was our pace, not the reader's mailbox, so it gets
+ * no growing backoff and no soft-bounce count; the lowered shared rate paces the retry.
+ */
+export const throttledRetrySeconds = 1;
 
 /**
  * What became of one claimed row, decided once, here: the outcome write stores exactly this status
@@ -24,6 +31,8 @@ export interface Outcome {
   failure?: SmtpFailure;
   /** The relay itself cannot be used (TLS, our login): the send pauses with this reason. */
   relayFault?: string;
+  /** The relay said we send too fast (its answer): every worker slows down (relay-rate.ts). */
+  throttled?: string;
 }
 
 export interface AttemptedRow {
@@ -74,6 +83,15 @@ export function failedOutcome(
   const failure = classifySmtpError(answer);
   const response = (answer.response ?? String((error as Error).message)).slice(0, 500);
   const base = { id: row.id, relayId: null, failure };
+  if (isThrottling(answer) && sendStartedAt + backoff.deferHorizonSeconds * 1000 > Date.now() + 1000)
+    return {
+      ...base,
+      status: "deferred",
+      response,
+      delay: throttledRetrySeconds,
+      ambiguous: false,
+      throttled: response,
+    };
   if (failure.permanent)
     return {
       ...base,

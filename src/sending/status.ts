@@ -6,6 +6,7 @@ import { isUuid } from "../ids.js";
 import { breakerCounts } from "./breaker-trip.js";
 import { type BreakerCounts, complaintWarning } from "./breakers.js";
 import { reasonSql } from "./reasons.js";
+import type { RateLimit } from "./relay-rate.js";
 import { loadSendReport, type SendReport } from "./report.js";
 import { resolveSend } from "./resolve.js";
 
@@ -46,6 +47,8 @@ export interface StatusInput {
   report?: SendReport | null;
   /** The database's clock when the rows were read: every figure here describes that moment. */
   asOf?: Date;
+  /** The shared rate in force and why (relay throttling); absent when the caller cannot ask Redis. */
+  rateLimit?: RateLimit | null;
 }
 
 /** Deferred and failed deliveries grouped by why: a count and one answer as it came. */
@@ -91,6 +94,11 @@ export type SendProgress = Record<DeliveryStatus, number> & {
   report: SendReport | null;
   /** When the rows were read (the database's clock). */
   asOf: string | null;
+  /**
+   * The rate all workers share now (`inForce`), SEND_RATE (`configured`) and why they differ
+   * (`reason`, e.g. "relay throttling: 454 Throttling failure: ..."); null when not known here.
+   */
+  rateLimit: RateLimit | null;
 };
 
 export const rateWindowSeconds = 10;
@@ -138,12 +146,15 @@ export function sendingStatus(input: StatusInput): SendProgress {
     finishedAt: iso(input.finishedAt),
     report: input.report ?? null,
     asOf: iso(input.asOf),
+    rateLimit: input.rateLimit ?? null,
   };
 }
 
 export interface StatusOptions {
   /** SEND_RATE, when the caller knows it (the CLI does). */
   sendRate?: number;
+  /** Asks the shared rate in force (relay-rate.ts); a failure shows as an unknown rate. */
+  rateLimit?: () => Promise<RateLimit>;
 }
 
 /**
@@ -223,5 +234,6 @@ export async function loadSendStatus(
     finishedAt: date(send.finished_at),
     report: finished ? await loadSendReport(database, send.id) : null,
     asOf: new Date(send.as_of),
+    rateLimit: options.rateLimit ? await options.rateLimit() : null,
   });
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { statusText } from "../../src/cli/status-text.js";
 import { type StatusInput, sendingStatus } from "../../src/sending/status.js";
 
 /** Progress is a pure function of row counts (tiny builders, no database). */
@@ -76,5 +77,31 @@ describe("reasons", () => {
       "gave up after retries (connection refused)",
     );
     expect(reasonOf("something odd")).toBe("other");
+  });
+});
+
+describe("the shared rate in status", () => {
+  const lowered = {
+    inForce: 36,
+    configured: 200,
+    reason: "relay throttling: 454 Throttling failure: Maximum sending rate exceeded.",
+  };
+
+  it("keeps every key and adds rateLimit: the rate in force, SEND_RATE and why", () => {
+    const s = sendingStatus(input({ rateLimit: lowered }));
+    for (const key of ["rate", "secondsLeft", "pausedReason", "reasons", "ambiguous"])
+      expect(s).toHaveProperty(key);
+    expect(s.rateLimit).toEqual(lowered);
+    expect(sendingStatus(input()).rateLimit).toBeNull();
+  });
+
+  it("says in text why the rate is below SEND_RATE, and nothing while SEND_RATE is in force", () => {
+    const text = statusText(sendingStatus(input({ rateLimit: lowered })), "UTC");
+    expect(text).toContain("rate limit 36 msg/s of SEND_RATE 200: relay throttling: 454 Throttling failure");
+    const plain = statusText(
+      sendingStatus(input({ rateLimit: { ...lowered, inForce: 200, reason: null } })),
+      "UTC",
+    );
+    expect(plain).not.toContain("rate limit");
   });
 });

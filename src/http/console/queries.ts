@@ -12,7 +12,7 @@ const rows = async <T>(db: Db, statement: SQL) => await query<T>(db, statement);
  * so the SSE stream and the send page follow any change to that shape.
  */
 export async function sendStatusJson(deps: ConsoleDeps, sendId: string): Promise<SendProgress> {
-  return loadSendStatus(databaseOf(deps), sendId);
+  return loadSendStatus(databaseOf(deps), sendId, deps.rateLimit ? { rateLimit: deps.rateLimit } : {});
 }
 
 /** The service's Database seam (the sending one when wired, else a view over `deps.db`). */

@@ -37,8 +37,17 @@ function progressView(s: SendProgressForEditors) {
     bad: s.failed + s.bounced,
     share: s.total > 0 ? (handled / s.total) * 100 : finished(s.status) ? 100 : 0,
     rate: s.rate,
+    rateLimit: rateLimitLine(s.rateLimit),
     left: left === null || left === undefined ? "—" : left === 0 ? "0 s" : `${left} s`,
   };
+}
+
+/** The shared rate when the relay's throttling lowered it below SEND_RATE, else empty. */
+function rateLimitLine(r: SendProgressForEditors["rateLimit"]): string {
+  if (!r || r.reason === null) return "";
+  return r.inForce === null
+    ? `Rate: ${r.reason}`
+    : `Rate lowered to ${r.inForce} /s of ${r.configured} /s: ${r.reason}`;
 }
 
 const counted = [...deliveryStatuses, "ambiguous"] as const;
@@ -172,6 +181,10 @@ const liveScript = (id: string) => `
     }
     if (!document.getElementById("rate")) return;
     document.getElementById("rate").textContent = s.rate + " /s";
+    const limit = s.rateLimit;
+    document.getElementById("rate-limit").textContent = !limit || limit.reason === null ? ""
+      : limit.inForce === null ? "Rate: " + limit.reason
+      : "Rate lowered to " + limit.inForce + " /s of " + limit.configured + " /s: " + limit.reason;
     const left = s.secondsLeft !== undefined ? s.secondsLeft : s.etaSeconds;
     document.getElementById("left").textContent = left === null ? "—" : left + " s";
     const status = document.getElementById("status");
@@ -367,6 +380,11 @@ function SendPage(props: {
             </span>
           )}
         </div>
+        {!finished(s.status) && (
+          <p class="small muted" id="rate-limit">
+            {view.rateLimit}
+          </p>
+        )}
         <div
           class="bar"
           role="progressbar"

@@ -1,0 +1,101 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSend } from "../../src/sending/plan.js";
+import { relayRate } from "../../src/sending/relay-rate.js";
+import { loadSendStatus, type SendProgress } from "../../src/sending/status.js";
+import { createTestDatabase } from "../helpers/db.js";
+import { type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
+import {
+  addReaders,
+  deliveryRows,
+  type Pipeline,
+  pipeline,
+  sendStatusOf,
+  storeIssue,
+  waitUntil,
+} from "./harness.js";
+
+/**
+ * A relay that takes at most `limit` messages in any one second and answers Amazon SES's 454 to
+ * the rest, against two workers sharing SEND_RATE 200: the workers find the relay's pace together.
+ * Every figure asserted is about what the relay accepted and when (the limiter's doing), not about
+ * how fast this machine is: the relay's limit is a fifth of SEND_RATE.
+ */
+const limit = 40;
+const sendRate = 200;
+const readers = 1600;
+const throttleAnswer = "Throttling failure: Maximum sending rate exceeded.";
+
+const database = await createTestDatabase();
+let smtp: SmtpCapture;
+let pipe: Pipeline;
+let redis: Redis;
+let throttled = 0;
+
+beforeAll(async () => {
+  const window: number[] = [];
+  smtp = await startSmtpCapture({
+    onData() {
+      const now = Date.now();
+      while (window.length > 0 && (window[0] ?? 0) <= now - 1000) window.shift();
+      if (window.length >= limit) {
+        throttled++;
+        return { code: 454, message: throttleAnswer };
+      }
+      window.push(now);
+      return undefined;
+    },
+  });
+  pipe = await pipeline(database, smtp.url);
+  redis = new Redis(pipe.redisUrl);
+  await addReaders(database, readers);
+  // A backoff as long as the default's (60 s) would be: a throttled reader must not wait for it.
+  for (let i = 0; i < 2; i++) await pipe.startWorker({ sendRate, retryBaseSeconds: 60 });
+});
+afterAll(async () => {
+  await pipe.close();
+  redis.disconnect();
+  await smtp.close();
+});
+
+describe("relay throttling", () => {
+  it("all workers slow to the relay's rate together: every reader gets one copy, few answers are throttled, and status names the lowered rate", async () => {
+    const issueId = await storeIssue(database);
+    const { sendId } = await startSend(pipe.plan, { issueId });
+    const rateLimit = relayRate(redis, pipe.prefix, sendRate).view;
+    const seen: SendProgress[] = [];
+    await waitUntil(
+      async () => {
+        seen.push(await loadSendStatus(database, sendId, { sendRate, rateLimit }));
+        return (await sendStatusOf(database, sendId)) === "done";
+      },
+      120_000,
+      "the send to finish",
+    );
+
+    const rows = await deliveryRows(database, sendId);
+    expect(rows.filter((r) => r.status === "sent")).toHaveLength(readers);
+    const copies = new Map<string, number>();
+    for (const m of smtp.messages) for (const to of m.to) copies.set(to, (copies.get(to) ?? 0) + 1);
+    expect(copies.size).toBe(readers);
+    expect([...copies.values()].every((n) => n === 1)).toBe(true);
+
+    // The accepted rate over the second half of the send, from the relay's own clock.
+    const times = smtp.messages.map((m) => m.receivedAt).sort((a, b) => a - b);
+    const first = times[0] ?? 0;
+    const last = times.at(-1) ?? 0;
+    const middle = (first + last) / 2;
+    const secondHalf = times.filter((t) => t >= middle).length / ((last - middle) / 1000);
+    const figures = `accepted ${secondHalf.toFixed(1)}/s over the second half, ${throttled} throttled answers`;
+    expect(secondHalf, figures).toBeGreaterThan(limit * 0.7);
+    expect(secondHalf, figures).toBeLessThan(limit * 1.3);
+    expect(throttled, figures).toBeLessThan(readers * 0.2);
+
+    // While the relay's limit holds, status shows the lowered rate in force, near that limit.
+    const lowered = seen.find((s) => (s.rateLimit?.inForce ?? sendRate) <= limit * 1.5);
+    expect(lowered?.rateLimit).toMatchObject({
+      configured: sendRate,
+      reason: expect.stringContaining(`454 ${throttleAnswer}`),
+    });
+  }, 150_000);
+});
