@@ -48,7 +48,7 @@ export function doctorRoutes(deps: ConsoleDeps) {
             </Notice>
             <div class="card">
               <div class="scroll">
-                <table>
+                <table class="stack-narrow">
                   <thead>
                     <tr>
                       <th>Check</th>
