@@ -136,7 +136,7 @@ export function AuditTable({ entries, timeZone }: { entries: AuditEntry[]; timeZ
   if (entries.length === 0) return <p class="muted">Nothing recorded yet.</p>;
   return (
     <div class="scroll">
-      <table>
+      <table class="stack-narrow">
         <thead>
           <tr>
             <th>When</th>
