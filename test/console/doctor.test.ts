@@ -50,7 +50,7 @@ describe("the doctor in the console", () => {
       expect(page).toContain(`data-check="${id}"`);
     expect(page).toContain("no DKIM key is published at digest._domainkey.example.org");
     expect(page).toContain(`v=DKIM1; k=rsa; p=${install.publicKey}`);
-    expect(page).toContain("problem(s) to fix before mail will be accepted");
+    expect(page).toContain("1 problem to fix before mail will be accepted");
     install.dns.zone = install.rightZone();
   });
 

@@ -11,6 +11,12 @@ const badge: Record<CheckStatus, string> = {
   fail: "badge b-failed",
 };
 
+/** The headline of a failing report: how many checks failed, in words that agree with the number. */
+function problems(report: DoctorReport): string {
+  const n = report.checks.filter((check) => check.status === "fail").length;
+  return `${n} ${n === 1 ? "problem" : "problems"} to fix before mail will be accepted.`;
+}
+
 /**
  * `/admin/doctor` (admins): the `digest doctor` checklist for this install. It asks DNS, the relay
  * and PUBLIC_URL, which takes seconds, so it runs when an admin opens this page (the overview only
@@ -42,13 +48,11 @@ export function doctorRoutes(deps: ConsoleDeps) {
         {report && (
           <>
             <Notice kind={report.ok ? "ok" : "bad"}>
-              {report.ok
-                ? "Mail should be accepted."
-                : `${report.checks.filter((ch) => ch.status === "fail").length} problem(s) to fix before mail will be accepted.`}
+              {report.ok ? "Mail should be accepted." : problems(report)}
             </Notice>
             <div class="card">
               <div class="scroll">
-                <table>
+                <table class="stack-narrow">
                   <thead>
                     <tr>
                       <th>Check</th>

@@ -5,7 +5,7 @@ import { gmailClipBytes } from "../../issues/lint.js";
 import type { Problem } from "../../issues/markdown.js";
 import type { Session } from "../../staff/sessions.js";
 import { ProblemList } from "./editor.js";
-import { Action, AuditTable, Badge, Csrf, Notice, Page } from "./layout.js";
+import { Action, AuditTable, Badge, Csrf, Notice, Page, TypeBack } from "./layout.js";
 import type { SendSummary } from "./queries.js";
 import { dateToLocal, showTime } from "./time.js";
 
@@ -192,19 +192,9 @@ export function IssuePage(p: IssuePageProps) {
                   <br />
                   <strong>Now:</strong> {showTime(new Date(), timeZone)}
                 </p>
-                <div class="field">
-                  <label for="confirm">
-                    Type the number of active readers to confirm <span class="hint">({p.activeReaders})</span>
-                  </label>
-                  <input
-                    id="confirm"
-                    name="confirm"
-                    type="text"
-                    inputmode="numeric"
-                    autocomplete="off"
-                    required
-                  />
-                </div>
+                <TypeBack id="confirm" figure={p.activeReaders}>
+                  Type the number of active readers to confirm
+                </TypeBack>
                 <div class="field">
                   <label for="at">
                     Schedule for <span class="hint">(optional, {timeZone}; empty sends now)</span>

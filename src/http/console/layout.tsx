@@ -77,10 +77,36 @@ export const Csrf = ({ session }: { session: Session }) => (
 
 export const Badge = ({ status }: { status: string }) => <span class={`badge b-${status}`}>{status}</span>;
 
-export function Notice({ kind, children }: { kind?: "ok" | "bad"; children?: Child }) {
+export function Notice({ kind, children }: { kind?: "ok" | "warn" | "bad"; children?: Child }) {
   return (
-    <div class={`notice${kind ? ` ${kind}` : ""}`} role={kind === "bad" ? "alert" : "status"}>
+    <div
+      class={`notice${kind ? ` ${kind}` : ""}`}
+      role={kind === "bad" || kind === "warn" ? "alert" : "status"}
+    >
       {children}
+    </div>
+  );
+}
+
+/**
+ * A field where staff type back a figure the page shows (active readers, complaints...) before
+ * an action that reaches readers: reading the figure is the point, so it is typed, not clicked.
+ */
+export function TypeBack(props: { id: string; figure: number; children?: Child }) {
+  return (
+    <div class="field">
+      <label for={props.id}>
+        {props.children} <span class="hint">({props.figure})</span>
+      </label>
+      <input
+        id={props.id}
+        name="confirm"
+        class="figure"
+        type="text"
+        inputmode="numeric"
+        autocomplete="off"
+        required
+      />
     </div>
   );
 }
@@ -110,7 +136,7 @@ export function AuditTable({ entries, timeZone }: { entries: AuditEntry[]; timeZ
   if (entries.length === 0) return <p class="muted">Nothing recorded yet.</p>;
   return (
     <div class="scroll">
-      <table>
+      <table class="stack-narrow">
         <thead>
           <tr>
             <th>When</th>

@@ -59,11 +59,11 @@ export function overviewRoutes(deps: ConsoleDeps) {
             <h2>Will mail be accepted?</h2>
             <p>
               SPF, DKIM, DMARC and MX of your domains, the relay and PUBLIC_URL, each with the record or
-              setting to fix (what <code>digest doctor</code> prints).{" "}
-              <a class="button" href="/admin/doctor">
-                Run the checks
-              </a>
+              setting to fix (what <code>digest doctor</code> prints).
             </p>
+            <a class="button" href="/admin/doctor">
+              Run the checks
+            </a>
           </div>
         )}
         <div class="grid">

@@ -21,7 +21,7 @@ import type { ConsoleDeps, ConsoleEnv } from "./deps.js";
 import { actorOf, sendingOf, timezoneOf } from "./deps.js";
 import { fieldText, formOf } from "./form.js";
 import { adminOnly } from "./guard.js";
-import { Action, AuditTable, Badge, Csrf, Page } from "./layout.js";
+import { Action, AuditTable, Badge, Csrf, Page, TypeBack } from "./layout.js";
 import { activeReaderCount, type BounceView, recentBounces, sendStatusJson } from "./queries.js";
 import { localToDate, showTime } from "./time.js";
 
@@ -48,6 +48,15 @@ function rateLimitLine(r: SendProgressForEditors["rateLimit"]): string {
   return r.inForce === null
     ? `Rate: ${r.reason}`
     : `Rate lowered to ${r.inForce} /s of ${r.configured} /s: ${r.reason}`;
+}
+
+/** When a send waiting for approval starts: a passed time means at once, once approved. */
+function scheduleLine(at: string | null, timeZone: string): string {
+  if (!at) return "It starts when approved.";
+  const when = new Date(at);
+  return when.getTime() <= Date.now()
+    ? `It was scheduled for ${showTime(when, timeZone)}, which has passed: it starts as soon as it is approved.`
+    : `It is scheduled for ${showTime(when, timeZone)}: approved by then, it starts then; approved later, at once.`;
 }
 
 const counted = [...deliveryStatuses, "ambiguous"] as const;
@@ -307,67 +316,56 @@ function SendPage(props: {
             <strong>Waits for an admin:</strong> {s.pausedReason}
           </p>
           <p class="small">
-            Read the new text on the <a href={`/admin/issues/${props.issueId}`}>issue page</a>
-            {s.scheduledAt
-              ? `; it was scheduled for ${showTime(new Date(s.scheduledAt), props.timeZone)}`
-              : ""}{" "}
-            (a time that has passed means it starts when approved).
+            Read the new text on the <a href={`/admin/issues/${props.issueId}`}>issue page</a>.{" "}
+            {scheduleLine(s.scheduledAt, props.timeZone)}
           </p>
           {isAdmin && props.approval && (
             <form method="post" action={`/admin/sends/${s.sendId}/approve`}>
               <Csrf session={session} />
               <input type="hidden" name="rendition" value={props.approval.rendition} />
-              {props.approveError && <p class="small">{props.approveError}</p>}
-              <div class="field">
-                <label for="confirm">
-                  Type the number of active readers to approve the new text{" "}
-                  <span class="hint">({props.approval.activeReaders})</span>
-                </label>
-                <input
-                  id="confirm"
-                  name="confirm"
-                  type="text"
-                  inputmode="numeric"
-                  autocomplete="off"
-                  required
-                />
-              </div>
+              {props.approveError && (
+                <p class="small">
+                  <strong>{props.approveError}</strong>
+                </p>
+              )}
+              <TypeBack id="confirm" figure={props.approval.activeReaders}>
+                Type the number of active readers to approve the new text
+              </TypeBack>
               <button type="submit">Approve the new text</button>
             </form>
           )}
         </div>
       ) : (
-        s.pausedReason && <p class="notice">Paused: {s.pausedReason}</p>
+        s.pausedReason && (
+          // A breaker's pause is the admin's call to make; a hand pause only needs saying.
+          <div class={`notice ${s.guardrails.breaker ? "bad" : "warn"}`} role="alert">
+            <p>
+              <strong>Paused:</strong> {s.pausedReason}
+            </p>
+            {isAdmin && s.status === "paused" && s.guardrails.breaker && (
+              <form method="post" action={`/admin/sends/${s.sendId}/resume`}>
+                <Csrf session={session} />
+                <TypeBack
+                  id="force-confirm"
+                  figure={
+                    s.guardrails.breaker === "complaints" ? s.guardrails.complaints : s.guardrails.hardBounces
+                  }
+                >
+                  A circuit breaker paused this send. To resume it anyway, type the number of{" "}
+                  {s.guardrails.breaker === "complaints" ? "complaints" : "hard bounces"}
+                </TypeBack>
+                <button type="submit" class="danger">
+                  Resume anyway
+                </button>
+              </form>
+            )}
+          </div>
+        )
       )}
       {s.guardrails.warning && (
-        <p class="notice" id="guardrail-warning">
-          Warning: {s.guardrails.warning}
+        <p class="notice warn" id="guardrail-warning">
+          <strong>Warning:</strong> {s.guardrails.warning}
         </p>
-      )}
-      {isAdmin && s.status === "paused" && s.guardrails.breaker && (
-        <form method="post" action={`/admin/sends/${s.sendId}/resume`} class="notice bad">
-          <Csrf session={session} />
-          <div class="field">
-            <label for="force-confirm">
-              A circuit breaker paused this send. To resume it anyway, type the number of{" "}
-              {s.guardrails.breaker === "complaints" ? "complaints" : "hard bounces"}{" "}
-              <span class="hint">
-                ({s.guardrails.breaker === "complaints" ? s.guardrails.complaints : s.guardrails.hardBounces})
-              </span>
-            </label>
-            <input
-              id="force-confirm"
-              name="confirm"
-              type="text"
-              inputmode="numeric"
-              autocomplete="off"
-              required
-            />
-          </div>
-          <button type="submit" class="danger">
-            Resume anyway
-          </button>
-        </form>
       )}
       <div class="card">
         <div class="actions" style="justify-content:space-between;margin-bottom:8px">

@@ -83,6 +83,10 @@ button.link { background: none; border: 0; color: var(--accent); padding: 0; fon
 .notice { border-left: 4px solid var(--accent); background: #eef3ff; padding: 10px 14px; border-radius: 6px; margin-bottom: var(--gap); overflow-wrap: anywhere; }
 .notice.bad { border-color: var(--bad); background: #fdecec; }
 .notice.ok { border-color: var(--ok); background: #e8f6ee; }
+.notice.warn { border-color: var(--warn); background: #fdf4e3; }
+.notice > :last-child, .notice form > :last-child { margin-bottom: 0; }
+.notice form { margin-top: 12px; }
+input.figure { max-width: 12rem; }
 .bar { height: 14px; background: #e8ebf1; border-radius: 999px; overflow: hidden; display: flex; }
 .bar span { display: block; height: 100%; background: var(--ok); transition: width .4s; }
 .bar span.fail { background: var(--bad); }
