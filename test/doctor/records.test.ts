@@ -263,7 +263,10 @@ describe("each DNS problem is named with its fix (the doctor's domain function)"
   it("stops asking once an include chain is past the limit, however long the DNS makes it", async () => {
     // A DNS server of anyone's choosing can answer every name in a chain that never ends.
     const asked = new Set<string>();
-    const zone = { ...install.dns.zone.txt, "example.org": ["v=spf1 include:0.chain.test -all"] };
+    const zone: Record<string, string[]> = {
+      ...install.dns.zone.txt,
+      "example.org": ["v=spf1 include:0.chain.test -all"],
+    };
     install.dns.zone.txt = new Proxy(zone, {
       get(target, name: string) {
         const link = /^(\d+)\.chain\.test$/.exec(name);
