@@ -18,6 +18,13 @@ const rate = z.coerce
   .number()
   .gt(0, "must be above 0 (e.g. 0.003 for 0.3 %)")
   .max(1, "must be at most 1 (a share of sent messages: 0.003 is 0.3 %)");
+/** A comma-separated list, each entry trimmed, empty entries dropped. */
+const commaList = z.string().transform((v) =>
+  v
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== ""),
+);
 const httpUrl = z
   .string()
   .url()
@@ -164,26 +171,11 @@ const fields = {
   },
   trustedProxies: {
     env: "TRUSTED_PROXIES",
-    schema: z
-      .string()
-      .transform((v) =>
-        v
-          .split(",")
-          .map((p) => p.trim())
-          .filter((p) => p !== ""),
-      )
-      .optional(),
+    schema: commaList.optional(),
   },
   dnsServers: {
     env: "DNS_SERVERS",
-    schema: z
-      .string()
-      .transform((v) =>
-        v
-          .split(",")
-          .map((s) => s.trim())
-          .filter((s) => s !== ""),
-      )
+    schema: commaList
       .refine((servers) => servers.length > 0, "needs at least one server")
       .refine(
         (servers) => servers.every((s) => dnsServerEntry(s) !== undefined),
@@ -205,14 +197,7 @@ const fields = {
   snsCertFile: { env: "SNS_CERT_FILE", schema: z.string().optional() },
   snsTopicArns: {
     env: "SNS_TOPIC_ARNS",
-    schema: z
-      .string()
-      .transform((v) =>
-        v
-          .split(",")
-          .map((a) => a.trim())
-          .filter((a) => a !== ""),
-      )
+    schema: commaList
       .refine((arns) => arns.length > 0, "needs at least one topic ARN")
       .refine(
         (arns) => arns.every((a) => snsTopicArn.test(a)),

@@ -1,3 +1,5 @@
+import { parseFields } from "./fields.js";
+
 /**
  * The signs that a message was written by a program answering other mail (RFC 3834): an
  * out-of-office note, a vacation responder, an inbox rule. The bounce parser reads them to call a
@@ -45,6 +47,9 @@ export function headerName(name: string): string {
   return name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
 }
 
+/** A header line (RFC 5322 §2.2): a name of any printable character but the colon. */
+const headerLine = /^([!-9;-~]+)[ \t]*:[ \t]*(.*)$/;
+
 /** The top-level header block of a raw message, unfolded, names lower-cased (never throws). */
 export function readHeaderBlock(raw: Buffer): Map<string, string[]> {
   // The block ends at the first empty line; a message without one is all header.
@@ -53,23 +58,5 @@ export function readHeaderBlock(raw: Buffer): Map<string, string[]> {
   const ends = [crlf, lf].filter((i) => i >= 0);
   const end = ends.length ? Math.min(...ends) : raw.length;
   const block = raw.subarray(0, end).toString("latin1").replace(/\r\n/g, "\n");
-  const headers = new Map<string, string[]>();
-  let last: string[] | undefined;
-  for (const line of block.split("\n")) {
-    if (/^[ \t]/.test(line) && last) {
-      last[last.length - 1] = `${last[last.length - 1]} ${line.trim()}`;
-      continue;
-    }
-    const m = /^([!-9;-~]+)[ \t]*:[ \t]*(.*)$/.exec(line);
-    if (!m) {
-      last = undefined;
-      continue;
-    }
-    const name = (m[1] as string).toLowerCase();
-    const values = headers.get(name) ?? [];
-    values.push((m[2] as string).trim());
-    headers.set(name, values);
-    last = values;
-  }
-  return headers;
+  return parseFields(block, headerLine);
 }

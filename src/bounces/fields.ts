@@ -50,8 +50,14 @@ export function decodeText(buf: Buffer): string {
 
 export type Fields = Map<string, string[]>;
 
-/** Parses "Name: value" lines (with folded continuation lines) into lower-cased names. */
-export function parseFields(block: string): Fields {
+/** A report field's line (RFC 3464, RFC 5965): a name of letters, digits and hyphens. */
+const reportFieldLine = /^([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$/;
+
+/**
+ * Parses "Name: value" lines (with folded continuation lines) into lower-cased names. `fieldLine`
+ * captures a line's name and value; a line it does not match ends the field before it.
+ */
+export function parseFields(block: string, fieldLine: RegExp = reportFieldLine): Fields {
   const fields: Fields = new Map();
   let last: { name: string; values: string[] } | undefined;
   for (const line of block.split("\n")) {
@@ -60,7 +66,7 @@ export function parseFields(block: string): Fields {
       last.values[i] = `${last.values[i]} ${line.trim()}`;
       continue;
     }
-    const m = /^([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$/.exec(line);
+    const m = fieldLine.exec(line);
     if (!m) {
       last = undefined;
       continue;

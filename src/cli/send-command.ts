@@ -54,6 +54,29 @@ export interface SendOptions {
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 /**
+ * The admin's yes to mail `readers`: --yes, or that number typed on the terminal. Without either,
+ * says that nothing was sent (or approved) and why.
+ */
+async function readersConfirmed(
+  readers: number,
+  yes: boolean | undefined,
+  action: "send" | "approve",
+): Promise<boolean> {
+  if (yes) return true;
+  const not = action === "send" ? "not sent" : "not approved";
+  if (!process.stdin.isTTY) {
+    say(
+      `${not}: this would go to ${plural(readers, "active reader")}. ` +
+        `Without a terminal to confirm on, add --yes to ${action}.`,
+    );
+    return false;
+  }
+  if (await confirmOnTerminal(readers)) return true;
+  say(`${not}: the number did not match.`);
+  return false;
+}
+
+/**
  * `digest send`. A real send asks first: on a terminal it shows the issue, the number of active
  * readers and the time, and needs that number typed back; without a terminal it needs --yes.
  * Test sends go only to the given addresses and ask nothing.
@@ -75,19 +98,7 @@ export async function sendCommand(target: string, opts: SendOptions): Promise<nu
       say(`issue:   ${issue.slug} "${issue.subject}"`);
       say(`readers: ${plural(readers, "active reader")}`);
       say(`time:    ${when}`);
-      if (!opts.yes) {
-        if (!process.stdin.isTTY) {
-          say(
-            `not sent: this would go to ${plural(readers, "active reader")}. ` +
-              "Without a terminal to confirm on, add --yes to send.",
-          );
-          return undefined;
-        }
-        if (!(await confirmOnTerminal(readers))) {
-          say("not sent: the number did not match.");
-          return undefined;
-        }
-      }
+      if (!(await readersConfirmed(readers, opts.yes, "send"))) return undefined;
       confirmed = readers;
     }
     const started = await startSend(plan, {
@@ -242,19 +253,7 @@ async function approveCommand(
   say(`issue:   ${issue.slug} "${issue.subject}" (the text stored now; see it with digest render)`);
   say(`readers: ${plural(readers, "active reader")}`);
   say(`time:    ${due ? `at ${describeTime(waiting.scheduledAt, timezone)}` : "now (its time has passed)"}`);
-  if (!opts.yes) {
-    if (!process.stdin.isTTY) {
-      say(
-        `not approved: this would go to ${plural(readers, "active reader")}. ` +
-          "Without a terminal to confirm on, add --yes to approve.",
-      );
-      return undefined;
-    }
-    if (!(await confirmOnTerminal(readers))) {
-      say("not approved: the number did not match.");
-      return undefined;
-    }
-  }
+  if (!(await readersConfirmed(readers, opts.yes, "approve"))) return undefined;
   const approved = await approveSend(plan, cliActor, waiting.sendId, renditionHash(issue));
   say(`approved: the send carries the issue's current text`);
   return { sendId: approved.sendId, status: approved.status, rows: 0 };

@@ -3,6 +3,7 @@ import { describeTime } from "../sending/local-time.js";
 import type { RateLimit } from "../sending/relay-rate.js";
 import type { SendReport } from "../sending/report.js";
 import { loadSendStatus, type SendProgress, type StatusOptions } from "../sending/status.js";
+import { visibleText } from "../visible-text.js";
 
 /** `digest status` for people: what the JSON says, in lines a staff member reads top to bottom. */
 
@@ -25,19 +26,27 @@ export function idleWarning(s: SendProgress): string | undefined {
   );
 }
 
+/**
+ * The status in lines. They quote what others wrote (the relay's answers, receiving servers'
+ * diagnostics, a reader's forged report), so each is shown with its control characters escaped.
+ */
 export function statusText(s: SendProgress, timezone: string): string {
+  return statusLines(s, timezone).map(visibleText).join("\n");
+}
+
+function statusLines(s: SendProgress, timezone: string): string[] {
   const lines = [`${s.issue} send ${s.sendId}${s.test ? " (test)" : ""}: ${s.status}`];
   if (s.needsApproval) {
     const when = s.scheduledAt ? ` (scheduled for ${describeTime(new Date(s.scheduledAt), timezone)})` : "";
     lines.push(`  needs an admin again${when}: ${s.pausedReason}`);
     lines.push(`  approve the new text with: digest resume ${s.sendId}`);
-    return lines.join("\n");
+    return lines;
   }
   if (s.status === "scheduled" && s.scheduledAt) {
     lines.push(
       `  scheduled for ${describeTime(new Date(s.scheduledAt), timezone)}; nothing is sent before then`,
     );
-    return lines.join("\n");
+    return lines;
   }
   lines.push(
     `  sent ${n(s.sent)} of ${n(s.total)}; queued ${n(s.queued)}, sending ${n(s.sending)}, ` +
@@ -59,7 +68,7 @@ export function statusText(s: SendProgress, timezone: string): string {
   for (const r of s.reasons)
     lines.push(`  ${r.status} ${n(r.count)}: ${r.reason} (e.g. "${r.example.slice(0, 160)}")`);
   if (s.report) lines.push(...reportText(s.report));
-  return lines.join("\n");
+  return lines;
 }
 
 /** The shared rate in force and why, when it is not simply SEND_RATE. */
@@ -140,12 +149,12 @@ export async function followSend(
       bar.update(handled, { rate: s.rate, state: s.status, left });
       started = true;
     } else if (Date.now() - lastLine > 2000) {
-      process.stderr.write(
+      const line =
         `${s.status}: sent ${n(s.sent)} of ${n(s.total)}, ${n(s.deferred)} deferred, ` +
-          `failed ${n(s.failed)}, ${s.rate} msg/s, time left ${left}` +
-          `${s.rateLimit?.reason ? ` (${rateLimitText(s.rateLimit)})` : ""}` +
-          `${s.reasons[0] ? `; ${s.reasons[0].status} ${s.reasons[0].count}: ${s.reasons[0].reason}` : ""}\n`,
-      );
+        `failed ${n(s.failed)}, ${s.rate} msg/s, time left ${left}` +
+        `${s.rateLimit?.reason ? ` (${rateLimitText(s.rateLimit)})` : ""}` +
+        `${s.reasons[0] ? `; ${s.reasons[0].status} ${s.reasons[0].count}: ${s.reasons[0].reason}` : ""}`;
+      process.stderr.write(`${visibleText(line)}\n`);
       lastLine = Date.now();
     }
     if (s.status === "done" || s.status === "cancelled") {

@@ -1,3 +1,5 @@
+import { visibleText } from "../visible-text.js";
+
 /**
  * What `digest doctor` says about one thing it looked at. `fix` is the exact record or setting to
  * add or change, so a problem is never reported without the way out.
@@ -39,19 +41,14 @@ export function reportOf(checks: Check[]): DoctorReport {
 const mark: Record<CheckStatus, string> = { ok: "[ok]  ", warn: "[warn]", fail: "[FAIL]" };
 
 /**
- * Messages quote what DNS servers and relays answered, which anyone who controls them chooses: a
- * control character (an ANSI escape that rewrites the terminal) is shown as `\xNN`, never sent.
+ * The checklist a person reads: one line per check, its fix indented below. Messages quote what DNS
+ * servers and relays answered, which anyone who controls them chooses: shown, never obeyed.
  */
-const visible = (text: string) =>
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what must not reach the terminal
-  text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
-
-/** The checklist a person reads: one line per check, its fix indented below. */
 export function checklistText(report: DoctorReport): string {
   const lines: string[] = [];
   for (const check of report.checks) {
-    lines.push(`${mark[check.status]} ${check.id}: ${visible(check.message)}`);
-    if (check.fix) for (const line of check.fix.split("\n")) lines.push(`         ${visible(line)}`);
+    lines.push(`${mark[check.status]} ${check.id}: ${visibleText(check.message)}`);
+    if (check.fix) for (const line of check.fix.split("\n")) lines.push(`         ${visibleText(line)}`);
   }
   const failed = report.checks.filter((c) => c.status === "fail").length;
   const warned = report.checks.filter((c) => c.status === "warn").length;

@@ -58,10 +58,20 @@ export function lookupsOf(terms: SpfTerm[]): { count: number; follow: string[] }
   return { count: costly.length, follow };
 }
 
-/** How many look-ups evaluating `domain`'s policy costs; stops counting once past the limit. */
-async function countLookups(dns: DnsLookup, domain: string, seen: Set<string>): Promise<number> {
-  if (seen.has(domain)) return spfLookupLimit + 1; // a loop is a permerror as well
-  seen.add(domain);
+/**
+ * How many look-ups evaluating `domain`'s policy costs, `before` of them already counted on the way
+ * here; stops asking once past the limit, so a chain of includes that a hostile DNS server makes up
+ * as it goes costs at most a dozen questions. `path` holds the domains whose includes led here:
+ * only a domain on it is a loop. A relay that two includes both name is evaluated, and counted,
+ * once for each, as a receiver does.
+ */
+async function countLookups(
+  dns: DnsLookup,
+  domain: string,
+  path: readonly string[],
+  before: number,
+): Promise<number> {
+  if (path.includes(domain)) return spfLookupLimit + 1; // a loop is a permerror as well
   const [record] = spfRecords(await dns.txt(domain));
   if (!record) return 0; // a missing include is a permerror of its own, reported where it is
   const parsed = parseSpf(record);
@@ -69,8 +79,8 @@ async function countLookups(dns: DnsLookup, domain: string, seen: Set<string>): 
   const { count, follow } = lookupsOf(parsed.terms);
   let total = count;
   for (const next of follow) {
-    if (total > spfLookupLimit) break;
-    total += await countLookups(dns, next, seen);
+    if (before + total > spfLookupLimit) break;
+    total += await countLookups(dns, next, [...path, domain], before + total);
   }
   return total;
 }
@@ -102,7 +112,7 @@ export function spfCheck(id: string, domain: string, what: string, dns: DnsLooku
         `the SPF record at ${domain} cannot be read: ${parsed.problem} ("${record}")`,
         `replace it with a valid one: ${example(domain)}`,
       );
-    const lookups = await countLookups(dns, domain.toLowerCase(), new Set());
+    const lookups = await countLookups(dns, domain.toLowerCase(), [], 0);
     if (lookups > spfLookupLimit)
       return fail(
         id,

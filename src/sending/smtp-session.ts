@@ -65,6 +65,8 @@ export class SmtpSession {
   private socket: Socket;
   private buffered = "";
   private lines: string[] = [];
+  /** Characters read and not yet handed to a waiter (`buffered` and `lines`). */
+  private held = 0;
   private waiting: { resolve: (answer: string) => void; reject: (error: Error) => void }[] = [];
   private failure: SmtpError | undefined;
   private extensions = new Set<string>();
@@ -315,6 +317,15 @@ export class SmtpSession {
   }
 
   private read(text: string): void {
+    if (this.failure) return;
+    this.held += text.length;
+    if (this.held > maxHeldAnswer) {
+      // A server that talks without end would otherwise fill memory and, rescanned on every chunk,
+      // hold the event loop until the answer's time limit (the doctor runs this against any host).
+      this.fail(smtpError(`the server's answer is longer than ${maxHeldAnswer / 1024} KiB`, "EPROTOCOL"));
+      this.socket.destroy();
+      return;
+    }
     this.buffered += text;
     let end = this.buffered.indexOf("\r\n");
     while (end !== -1) {
@@ -331,6 +342,7 @@ export class SmtpSession {
       const last = this.lines.findIndex((line) => !/^\d{3}-/.test(line));
       if (last === -1 || this.waiting.length === 0) return;
       const answer = this.lines.splice(0, last + 1).join("\r\n");
+      this.held -= answer.length + 2;
       this.waiting.shift()?.resolve(answer);
     }
   }
@@ -343,6 +355,12 @@ export class SmtpSession {
 }
 
 const ok = (answer: string | undefined) => answer?.startsWith("2") ?? false;
+
+/**
+ * The most of the server's answers held at once. RFC 5321 §4.5.3.1.5 allows 512 octets a reply
+ * line; the longest real answer, EHLO's, is a few dozen lines of them.
+ */
+const maxHeldAnswer = 64 * 1024;
 
 /**
  * The TLS options for the relay: its name as SNI unless it is an IP address (RFC 6066 §3 allows

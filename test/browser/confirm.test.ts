@@ -1,11 +1,12 @@
 import { type ServerType, serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { subscribers } from "../../src/db/schema.js";
 import { socketAddress } from "../../src/http/request.js";
 import { freePort } from "../helpers/smtp.js";
 import { linkIn, parsed, startService } from "../http/harness.js";
+import { launchChromium } from "./chromium.js";
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
@@ -13,10 +14,7 @@ const service = await startService({ publicUrl: base });
 const { createApp } = await import("../../src/http/app.js");
 const app = await createApp({ ...service.deps, clientIp: socketAddress });
 const server: ServerType = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-});
+const browser = await launchChromium();
 afterAll(async () => {
   await browser.close();
   await new Promise((resolve) => server.close(resolve));

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ServerType, serve } from "@hono/node-server";
 import { sql } from "drizzle-orm";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { socketAddress } from "../../src/http/request.js";
 import { addStaff } from "../../src/staff/accounts.js";
@@ -11,6 +11,7 @@ import { repoRoot } from "../helpers/cli.js";
 import { freePort } from "../helpers/smtp.js";
 import { parsed, startService } from "../http/harness.js";
 import { pipeline } from "../sending/harness.js";
+import { launchChromium } from "./chromium.js";
 
 /**
  * A staff member walks the console in Debian's Chromium, against the real app on a socket, real
@@ -32,10 +33,7 @@ const app = await createApp({
   timezone: "Asia/Tokyo",
 });
 const server: ServerType = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-});
+const browser = await launchChromium();
 afterAll(async () => {
   await browser.close();
   await new Promise((resolve) => server.close(resolve));

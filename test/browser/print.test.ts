@@ -2,22 +2,19 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ServerType, serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
-import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { issues, sends } from "../../src/db/schema.js";
 import { saveIssue } from "../../src/issues/store.js";
 import { repoRoot } from "../helpers/cli.js";
 import { freePort } from "../helpers/smtp.js";
 import { startService } from "../http/harness.js";
+import { launchChromium } from "./chromium.js";
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const service = await startService({ publicUrl: base, worker: false });
 const server: ServerType = serve({ fetch: service.app.fetch, port, hostname: "127.0.0.1" });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-});
+const browser = await launchChromium();
 afterAll(async () => {
   await browser.close();
   await new Promise((resolve) => server.close(resolve));

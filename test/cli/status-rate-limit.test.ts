@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { startSend } from "../../src/sending/plan.js";
-import { relayRate } from "../../src/sending/relay-rate.js";
+import { relayRate, relayRateKey } from "../../src/sending/relay-rate.js";
 import { digest } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { addReaders, pipeline, secret, storeIssue } from "../sending/harness.js";
@@ -45,6 +45,18 @@ describe("digest status while the relay throttles", { timeout: 60_000 }, () => {
 
     const text = digest(["status", sendId], { env });
     expect(text.stdout).toContain(`rate limit 36 msg/s of SEND_RATE 200: relay throttling: ${answer}`);
+  });
+
+  it("shows control characters in the relay's answer as \\xNN, so a relay cannot rewrite the terminal", async () => {
+    // The first case's readers and issue; a send of its own, running.
+    const { sendId } = await startSend(pipe.plan, { issueId: await storeIssue(database), again: true });
+    // The rate starts over at SEND_RATE, so this answer (every byte of it the relay's) is the reason.
+    await redis.del(relayRateKey(pipe.prefix));
+    await relayRate(redis, pipe.prefix, 200).throttled("451 4.7.1 rate limited\x1b[2J\x1b]0;owned\x07");
+    const text = digest(["status", sendId], { env });
+    expect(text.code).toBe(0);
+    expect(text.stdout).not.toContain("\x1b");
+    expect(text.stdout).toContain("rate limited\\x1b[2J\\x1b]0;owned\\x07");
   });
 
   it("says the rate is unknown, and still prints the status, when Redis does not answer", () => {

@@ -235,6 +235,53 @@ describe("each DNS problem is named with its fix (the doctor's domain function)"
     expect(spf.message).toContain("needs more than 10 DNS look-ups");
   });
 
+  it("a relay included along two paths is counted along each, not taken for a loop", async () => {
+    install.dns.zone.txt = {
+      ...install.dns.zone.txt,
+      "example.org": ["v=spf1 include:a.relay.test include:b.relay.test -all"],
+      "a.relay.test": ["v=spf1 include:shared.relay.test -all"],
+      "b.relay.test": ["v=spf1 include:shared.relay.test -all"],
+      "shared.relay.test": ["v=spf1 ip4:192.0.2.1 -all"],
+    };
+    const spf = checkOf((await run()).checks, "spf");
+    expect(spf.status).toBe("ok");
+    expect(spf.message).toContain("(4 of 10 look-ups)");
+  });
+
+  it("an SPF include loop fails as past the look-up limit", async () => {
+    install.dns.zone.txt = {
+      ...install.dns.zone.txt,
+      "example.org": ["v=spf1 include:a.relay.test -all"],
+      "a.relay.test": ["v=spf1 include:b.relay.test -all"],
+      "b.relay.test": ["v=spf1 include:a.relay.test -all"],
+    };
+    const spf = checkOf((await run()).checks, "spf");
+    expect(spf.status).toBe("fail");
+    expect(spf.message).toContain("needs more than 10 DNS look-ups");
+  });
+
+  it("stops asking once an include chain is past the limit, however long the DNS makes it", async () => {
+    // A DNS server of anyone's choosing can answer every name in a chain that never ends.
+    const asked = new Set<string>();
+    const zone: Record<string, string[]> = {
+      ...install.dns.zone.txt,
+      "example.org": ["v=spf1 include:0.chain.test -all"],
+    };
+    install.dns.zone.txt = new Proxy(zone, {
+      get(target, name: string) {
+        const link = /^(\d+)\.chain\.test$/.exec(name);
+        if (!link) return target[name];
+        asked.add(name);
+        const n = Number(link[1]);
+        return n < 200 ? [`v=spf1 include:${n + 1}.chain.test -all`] : ["v=spf1 -all"];
+      },
+    });
+    const spf = checkOf((await run()).checks, "spf");
+    expect(spf.status).toBe("fail");
+    expect(spf.message).toContain("needs more than 10 DNS look-ups");
+    expect(asked.size).toBeLessThanOrEqual(11);
+  });
+
   it("without an MX for MAIL_DOMAIN, fails mx with the record to publish", async () => {
     install.dns.zone.mx = {};
     const report = await run();

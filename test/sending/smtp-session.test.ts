@@ -1,7 +1,9 @@
+import { createServer, type Socket } from "node:net";
 import { SMTPServer } from "smtp-server";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMailer } from "../../src/sending/mailer.js";
 import { dataBytes } from "../../src/sending/smtp-data.js";
+import { SmtpSession } from "../../src/sending/smtp-session.js";
 import { startSmtpCapture } from "../helpers/smtp.js";
 
 /** Our SMTP client against a real smtp-server: what arrives is exactly what we built. */
@@ -95,5 +97,53 @@ describe("a message sent over a session", () => {
     await mailer.sendRaw(envelope, "Subject: tls\r\n\r\nhello\r\n");
     mailer.close();
     expect(secure).toEqual([true]);
+  });
+});
+
+describe("a server that answers without end", () => {
+  /** A server that greets, then answers EHLO with `flood` and never finishes the answer. */
+  async function floodingServer(flood: (socket: Socket) => void): Promise<number> {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.write("220 flood.test ESMTP\r\n");
+      socket.once("data", () => flood(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => resolve());
+        }),
+    );
+    return (server.address() as { port: number }).port;
+  }
+
+  const open = (port: number) =>
+    SmtpSession.open({
+      host: "127.0.0.1",
+      port,
+      ignoreTLS: true,
+      connectionTimeout: 2000,
+      greetingTimeout: 2000,
+      socketTimeout: 3000,
+    }).then(
+      () => undefined,
+      (error: { code?: string; message?: string }) => error,
+    );
+
+  it("is cut off as a protocol error once one line passes 64 KiB, without waiting for the time limit", async () => {
+    const port = await floodingServer((socket) => socket.write(`250-${"x".repeat(1024 * 1024)}`));
+    const error = await open(port);
+    expect(error?.code).toBe("EPROTOCOL");
+    expect(error?.message).toMatch(/longer than 64 KiB/);
+  });
+
+  it("is cut off as a protocol error once its continued lines pass 64 KiB", async () => {
+    const port = await floodingServer((socket) => socket.write("250-PIPELINING\r\n".repeat(20_000)));
+    const error = await open(port);
+    expect(error?.code).toBe("EPROTOCOL");
   });
 });
