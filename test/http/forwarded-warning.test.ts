@@ -1,12 +1,9 @@
-import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { type RunningServe, startServe } from "../../src/cli/serve-process.js";
-import { repoRoot } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
-import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
-import { freePort } from "../helpers/smtp.js";
-import { identity, secret } from "../sending/harness.js";
+import { dropPrefix, uniquePrefix } from "../helpers/redis.js";
+import { serveSettingsFor } from "../inbound/harness.js";
 
 /**
  * `digest serve` behind a proxy nobody named: X-Forwarded-For is ignored (anyone can write it), so
@@ -23,30 +20,7 @@ afterAll(async () => {
 async function serveLogging(trustedProxies: string[] | undefined) {
   const lines: { level: number; msg: string }[] = [];
   const log = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
-  const port = await freePort();
-  const serve = await startServe(
-    {
-      redisUrl: sharedRedisUrl,
-      queuePrefix: prefix,
-      port,
-      publicUrl: `http://127.0.0.1:${port}`,
-      secret,
-      adminToken: undefined,
-      newsletterFile: join(repoRoot, "newsletter.yaml"),
-      mailFrom: `News <news@${identity.domain}>`,
-      mailDomain: identity.domain,
-      inboundSmtpPort: await freePort(),
-      softBounceLimit: 3,
-      deferHorizonSeconds: 3600,
-      sendBatchSize: 50,
-      trustedProxies,
-      metricsToken: undefined,
-      inboundTlsCertFile: undefined,
-      inboundTlsKeyFile: undefined,
-    },
-    database,
-    log,
-  );
+  const serve = await startServe(await serveSettingsFor(prefix, { trustedProxies }), database, log);
   running.push(serve);
   const get = (headers: Record<string, string> = {}) =>
     fetch(`http://127.0.0.1:${serve.httpPort}/healthz`, { headers }).then((r) => r.status);

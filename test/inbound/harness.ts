@@ -27,6 +27,37 @@ export interface InboundService {
 }
 
 /**
+ * The settings `digest serve` gets in tests: free ports, the shared Redis under `prefix`, the
+ * sending harness's identity and secret, nothing optional; `overrides` set the rest.
+ */
+export async function serveSettingsFor(
+  prefix: string,
+  overrides: Partial<ServeSettings> = {},
+): Promise<ServeSettings> {
+  const port = overrides.port ?? (await freePort());
+  return {
+    redisUrl: sharedRedisUrl,
+    queuePrefix: prefix,
+    port,
+    publicUrl: `http://127.0.0.1:${port}`,
+    secret,
+    adminToken: undefined,
+    newsletterFile: join(repoRoot, "newsletter.yaml"),
+    mailFrom: `News <news@${identity.domain}>`,
+    mailDomain: identity.domain,
+    inboundSmtpPort: await freePort(),
+    softBounceLimit: 3,
+    deferHorizonSeconds: 3600,
+    sendBatchSize: 50,
+    trustedProxies: undefined,
+    metricsToken: undefined,
+    inboundTlsCertFile: undefined,
+    inboundTlsKeyFile: undefined,
+    ...overrides,
+  };
+}
+
+/**
  * `digest serve` as a test drives it: the HTTP app and the inbound SMTP server on free ports, wired
  * to a fresh database, a unique queue prefix on the shared Redis, and the transactional worker
  * mailing into a capture server. Uses the sending harness's identity and secret, so VERP return
@@ -42,26 +73,7 @@ export async function startInboundService(
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const serve = await startServe(
-    {
-      redisUrl: sharedRedisUrl,
-      queuePrefix: prefix,
-      port,
-      publicUrl,
-      secret,
-      adminToken: undefined,
-      newsletterFile: join(repoRoot, "newsletter.yaml"),
-      mailFrom: `News <news@${identity.domain}>`,
-      mailDomain: identity.domain,
-      inboundSmtpPort: await freePort(),
-      softBounceLimit: 3,
-      deferHorizonSeconds: 3600,
-      sendBatchSize: 50,
-      trustedProxies: undefined,
-      metricsToken: undefined,
-      inboundTlsCertFile: undefined,
-      inboundTlsKeyFile: undefined,
-      ...options.settings,
-    },
+    await serveSettingsFor(prefix, { port, publicUrl, ...options.settings }),
     database,
     options.log ?? silentLogger,
     options,

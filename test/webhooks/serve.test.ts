@@ -1,15 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServe, startServe } from "../../src/cli/serve-process.js";
 import { silentLogger } from "../../src/log.js";
-import { repoRoot } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type PrivateDovecot, startDovecot } from "../helpers/dovecot.js";
-import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
-import { freePort } from "../helpers/smtp.js";
-import { identity, type Pipeline, secret, waitUntil } from "../sending/harness.js";
+import { dropPrefix, uniquePrefix } from "../helpers/redis.js";
+import { serveSettingsFor } from "../inbound/harness.js";
+import { type Pipeline, waitUntil } from "../sending/harness.js";
 import { type Relay, sendThroughRelay, startRelay, statusOf } from "./relay.js";
 import { mailgunSignature } from "./sign.js";
 
@@ -32,27 +30,11 @@ beforeAll(async () => {
   relay = await startRelay();
   pipe = await sendThroughRelay(database, relay, 3);
   serve = await startServe(
-    {
-      redisUrl: sharedRedisUrl,
-      queuePrefix: prefix,
-      port: await freePort(),
+    await serveSettingsFor(prefix, {
       publicUrl: "http://127.0.0.1:3000",
-      trustedProxies: undefined,
-      metricsToken: undefined,
-      inboundTlsCertFile: undefined,
-      inboundTlsKeyFile: undefined,
-      secret,
-      adminToken: undefined,
-      newsletterFile: join(repoRoot, "newsletter.yaml"),
-      mailFrom: `News <news@${identity.domain}>`,
-      mailDomain: identity.domain,
-      inboundSmtpPort: await freePort(),
-      softBounceLimit: 3,
-      deferHorizonSeconds: 3600,
-      sendBatchSize: 50,
       bounceImapUrl: dovecot.url("Bounces"),
       webhookMailgunSigningKey: mailgunKey,
-    },
+    }),
     database,
     silentLogger,
   );
