@@ -33,8 +33,10 @@ export function page(newsletter: Newsletter, title: string, body: Html): Html {
 <style>${style}</style>
 </head>
 <body>
-<p class="muted"><a href="/">${newsletter.name}</a></p>
+<header><p class="muted"><a href="/">${newsletter.name}</a></p></header>
+<main>
 ${body}
+</main>
 </body>
 </html>`;
 }
