@@ -161,6 +161,7 @@ const fields = {
   retryBaseSeconds: { env: "RETRY_BASE_SECONDS", schema: z.coerce.number().positive().default(60) },
   deferHorizonSeconds: { env: "DEFER_HORIZON_SECONDS", schema: z.coerce.number().positive().default(86_400) },
   sendBatchSize: { env: "SEND_BATCH_SIZE", schema: positiveInt.max(5_000).default(250) },
+  trackingRetentionDays: { env: "TRACKING_RETENTION_DAYS", schema: positiveInt.default(90) },
   dkimDomain: { env: "DKIM_DOMAIN", schema: z.string().optional() },
   dkimSelector: { env: "DKIM_SELECTOR", schema: z.string().optional() },
   dkimPrivateKeyFile: { env: "DKIM_PRIVATE_KEY_FILE", schema: z.string().optional() },
