@@ -40,6 +40,8 @@ export const workerSettings = [
   "dkimPrivateKeyFile",
   "smtpCaFile",
   "smtpTls",
+  "trackClicks",
+  "trackOpens",
 ] as const;
 export type WorkerSettings = Config<(typeof workerSettings)[number]>;
 
