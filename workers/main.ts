@@ -41,6 +41,8 @@ export const workerSettings = [
   "dkimPrivateKeyFile",
   "smtpCaFile",
   "smtpTls",
+  "trackClicks",
+  "trackOpens",
   "trackingRetentionDays",
 ] as const;
 export type WorkerSettings = Config<(typeof workerSettings)[number]>;
