@@ -5,11 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientAddress } from "../../src/http/request.js";
 import { saveIssue } from "../../src/issues/store.js";
 import { startSend } from "../../src/sending/plan.js";
+import { eventRecorder } from "../../src/tracking/record.js";
 import { readershipOf } from "../../src/tracking/report.js";
+import { trackingLinks } from "../../src/tracking/resolve.js";
 import { readToken } from "../../src/tracking/token.js";
 import { freePort } from "../helpers/smtp.js";
 import { startService } from "../http/harness.js";
-import { addReaders, newsletter, pipeline, sendStatusOf, waitUntil } from "../sending/harness.js";
+import { addReaders, newsletter, pipeline, secret, sendStatusOf, waitUntil } from "../sending/harness.js";
 
 /**
  * A day of traffic against a real server: the Hono app on a port, a send of 200 readers delivered
@@ -30,9 +32,13 @@ const service = await startService({ publicUrl: base, worker: false });
 const { database, smtp } = service;
 const sending = await pipeline(database, smtp.url);
 const { createApp } = await import("../../src/http/app.js");
+// Wired as `digest serve` wires tracking; the recorder is this test's, to wait for its writes.
+const links = trackingLinks(database.db, secret);
+const recorder = eventRecorder(database.db, links, () => {});
 const app = await createApp({
   ...service.deps,
   clientIp: (c) => clientAddress(c, (address) => address === "127.0.0.1" || address === "::ffff:127.0.0.1"),
+  tracking: { clicks: true, opens: true, links, recorder },
 });
 const server: ServerType = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
 afterAll(async () => {
@@ -106,6 +112,7 @@ async function hit(path: string, options: { method?: string; agent: string; ip: 
 
 /** Time passes: everything recorded so far happened `hours` earlier. */
 async function hoursPass(hours: number) {
+  await recorder.settled();
   const shift = `${hours * 3600} seconds`;
   await database.query(
     sql`update deliveries set sent_at = sent_at - ${shift}::interval where send_id = ${sendId}`,
@@ -215,6 +222,7 @@ describe("a day of traffic on a tracked send", () => {
       );
     }
     expect([...truth.values()].reduce((n, s) => n + s.size, 0)).toBeGreaterThan(60);
+    await recorder.settled();
   }, 120_000);
 
   it("the report counts the people's clicks per story within 5 % of the truth", async () => {
