@@ -24,8 +24,11 @@ export function startReadershipUpkeep(
   let running: Promise<void> | undefined;
   const pass = async () => {
     const fresh = await sendsWithEventsAfter(deps.db, seen);
+    // The first pass reads every delivery: this worker may bring rules or data newer than the
+    // verdicts stored; later passes read only deliveries a delivery rule can change.
+    const everything = seen === 0;
     let changed = 0;
-    for (const sendId of fresh.sends) changed += await reclassifySend(deps.db, sendId);
+    for (const sendId of fresh.sends) changed += await reclassifySend(deps.db, sendId, { everything });
     seen = fresh.lastId;
     if (changed > 0) deps.log("tracking events reclassified", { sends: fresh.sends.length, changed });
     const purged = await purgeExpiredEvents(deps.db, {

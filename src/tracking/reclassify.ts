@@ -34,30 +34,48 @@ interface EventRow extends Record<string, unknown> {
   rule: string;
 }
 
-/** Runs the delivery rules over one send's raw events; returns how many rows changed verdict. */
-export async function reclassifySend(db: Db, sendId: string): Promise<number> {
-  let after = -1;
+/**
+ * Runs the delivery rules over one send's raw events; returns how many rows changed verdict.
+ *
+ * Only deliveries a delivery rule can touch are read: those with a canary click or clicks on two
+ * different links. Every other row already holds its final verdict, the one its request earned by
+ * itself when it was stored. `everything` reads every delivery with events instead, so verdicts
+ * stored under older rules or data (agents.json, proxy-ranges.json) are brought up to date: the
+ * worker does that once when it starts, which is when new rules arrive.
+ */
+export async function reclassifySend(
+  db: Db,
+  sendId: string,
+  options: { everything?: boolean } = {},
+): Promise<number> {
+  const deliveries = await query<{ delivery: number }>(
+    db,
+    options.everything
+      ? sql`select distinct delivery_id::float8 as delivery from tracking_events where send_id = ${sendId}`
+      : sql`
+          select e.delivery_id::float8 as delivery
+          from tracking_events e
+          left join send_links l on l.send_id = e.send_id and l.link_no = e.link_no
+          where e.send_id = ${sendId} and e.kind = 'click'
+          group by e.delivery_id
+          having bool_or(coalesce(l.canary, false)) or count(distinct e.link_no) >= 2`,
+  );
+  const ids = deliveries.map((d) => d.delivery).sort((a, b) => a - b);
   let changed = 0;
-  for (;;) {
+  for (let i = 0; i < ids.length; i += DELIVERIES_PER_PAGE) {
+    const page = ids.slice(i, i + DELIVERIES_PER_PAGE);
     const rows = await query<EventRow>(
       db,
       sql`
-        with page as (
-          select distinct delivery_id from tracking_events
-          where send_id = ${sendId} and delivery_id > ${after}
-          order by delivery_id limit ${DELIVERIES_PER_PAGE}
-        )
         select e.id::float8 as id, e.delivery_id::float8 as delivery, e.kind, e.method, e.ip,
                e.user_agent, e.at, e.link_no, coalesce(l.canary, false) as canary, d.sent_at,
                e.class, e.rule
         from tracking_events e
-        join page p on p.delivery_id = e.delivery_id
         join deliveries d on d.id = e.delivery_id
         left join send_links l on l.send_id = e.send_id and l.link_no = e.link_no
-        where e.send_id = ${sendId}
+        where e.delivery_id = any(${`{${page.join(",")}}`}::bigint[]) and e.send_id = ${sendId}
         order by e.delivery_id, e.at, e.id`,
     );
-    if (rows.length === 0) return changed;
     const updates: { id: number; verdict: Verdict }[] = [];
     for (const events of byDelivery(rows)) {
       const verdicts = classifyDelivery(events.map(toEvent));
@@ -67,11 +85,11 @@ export async function reclassifySend(db: Db, sendId: string): Promise<number> {
           updates.push({ id: row.id, verdict });
       }
     }
-    for (let i = 0; i < updates.length; i += ROWS_PER_UPDATE)
-      await writeVerdicts(db, updates.slice(i, i + ROWS_PER_UPDATE));
+    for (let j = 0; j < updates.length; j += ROWS_PER_UPDATE)
+      await writeVerdicts(db, updates.slice(j, j + ROWS_PER_UPDATE));
     changed += updates.length;
-    after = rows[rows.length - 1]?.delivery ?? after;
   }
+  return changed;
 }
 
 function* byDelivery(rows: readonly EventRow[]): Generator<EventRow[]> {

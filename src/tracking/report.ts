@@ -44,13 +44,22 @@ export function clickRate(report: ReadershipReport): number | null {
   return report.delivered === 0 ? null : report.humanClickers / report.delivered;
 }
 
-/** Reclassifies the send's events (so every stored rule is the deciding one), then counts them. */
-export async function readershipOf(db: Db, sendId: string): Promise<Readership> {
+/**
+ * Reclassifies the send's events (so every stored rule is the deciding one), then counts them.
+ * `reclassify: false` counts the stored verdicts as they are: the console's page view does, since
+ * the worker's upkeep reclassifies every send with new events each RECONCILE_SECONDS, and a pass
+ * over a big send is seconds a page need not wait.
+ */
+export async function readershipOf(
+  db: Db,
+  sendId: string,
+  options: { reclassify?: boolean } = {},
+): Promise<Readership> {
   const [kept] = await query<{ report: ReadershipReport }>(
     db,
     sql`select report from send_readership where send_id = ${sendId}`,
   );
-  await reclassifySend(db, sendId);
+  if (options.reclassify !== false) await reclassifySend(db, sendId);
   const counted = await countReadership(db, sendId);
   if (kept) return { report: mergeReports(kept.report, counted), source: "snapshot", tracked: true };
   const report = counted;

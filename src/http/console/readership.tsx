@@ -11,7 +11,8 @@ export interface ReadershipView {
 
 /** The send's readership and the last issues' human clickers, or nothing when it was not tracked. */
 export async function readershipView(db: Db, sendId: string): Promise<ReadershipView | undefined> {
-  const readership = await readershipOf(db, sendId);
+  // Stored verdicts: the worker's upkeep keeps them final (see readershipOf).
+  const readership = await readershipOf(db, sendId, { reclassify: false });
   if (!readership.tracked) return undefined;
   return { readership, history: await humanClickersByIssue(db, 12) };
 }
