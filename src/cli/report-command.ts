@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { loadConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { DigestError } from "../errors.js";
 import { resolveSend } from "../sending/resolve.js";
@@ -9,6 +10,9 @@ import { withDatabase } from "./context.js";
 
 /** `digest report [SEND] [--json]`: exit 1 when there is no such send (or no send at all). */
 export async function reportCommand(ref: string | undefined, opts: { json?: boolean }): Promise<number> {
+  const { trackClicks, trackOpens } = loadConfig(["trackClicks", "trackOpens"]);
+  if (!trackClicks && !trackOpens)
+    process.stderr.write("note: TRACK_CLICKS and TRACK_OPENS are off: sends from now on are not tracked\n");
   return withDatabase(async (database) => {
     let sendId: string;
     try {
@@ -24,7 +28,7 @@ export async function reportCommand(ref: string | undefined, opts: { json?: bool
     );
     if (!readership.tracked)
       process.stderr.write(
-        "note: this send carried no tracked links or pixel (TRACK_CLICKS and TRACK_OPENS were off), so there is nothing to count\n",
+        "note: this send carried no tracked links or pixel (TRACK_CLICKS and TRACK_OPENS were off when it went out), so there is nothing to count\n",
       );
     process.stdout.write(
       opts.json

@@ -9,11 +9,18 @@ export interface ReadershipView {
   history: IssuePoint[];
 }
 
-/** The send's readership and the last issues' human clickers, or nothing when it was not tracked. */
-export async function readershipView(db: Db, sendId: string): Promise<ReadershipView | undefined> {
+/**
+ * The send's readership and the last issues' human clickers: for a tracked send, or for any send
+ * while this install tracks (then an untracked send's card says so); nothing otherwise.
+ */
+export async function readershipView(
+  db: Db,
+  sendId: string,
+  trackingOn: boolean,
+): Promise<ReadershipView | undefined> {
   // Stored verdicts: the worker's upkeep keeps them final (see readershipOf).
   const readership = await readershipOf(db, sendId, { reclassify: false });
-  if (!readership.tracked) return undefined;
+  if (!readership.tracked && !trackingOn) return undefined;
   return { readership, history: await humanClickersByIssue(db, 12) };
 }
 
@@ -21,7 +28,17 @@ const percent = (share: number | null) => (share === null ? "—" : `${(share * 
 
 /** Per story, opens, the click-to-delivery rate and events by class; then the plot over the last issues. */
 export function ReadershipCard({ view, sendId }: { view: ReadershipView; sendId: string }) {
-  const { report: r, source } = view.readership;
+  const { report: r, source, tracked } = view.readership;
+  if (!tracked)
+    return (
+      <div class="card" id="readership">
+        <h2>Readership</h2>
+        <p class="muted" id="untracked">
+          This send was mailed without tracked links or pixel (tracking was off when it went out).
+        </p>
+        {view.history.length > 0 && <HistoryPlot points={view.history} current={sendId} />}
+      </div>
+    );
   return (
     <div class="card" id="readership">
       <h2>Readership</h2>

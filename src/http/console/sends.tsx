@@ -477,7 +477,8 @@ export function sendRoutes(deps: ConsoleDeps) {
     const approval = issue
       ? { activeReaders: await activeReaderCount(deps), rendition: renditionHash(issue) }
       : undefined;
-    const readership = await readershipView(deps.db, id);
+    const trackingOn = deps.tracking !== undefined && (deps.tracking.clicks || deps.tracking.opens);
+    const readership = await readershipView(deps.db, id, trackingOn);
     return (
       <SendPage
         session={session}
