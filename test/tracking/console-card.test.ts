@@ -46,8 +46,7 @@ describe("the Readership card on the console's send page", () => {
   it("escapes a headline that carries markup", async () => {
     const send = await seedSend(database, { readers: 2, sentAt: new Date() });
     await database.query(
-      (await import("drizzle-orm"))
-        .sql`update send_links set headline = '<img src=x onerror=alert(1)>' where send_id = ${send.sendId} and link_no = 1`,
+      sql`update send_links set headline = '<img src=x onerror=alert(1)>' where send_id = ${send.sendId} and link_no = 1`,
     );
     const html = await (await (await appWith()).get(`/admin/sends/${send.sendId}`)).text();
     expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
