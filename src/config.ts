@@ -25,6 +25,11 @@ const commaList = z.string().transform((v) =>
     .map((entry) => entry.trim())
     .filter((entry) => entry !== ""),
 );
+/** An on/off setting: true/false, yes/no, on/off or 1/0, in any case; anything else is refused. */
+const flag = z
+  .string()
+  .regex(/^(?:true|false|yes|no|on|off|1|0)$/i, "true or false (yes/no, on/off and 1/0 work too)")
+  .transform((v) => /^(?:true|yes|on|1)$/i.test(v));
 const httpUrl = z
   .string()
   .url()
@@ -214,6 +219,10 @@ const fields = {
   },
   webhookMailgunSigningKey: { env: "WEBHOOK_MAILGUN_SIGNING_KEY", schema: z.string().min(8).optional() },
   webhookSendgridPublicKey: { env: "WEBHOOK_SENDGRID_PUBLIC_KEY", schema: z.string().min(16).optional() },
+  // Readership tracking (README, "Readership tracking"): off unless the install opts in.
+  trackClicks: { env: "TRACK_CLICKS", schema: flag.default(false) },
+  trackOpens: { env: "TRACK_OPENS", schema: flag.default(false) },
+  trackingRetentionDays: { env: "TRACKING_RETENTION_DAYS", schema: positiveInt.default(90) },
   logLevel: {
     env: "LOG_LEVEL",
     schema: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),

@@ -54,6 +54,9 @@ export interface DeliveryWorkerSettings
   bouncePauseRate?: number;
   /** SMTP_POOL: sizes how many messages of a claim are handed to SMTP at a time. */
   smtpPool?: number;
+  /** TRACK_CLICKS, TRACK_OPENS: readers' mail carries `/r/` links and the `/o/` pixel. Off when absent. */
+  trackClicks?: boolean;
+  trackOpens?: boolean;
 }
 
 export interface DeliveryWorker {
@@ -77,7 +80,11 @@ export async function startDeliveryWorker(
     rate: sharedRateLimiter(deps.redis, settings.queuePrefix, settings.sendRate),
     relayRate: relayRate(deps.redis, settings.queuePrefix, settings.sendRate),
     owner,
-    sends: sendCache(deps.database.db, deps.identity),
+    sends: sendCache(deps.database.db, deps.identity, 8, {
+      clicks: settings.trackClicks ?? false,
+      opens: settings.trackOpens ?? false,
+      secret: settings.secret,
+    }),
     buffers: messageBuffers(),
     log: deps.log,
     warnedSends: new Set<string>(),

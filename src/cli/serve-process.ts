@@ -53,6 +53,9 @@ export const serveSettings = [
   "metricsToken",
   "inboundTlsCertFile",
   "inboundTlsKeyFile",
+  "trackClicks",
+  "trackOpens",
+  "trackingRetentionDays",
 ] as const;
 type RelaySettingName =
   | "bounceImapUrl"
@@ -61,9 +64,14 @@ type RelaySettingName =
   | "webhookPostmarkAuth"
   | "webhookMailgunSigningKey"
   | "webhookSendgridPublicKey";
-export type ServeSettings = Config<Exclude<(typeof serveSettings)[number], RelaySettingName | "sendRate">> &
+export type ServeSettings = Config<
+  Exclude<
+    (typeof serveSettings)[number],
+    RelaySettingName | "sendRate" | "trackClicks" | "trackOpens" | "trackingRetentionDays"
+  >
+> &
   Partial<Config<RelaySettingName>> &
-  Partial<Config<"timezone" | "sendRate">>;
+  Partial<Config<"timezone" | "sendRate" | "trackClicks" | "trackOpens" | "trackingRetentionDays">>;
 
 export interface RunningServe {
   httpPort: number;
@@ -137,6 +145,11 @@ export async function startServe(
       ...redisReplayMemory(producer.connection, settings.queuePrefix),
     },
     bounceMailboxCounts: () => mailboxCounts,
+    tracking: {
+      clicks: settings.trackClicks ?? false,
+      opens: settings.trackOpens ?? false,
+      retentionDays: settings.trackingRetentionDays ?? 90,
+    },
     timezone: settings.timezone,
     mailFrom: `${identity.from.name} <${identity.from.address}>`,
     // Settings read when an admin asks, so a DNS or relay fix shows without restarting serve.

@@ -8,6 +8,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -43,6 +44,11 @@ export const deliveryStatuses = [
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 export const bounceTypes = ["hard", "soft", "complaint"] as const;
+/** Who made a tracking request (tracking/classify.ts decides, with the rule that decided it). */
+export const trackingClasses = ["human", "scanner", "privacy-proxy", "unknown"] as const;
+export type TrackingClass = (typeof trackingClasses)[number];
+export const trackingKinds = ["click", "open"] as const;
+export type TrackingKind = (typeof trackingKinds)[number];
 export const suppressionReasons = ["bounced", "complained", "erased"] as const;
 export type SuppressionReason = (typeof suppressionReasons)[number];
 
@@ -76,6 +82,11 @@ export const subscribers = pgTable(
      */
     reactivatedAt: timestamp("reactivated_at", { withTimezone: true }),
     lastConfirmationAt: timestamp("last_confirmation_at", { withTimezone: true }),
+    /**
+     * False once the reader turned click and open tracking off on the manage page: their later mail
+     * carries plain links and no pixel, whatever TRACK_CLICKS and TRACK_OPENS say.
+     */
+    tracking: boolean("tracking").notNull().default(true),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -345,3 +356,73 @@ export type BounceRow = typeof bounces.$inferSelect;
 export type IssuePdfRow = typeof issuePdfs.$inferSelect;
 export type Staff = typeof staff.$inferSelect;
 export type AuditEntry = typeof auditLog.$inferSelect;
+
+/**
+ * The links of a send's rendition, numbered when the send's message is built (render once): a
+ * reader's `/r/<token>` signs (delivery, link number) and redirects only to the URL stored here, so
+ * no URL is ever taken from a request. Number 0 is the canary: a link people cannot see, present in
+ * every tracked message, that only a machine follows.
+ */
+export const sendLinks = pgTable(
+  "send_links",
+  {
+    sendId: uuid("send_id")
+      .notNull()
+      .references(() => sends.id, { onDelete: "cascade" }),
+    linkNo: integer("link_no").notNull(),
+    url: text("url").notNull(),
+    /** The story the link sits in (its anchor and headline), null outside any story. */
+    storyAnchor: text("story_anchor"),
+    headline: text("headline"),
+    canary: boolean("canary").notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.sendId, t.linkNo] })],
+);
+
+/**
+ * One row per tracking request (`/r/` click or `/o/` open): the raw facts, and the class with the
+ * rule that decided it. Raw rows live TRACKING_RETENTION_DAYS; a send's readership figures are kept
+ * in send_readership after its rows are purged. Erasing a reader removes their rows (cascade).
+ */
+export const trackingEvents = pgTable(
+  "tracking_events",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    sendId: uuid("send_id")
+      .notNull()
+      .references(() => sends.id, { onDelete: "cascade" }),
+    deliveryId: bigint("delivery_id", { mode: "number" })
+      .notNull()
+      .references(() => deliveries.id, { onDelete: "cascade" }),
+    subscriberId: uuid("subscriber_id").references(() => subscribers.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: trackingKinds }).notNull(),
+    /** The link followed (send_links.link_no); null for an open. */
+    linkNo: integer("link_no"),
+    method: text("method").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    class: text("class", { enum: trackingClasses }).notNull(),
+    rule: text("rule").notNull(),
+  },
+  (t) => [
+    index("tracking_events_send_idx").on(t.sendId, t.kind),
+    index("tracking_events_delivery_idx").on(t.deliveryId, t.at),
+    index("tracking_events_at_idx").on(t.at),
+    index("tracking_events_subscriber_idx").on(t.subscriberId),
+    check("tracking_events_kind_check", inList("kind", trackingKinds)),
+    check("tracking_events_class_check", inList("class", trackingClasses)),
+  ],
+);
+
+/**
+ * A send's readership figures (the report's JSON), written when its raw events are purged after
+ * TRACKING_RETENTION_DAYS: aggregates are kept, the events that made them are not.
+ */
+export const sendReadership = pgTable("send_readership", {
+  sendId: uuid("send_id")
+    .primaryKey()
+    .references(() => sends.id, { onDelete: "cascade" }),
+  report: jsonb("report").notNull(),
+  computedAt: timestamp("computed_at", { withTimezone: true }).notNull().defaultNow(),
+});

@@ -8,6 +8,7 @@ import type { PlanDeps } from "../sending/plan.js";
 import type { RateLimit } from "../sending/relay-rate.js";
 import type { Notify } from "../subscribers/notify.js";
 import type { RateLimiter } from "./request.js";
+import type { TrackingDeps } from "./tracking.js";
 import type { WebhookDeps } from "./webhooks.js";
 
 /** What the HTTP app needs, wired once by `digest serve` (or a test). */
@@ -48,6 +49,8 @@ export interface AppDeps {
   webhooks?: WebhookDeps;
   /** `digest doctor`'s checks on this install's settings, for the console's /admin/doctor; off when absent. */
   doctor?: () => Promise<DoctorReport>;
+  /** TRACK_CLICKS, TRACK_OPENS: whether `/r/` and `/o/` record events (they answer either way). */
+  tracking?: TrackingDeps;
   /** Messages read from the bounce mailbox since start, by result (for /metrics). */
   bounceMailboxCounts?: () => Record<string, number>;
 }

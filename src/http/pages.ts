@@ -2,6 +2,7 @@ import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { Issue, Subscriber } from "../db/schema.js";
 import type { Newsletter } from "../newsletter.js";
+import { type TrackingTextOptions, trackingText } from "./tracking-text.js";
 
 /**
  * The reader-facing pages: plain server-rendered HTML that works without JavaScript. Every value is
@@ -99,11 +100,19 @@ const statusText: Record<Subscriber["status"], string> = {
   complained: "paused: this address reported our mail as unwanted",
 };
 
+function trackingSection(action: string, on: boolean, options: TrackingTextOptions): Html {
+  return html`<h2>${trackingText.heading}</h2>
+<p>${on ? trackingText.explanation(options) : trackingText.offNow}</p>
+<form method="post" action="${action}"><input type="hidden" name="action" value="tracking"><input type="hidden" name="tracking" value="${on ? "off" : "on"}"><button type="submit">${on ? trackingText.turnOff : trackingText.turnOn}</button></form>`;
+}
+
 export function managePage(
   newsletter: Newsletter,
   subscriber: Subscriber,
   token: string,
   notice?: string,
+  /** Shown only while the install tracks clicks or opens: the reader's own switch. */
+  tracking?: TrackingTextOptions,
 ): Html {
   const action = `/manage/${token}`;
   return page(
@@ -125,6 +134,7 @@ ${
     : subscriber.status === "active" || subscriber.status === "pending"
       ? html`<form method="post" action="${action}"><input type="hidden" name="action" value="unsubscribe"><button type="submit">Unsubscribe</button></form>`
       : ""
-}`,
+}
+${tracking && (tracking.clicks || tracking.opens) ? trackingSection(action, subscriber.tracking, tracking) : ""}`,
   );
 }

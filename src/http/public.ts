@@ -1,12 +1,15 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { rename, resubscribe, subscribe, subscriberForToken, unsubscribe } from "../subscribers/lifecycle.js";
+import { setReaderTracking } from "../tracking/opt-out.js";
 import { archivedIssues, atomFeed, webVersion } from "./archive.js";
 import { confirmRoutes, confirmScriptSource } from "./confirm.js";
 import type { AppDeps } from "./deps.js";
 import { editionRoutes } from "./edition.js";
 import { homePage, managePage, messagePage, unsubscribePage } from "./pages.js";
 import { limitKey, memoryRateLimiter, pageLimit, readFields } from "./request.js";
+import { trackingRoutes } from "./tracking.js";
+import { trackingText } from "./tracking-text.js";
 
 /**
  * What every page that carries a token answers with, errors included: the token is a key to the
@@ -101,6 +104,7 @@ export function publicRoutes(deps: AppDeps) {
   });
 
   app.route("/", confirmRoutes(deps));
+  app.route("/", trackingRoutes(deps));
 
   app.get("/unsubscribe/:token", async (c) => {
     const token = c.req.param("token");
@@ -119,9 +123,19 @@ export function publicRoutes(deps: AppDeps) {
     );
   });
 
+  const tracking = deps.tracking
+    ? {
+        clicks: deps.tracking.clicks,
+        opens: deps.tracking.opens,
+        retentionDays: deps.tracking.retentionDays ?? 90,
+      }
+    : undefined;
+
   app.get("/manage/:token", async (c) => {
     const token = c.req.param("token");
-    return c.html(managePage(newsletter, await subscriberForToken(deps, "manage", token), token));
+    return c.html(
+      managePage(newsletter, await subscriberForToken(deps, "manage", token), token, undefined, tracking),
+    );
   });
 
   app.post("/manage/:token", async (c) => {
@@ -144,11 +158,18 @@ export function publicRoutes(deps: AppDeps) {
         await resubscribe(deps, subscriber, deps.clientIp(c));
         notice = "Check your inbox: we sent a confirmation link.";
         break;
+      // Offered only while tracking is on, but always honoured: a reader's "off" must never fail.
+      case "tracking":
+        if (fields.tracking !== "on" && fields.tracking !== "off")
+          throw new HTTPException(400, { message: "tracking must be on or off" });
+        await setReaderTracking(db, subscriber.id, fields.tracking === "on");
+        notice = fields.tracking === "on" ? trackingText.turnedOn : trackingText.turnedOff;
+        break;
       default:
         throw new HTTPException(400, { message: "unknown action" });
     }
     const fresh = await subscriberForToken(deps, "manage", token);
-    return c.html(managePage(newsletter, fresh, token, notice));
+    return c.html(managePage(newsletter, fresh, token, notice, tracking));
   });
 
   return app;

@@ -8,6 +8,8 @@ export interface Claimed {
   subscriber_id: string | null;
   email: string;
   attempts: number;
+  /** False once the reader turned tracking off (manage page): their mail has plain links, no pixel. */
+  tracking: boolean;
 }
 
 export interface ClaimSettings {
@@ -36,7 +38,7 @@ export function claimStatement(settings: ClaimSettings, job: DeliveryBatchJob): 
     due as (
       select d.id,
         case when d.subscriber_id is null then d.address is not null else sub.status = 'active' end as live,
-        coalesce(d.address, sub.email) as email
+        coalesce(d.address, sub.email) as email, coalesce(sub.tracking, true) as tracking
       from deliveries d join send on send.id = d.send_id
       left join subscribers sub on sub.id = d.subscriber_id
       where d.id between ${job.fromId} and ${job.toId}
@@ -52,8 +54,9 @@ export function claimStatement(settings: ClaimSettings, job: DeliveryBatchJob): 
         last_response = case when due.live then d.last_response else 'reader no longer active' end,
         updated_at = now()
       from due where d.id = due.id
-      returning d.id::float8 as id, d.subscriber_id, due.email, due.live, d.attempts::int as attempts)
-    select id, subscriber_id, email, attempts from claimed where live order by id`;
+      returning d.id::float8 as id, d.subscriber_id, due.email, due.tracking, due.live,
+        d.attempts::int as attempts)
+    select id, subscriber_id, email, attempts, tracking from claimed where live order by id`;
 }
 
 /**

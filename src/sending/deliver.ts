@@ -14,8 +14,9 @@ import { pauseForRelayFault, pauseOnPolicyFailures } from "./pause-policy.js";
 import type { RateLimiter } from "./rate.js";
 import { messageId, readerLinks, returnPath } from "./reader-links.js";
 import type { RelayRate } from "./relay-rate.js";
+import { signClick, signOpen } from "../tracking/token.js";
 import type { SendCache, SendContext } from "./send-cache.js";
-import { type MessageBuffers, type Spliced, splice } from "./template.js";
+import { type MessageBuffers, type ReaderTracking, type Spliced, splice } from "./template.js";
 
 /**
  * One batch job: claim due rows (claim.ts), send them at the shared rate, decide each row's outcome
@@ -230,9 +231,15 @@ async function sendAll(
         { subscriberId: row.subscriber_id ?? noSubscriber, email: row.email },
         send.slug,
       );
+      // A reader who turned tracking off gets the untracked message: plain links, no pixel.
+      const tracked = row.tracking ? send.tracked : undefined;
       message = splice(
-        send.template,
-        { ...links, messageId: messageId(identity, settings.secret, send.id, row.id) },
+        tracked?.template ?? send.template,
+        {
+          ...links,
+          messageId: messageId(identity, settings.secret, send.id, row.id),
+          ...(tracked ? { tracking: readerTracking(identity.publicUrl, tracked.key, row.id) } : {}),
+        },
         deps.buffers,
       );
     } catch (error) {
@@ -255,6 +262,14 @@ async function sendAll(
       return outcome;
     }
   }
+}
+
+/** A delivery's `/r/` and `/o/` URLs, signed only when its message has the slot. */
+function readerTracking(publicUrl: string, key: Buffer, deliveryId: number): ReaderTracking {
+  return {
+    link: (linkNo) => `${publicUrl}/r/${signClick(key, deliveryId, linkNo)}`,
+    open: () => `${publicUrl}/o/${signOpen(key, deliveryId)}.gif`,
+  };
 }
 
 /**

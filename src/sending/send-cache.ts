@@ -1,5 +1,8 @@
 import { sql } from "drizzle-orm";
 import { type Db, query } from "../db/database.js";
+import { trackRendition } from "../tracking/links.js";
+import { saveSendLinks } from "../tracking/send-links.js";
+import { sendKey, trackingKey } from "../tracking/token.js";
 import type { MailIdentity } from "./identity.js";
 import { buildTemplate, type MessageTemplate } from "./template.js";
 
@@ -8,7 +11,20 @@ export interface SendContext {
   id: string;
   slug: string;
   startedAt: number;
+  /** The message with plain links and no pixel: for every reader while tracking is off. */
   template: MessageTemplate;
+  /**
+   * With TRACK_CLICKS or TRACK_OPENS: the same message with its tracking slots, for readers who
+   * have not turned tracking off, and the send's key their tokens are signed with.
+   */
+  tracked?: { template: MessageTemplate; key: Buffer };
+}
+
+/** TRACK_CLICKS, TRACK_OPENS and the SECRET their tokens are signed with. */
+export interface SendTracking {
+  clicks: boolean;
+  opens: boolean;
+  secret: string;
 }
 
 export interface SendCache {
@@ -16,7 +32,8 @@ export interface SendCache {
 }
 
 /** The last `limit` sends' contexts; a load that fails is forgotten, so the next batch tries again. */
-export function sendCache(db: Db, identity: MailIdentity, limit = 8): SendCache {
+export function sendCache(db: Db, identity: MailIdentity, limit = 8, tracking?: SendTracking): SendCache {
+  const key = tracking ? trackingKey(tracking.secret) : undefined;
   const cache = new Map<string, Promise<SendContext>>();
   return {
     get(sendId) {
@@ -47,13 +64,33 @@ export function sendCache(db: Db, identity: MailIdentity, limit = 8): SendCache 
            from sends s join issues i on i.id = s.issue_id where s.id = ${sendId}`,
     );
     if (!row) throw new Error(`send ${sendId} is gone`);
+    const rendition = { html: row.html, text: row.text };
+    // One Date for both variants: a reader's message must not differ by more than their links.
+    const date = new Date();
     const template = await buildTemplate({
       identity,
       subject: row.subject,
-      rendition: { html: row.html, text: row.text },
+      rendition,
       test: row.is_test,
+      date,
     });
     const startedAt = row.started_at ? new Date(row.started_at).getTime() : Date.now();
-    return { id: sendId, slug: row.slug, startedAt, template };
+    const context: SendContext = { id: sendId, slug: row.slug, startedAt, template };
+    if (key && tracking && (tracking.clicks || tracking.opens)) {
+      const marked = trackRendition(rendition, { ...tracking, publicUrl: identity.publicUrl });
+      await saveSendLinks(db, sendId, marked.links);
+      context.tracked = {
+        template: await buildTemplate({
+          identity,
+          subject: row.subject,
+          rendition: marked.rendition,
+          test: row.is_test,
+          date,
+          tracked: true,
+        }),
+        key: sendKey(key, sendId),
+      };
+    }
+    return context;
   }
 }

@@ -3,6 +3,7 @@ import { encode as qpEncode, wrap as qpWrap } from "nodemailer/lib/qp";
 import { escapeHtml, placeholders } from "../issues/personalize.js";
 import type { Rendition } from "../issues/render.js";
 import { isSendableAddress } from "../subscribers/address.js";
+import { trackingPlaceholderPattern } from "../tracking/links.js";
 import { listId, type MailIdentity } from "./identity.js";
 import { isClean } from "./smtp-data.js";
 
@@ -22,10 +23,20 @@ export interface ReaderParts {
   viewUrl: string;
   unsubscribeMailto: string;
   messageId: string;
+  /** The reader's `/r/` and `/o/` URLs, for a tracked template (see tracking/links.ts). */
+  tracking?: ReaderTracking;
+}
+
+export interface ReaderTracking {
+  link(linkNo: number): string;
+  open(): string;
 }
 
 type SlotName = "to" | "messageId" | "unsubscribeUrl" | "unsubscribeMailto" | BodySlot;
-type BodySlot = `${"text" | "html"}:${keyof typeof placeholders}`;
+type BodySlot =
+  | `${"text" | "html"}:${keyof typeof placeholders}`
+  | `${"text" | "html"}:link:${number}`
+  | `${"text" | "html"}:open`;
 type Piece = Buffer | SlotName;
 
 export interface MessageTemplate {
@@ -79,6 +90,11 @@ export interface MessageInput {
    * responders do not answer it, like a notice. An issue is not: it is mail a person wrote.
    */
   automatic?: boolean;
+  /**
+   * The rendition carries tracking slots (tracking/links.ts): each reader's splice needs their
+   * `tracking` URLs. Only then are those slots looked for, so an untracked message never has one.
+   */
+  tracked?: boolean;
 }
 
 /**
@@ -134,7 +150,8 @@ export async function buildTemplate(input: MessageInput): Promise<MessageTemplat
   for (const match of skeleton.matchAll(pattern)) {
     pieces.push(Buffer.from(skeleton.slice(last, match.index), "utf8"));
     const slot = slotOf.get(match[0]);
-    if (slot === "text" || slot === "html") pieces.push(...bodyPieces(slot, rendition[slot]));
+    if (slot === "text" || slot === "html")
+      pieces.push(...bodyPieces(slot, rendition[slot], input.tracked === true));
     else if (slot) pieces.push(slot);
     last = match.index + match[0].length;
   }
@@ -217,17 +234,28 @@ const placeholderPattern = new RegExp(
     .join("|"),
   "g",
 );
+const trackedPlaceholderPattern = new RegExp(
+  `${placeholderPattern.source}|${trackingPlaceholderPattern.source}`,
+  "g",
+);
 const placeholderName = new Map<string, keyof typeof placeholders>(
   Object.entries(placeholders).map(([name, token]) => [token, name as keyof typeof placeholders]),
 );
 
-function bodyPieces(part: "text" | "html", body: string): Piece[] {
+function bodyPieces(part: "text" | "html", body: string, tracked: boolean): Piece[] {
   const pieces: Piece[] = [];
   let last = 0;
   const crlf = body.replace(/\r?\n/g, "\r\n");
-  for (const match of crlf.matchAll(placeholderPattern)) {
+  for (const match of crlf.matchAll(tracked ? trackedPlaceholderPattern : placeholderPattern)) {
     pieces.push(Buffer.from(`${encodeQp(crlf.slice(last, match.index))}=\r\n`, "ascii"));
-    pieces.push(`${part}:${placeholderName.get(match[0]) ?? "email"}`);
+    const linkNo = match[1];
+    pieces.push(
+      linkNo !== undefined
+        ? `${part}:link:${Number(linkNo)}`
+        : match[0].startsWith("{{digest_open")
+          ? `${part}:open`
+          : `${part}:${placeholderName.get(match[0]) ?? "email"}`,
+    );
     pieces.push(Buffer.from("=\r\n", "ascii"));
     last = match.index + match[0].length;
   }
@@ -309,13 +337,15 @@ export function spliceMessage(
  * few short values here spares the SMTP session a scan of every line of 20 KB per message.
  */
 export function splice(template: MessageTemplate, reader: ReaderParts, buffers?: MessageBuffers): Spliced {
+  // A link is in both parts: its token is signed once per reader, not once per slot.
+  const tracked = new Map<number, string>();
   if (!isSendableAddress(reader.email)) throw new Error(`address cannot be carried in a header`);
   for (const slot of template.used)
     if (headerSlots.has(slot) && !headerSafe.test(reader[slot as "messageId"]))
       throw new Error("a header value has a character it cannot carry");
   // Every value is ASCII by now (header values checked above, body values quoted-printable), so a
   // string's length is its byte count and latin1 writes it without an intermediate Buffer.
-  const values = template.used.map((slot) => slotText(slot, reader));
+  const values = template.used.map((slot) => slotText(slot, reader, tracked));
   const { bytes, slots } = template;
   let size = bytes.length;
   for (const slot of slots) size += (values[slot.value] as string).length;
@@ -334,7 +364,7 @@ export function splice(template: MessageTemplate, reader: ReaderParts, buffers?:
   };
 }
 
-function slotText(slot: SlotName, reader: ReaderParts): string {
+function slotText(slot: SlotName, reader: ReaderParts, tracked: Map<number, string>): string {
   switch (slot) {
     case "to":
       return reader.email;
@@ -345,7 +375,22 @@ function slotText(slot: SlotName, reader: ReaderParts): string {
     case "unsubscribeMailto":
       return reader.unsubscribeMailto;
   }
-  const [part, name] = slot.split(":") as ["text" | "html", keyof typeof placeholders];
+  const [part, name, linkNo] = slot.split(":") as [
+    "text" | "html",
+    keyof typeof placeholders | "link" | "open",
+    string?,
+  ];
+  if (name === "link" || name === "open") {
+    if (!reader.tracking) throw new Error("a tracked message needs the reader's tracking links");
+    if (name === "open") return slotValue(part, reader.tracking.open());
+    const no = Number(linkNo);
+    let url = tracked.get(no);
+    if (url === undefined) {
+      url = reader.tracking.link(no);
+      tracked.set(no, url);
+    }
+    return slotValue(part, url);
+  }
   return slotValue(part, name === "email" ? reader.email : reader[name]);
 }
 

@@ -8,7 +8,8 @@ import { addressHash, suppress } from "./suppression.js";
 /**
  * GDPR erasure, whole, in one transaction, so no caller (the CLI, the admin API, the console) can
  * forget a table. The subscriber row goes, and with it every other place that holds the address:
- * bounce records of that reader or naming it, the servers' answers kept on deliveries, test-send
+ * bounce records of that reader or naming it, their tracking events (clicks and opens), the
+ * servers' answers kept on deliveries, test-send
  * deliveries addressed to it (deliveries keep their counts with the reader's id set to null),
  * staff's remembered test addresses, and login attempts typed with it. The audit log keeps its
  * entries, each mention of the address replaced by `erased:<hash prefix>`. Only the address hash
@@ -40,6 +41,10 @@ export async function eraseReader(db: Db, address: string, actor: Actor): Promis
       or delivery_id in (select id from deliveries where ${theirs})
       or ${mentions(sql`diagnostic`)} or ${mentions(sql`reason`)} or ${mentions(sql`status`)}
       or ${mentions(sql`details::text`)}`);
+    // Their clicks and opens (time, address, browser): the subscriber's go with the row below
+    // (cascade); a test send to the address has no subscriber, so its events go by delivery.
+    await tx.execute(sql`delete from tracking_events where subscriber_id = ${id}
+      or delivery_id in (select id from deliveries where ${theirs})`);
     await tx.execute(sql`update deliveries set last_response = null, address = null, updated_at = now()
       where ${theirs} or ${mentions(sql`last_response`)}`);
     // Staff's own records keep their meaning with the address replaced: who erased, added or

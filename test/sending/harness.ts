@@ -85,6 +85,8 @@ interface WorkerOverrides {
   retryBaseSeconds: number;
   deferHorizonSeconds: number;
   policyPauseAfter: number;
+  trackClicks: boolean;
+  trackOpens: boolean;
 }
 
 export async function pipeline(
