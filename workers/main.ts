@@ -40,6 +40,7 @@ export const workerSettings = [
   "dkimPrivateKeyFile",
   "smtpCaFile",
   "smtpTls",
+  "languages",
 ] as const;
 export type WorkerSettings = Config<(typeof workerSettings)[number]>;
 
@@ -109,6 +110,7 @@ export async function startWorkers(
     secret: settings.secret,
     identity,
     newsletter,
+    languages: settings.languages,
     log: say,
   });
   log.info({ pid: process.pid, sendRate: settings.sendRate, smtpPool: settings.smtpPool }, "worker ready");

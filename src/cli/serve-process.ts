@@ -53,6 +53,7 @@ export const serveSettings = [
   "metricsToken",
   "inboundTlsCertFile",
   "inboundTlsKeyFile",
+  "languages",
 ] as const;
 type RelaySettingName =
   | "bounceImapUrl"
@@ -61,9 +62,11 @@ type RelaySettingName =
   | "webhookPostmarkAuth"
   | "webhookMailgunSigningKey"
   | "webhookSendgridPublicKey";
-export type ServeSettings = Config<Exclude<(typeof serveSettings)[number], RelaySettingName | "sendRate">> &
+export type ServeSettings = Config<
+  Exclude<(typeof serveSettings)[number], RelaySettingName | "sendRate" | "languages">
+> &
   Partial<Config<RelaySettingName>> &
-  Partial<Config<"timezone" | "sendRate">>;
+  Partial<Config<"timezone" | "sendRate" | "languages">>;
 
 export interface RunningServe {
   httpPort: number;
@@ -141,6 +144,7 @@ export async function startServe(
     mailFrom: `${identity.from.name} <${identity.from.address}>`,
     // Settings read when an admin asks, so a DNS or relay fix shows without restarting serve.
     doctor: async () => (await import("./doctor-command.js")).runConfiguredDoctor(),
+    ...(settings.languages ? { languages: settings.languages } : {}),
   });
   const server: ServerType = serve({ fetch: app.fetch, port: settings.port, hostname: "0.0.0.0" });
   await new Promise<void>((resolve, reject) => {
@@ -171,7 +175,11 @@ export async function startServe(
         options.inboundLimits?.reports ?? inboundLimits.reports,
       ),
     },
-    actions: inboundActions({ ...report, notify }),
+    actions: inboundActions({
+      ...report,
+      notify,
+      ...(settings.languages ? { languages: settings.languages } : {}),
+    }),
   });
   const mailbox: BounceMailbox | undefined = settings.bounceImapUrl
     ? startBounceMailbox(

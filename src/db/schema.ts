@@ -76,6 +76,12 @@ export const subscribers = pgTable(
      */
     reactivatedAt: timestamp("reactivated_at", { withTimezone: true }),
     lastConfirmationAt: timestamp("last_confirmation_at", { withTimezone: true }),
+    /**
+     * The language of the reader's pages and transactional mail (one of LANGUAGES), chosen at
+     * subscribe and changed on the manage page. Null (imported or added by staff, or subscribed
+     * before languages existed) is the install's default: the first of LANGUAGES at the time.
+     */
+    language: text("language"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

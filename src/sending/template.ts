@@ -79,6 +79,11 @@ export interface MessageInput {
    * responders do not answer it, like a notice. An issue is not: it is mail a person wrote.
    */
   automatic?: boolean;
+  /**
+   * The language of a transactional mail (one of our catalogue's tags, never reader input): its
+   * Content-Language header (RFC 3282). An issue has none: it is in whatever language staff wrote.
+   */
+  language?: string;
 }
 
 /**
@@ -110,6 +115,9 @@ export async function buildTemplate(input: MessageInput): Promise<MessageTemplat
     headers: {
       ...(kind === "list" ? listHeaders(identity) : {}),
       ...(kind === "notice" || input.automatic ? automaticHeaders() : {}),
+      ...(input.language && /^[a-z]{2,3}$/.test(input.language)
+        ? prepared({ "Content-Language": input.language })
+        : {}),
     },
   });
   const mail = composer.compile();
