@@ -91,7 +91,7 @@ export async function createApp(deps: AppDeps) {
         ? html`<p class="muted">${fill(messagesFor(lang)["error.detail"], { detail: html`<span lang="en">${short}</span>` })}</p>`
         : undefined;
     return c.html(
-      messagePage(deps.newsletter, lang, t(lang, title), t(lang, errorText(status)), detail),
+      messagePage(deps.newsletter, lang, t(lang, title), t(lang, errorText(status, c)), detail),
       code,
     );
   };
@@ -123,8 +123,11 @@ function isLoopback(address: string): boolean {
 }
 
 /** What a reader is told about a failed request, in their language, by its status. */
-function errorText(status: number): MessageKey {
+function errorText(status: number, c: Context): MessageKey {
   if (status === 404) return "error.notFound";
+  // A link from a mail that does not open is about the link, not about anything the reader typed.
+  if (status === 400 && c.req.method === "GET" && /^\/(?:confirm|manage|unsubscribe)\//.test(c.req.path))
+    return "error.badLink";
   if (status === 413) return "error.tooLarge";
   if (status === 429) return "error.tooMany";
   if (status === 503) return "error.unavailable";

@@ -63,6 +63,7 @@ export const en = {
   "error.title": "That did not work",
   "error.serverTitle": "Sorry",
   "error.badRequest": "The request could not be used. Please check what you entered and try again.",
+  "error.badLink": "This link does not work. It may be incomplete, or it may have expired.",
   "error.notFound": "There is nothing here. The link may be mistyped, or it may have expired.",
   "error.tooLarge": "What you sent is too large.",
   "error.tooMany": "Too many requests came from your address. Please try again later.",

@@ -66,6 +66,7 @@ export const ja: Messages = {
   "error.serverTitle": "申し訳ありません",
   "error.badRequest":
     "このリクエストは処理できませんでした。入力内容をご確認のうえ、もう一度お試しください。",
+  "error.badLink": "このリンクは無効です。リンクが途中で切れているか、有効期限が切れている可能性があります。",
   "error.notFound": "ページが見つかりません。リンクが正しくないか、有効期限が切れている可能性があります。",
   "error.tooLarge": "送信された内容が大きすぎます。",
   "error.tooMany":
@@ -81,7 +82,7 @@ export const ja: Messages = {
   "mail.confirm.subject": "「{newsletter}」購読のご確認",
   "mail.confirm.kicker": "購読のご確認",
   "mail.confirm.body":
-    "{via}、このアドレスで「{newsletter}」を受け取りたいとのお申し込みがありました。ご本人によるお申し込みでしたら、下のボタンから購読をご確認ください。",
+    "{via}、このアドレスへの「{newsletter}」の配信のお申し込みがありました。ご本人によるお申し込みでしたら、下のボタンから購読をご確認ください。",
   "mail.confirm.via.web": "ウェブサイトのフォームから",
   "mail.confirm.via.email": "メールで",
   "mail.confirm.via.staff": "編集部を通じて",
