@@ -103,15 +103,14 @@ function englishFrom(file: string, source: string): Found[] {
     // Style sheets and the confirm page's script are code, not text.
     if (ts.isVariableDeclaration(node) && /style|css|script/i.test(node.name.getText(tree))) return;
     if (ts.isTaggedTemplateExpression(node) && node.tag.getText(tree) === "html") {
-      // The markup's text: its pieces joined with a stand-in for each value, tags and entities removed.
+      // The markup's text: its pieces with a gap for each value, tags and entities removed.
       const pieces = ts.isNoSubstitutionTemplateLiteral(node.template)
         ? [node.template.text]
         : [node.template.head.text, ...node.template.templateSpans.map((span) => span.literal.text)];
       const text = pieces
-        .join("\u0000")
+        .join("  ")
         .replace(/<[^>]*>/g, " ")
-        .replace(/&[a-z]+;/g, " ")
-        .replace(/\u0000/g, " ");
+        .replace(/&[a-z]+;/g, " ");
       for (const part of text.split(/\s{2,}|\n/)) if (words.test(part)) report(node, part);
       if (!ts.isNoSubstitutionTemplateLiteral(node.template))
         for (const span of node.template.templateSpans) visit(span.expression);
