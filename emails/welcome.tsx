@@ -40,8 +40,13 @@ export default function WelcomeEmail(props: WelcomeEmailProps) {
     >
       <Text className="dg-ink" style={{ fontSize: "16px", lineHeight: "26px", color: colors.ink }}>
         {text.lead}
-        {masthead.tagline ? ` ${masthead.tagline}.` : ""}
       </Text>
+      {/* The staff's own words, in the newsletter's language: a paragraph apart, not mid-sentence. */}
+      {masthead.tagline ? (
+        <Text className="dg-muted" style={{ fontSize: "15px", lineHeight: "24px", color: colors.muted }}>
+          {masthead.tagline}
+        </Text>
+      ) : null}
       <Text className="dg-ink" style={{ fontSize: "16px", lineHeight: "26px", color: colors.ink }}>
         {text.archiveBefore}
         <Link href={props.archiveUrl} style={{ color: colors.accent }} className="dg-link">

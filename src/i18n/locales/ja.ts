@@ -44,7 +44,7 @@ export const ja: Messages = {
   "unsubscribed.text": "今後、「{newsletter}」からメールをお送りすることはありません。",
 
   "manage.title": "購読の設定",
-  "manage.statusLine": "{email}：{status}",
+  "manage.statusLine": "{email} の購読状況：{status}",
   "manage.status.pending": "確認待ち（お送りした確認用リンクのクリックをお待ちしています）",
   "manage.status.active": "購読中",
   "manage.status.unsubscribed": "配信停止中",
