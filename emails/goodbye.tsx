@@ -4,24 +4,37 @@ import type { Masthead } from "./_components/content.js";
 import { Layout, sampleMasthead } from "./_components/layout.js";
 import { colors } from "./_components/theme.js";
 
-/** Confirms an unsubscribe; offers the way back without making it a subscription. */
+/**
+ * Confirms an unsubscribe; offers the way back without making it a subscription. Its words come
+ * filled in, in the reader's language (src/i18n).
+ */
 export interface GoodbyeEmailProps {
   masthead: Masthead;
   resubscribeUrl: string;
+  lang: string;
+  text: {
+    preview: string;
+    kicker: string;
+    body: string;
+    /** The sentence around the link back: before it, the link's own words, after it. */
+    resubscribeBefore: string;
+    resubscribeLink: string;
+    resubscribeAfter: string;
+  };
 }
 
-export default function GoodbyeEmail({ masthead, resubscribeUrl }: GoodbyeEmailProps) {
+export default function GoodbyeEmail({ masthead, resubscribeUrl, lang, text }: GoodbyeEmailProps) {
   return (
-    <Layout masthead={masthead} preview={`You are unsubscribed from ${masthead.name}`} kicker="Unsubscribed">
+    <Layout masthead={masthead} lang={lang} preview={text.preview} kicker={text.kicker}>
       <Text className="dg-ink" style={{ fontSize: "16px", lineHeight: "26px", color: colors.ink }}>
-        You will receive no more issues of {masthead.name}. This is the last mail we send you about it.
+        {text.body}
       </Text>
       <Text className="dg-muted" style={{ fontSize: "14px", lineHeight: "22px", color: colors.muted }}>
-        Changed your mind?{" "}
+        {text.resubscribeBefore}
         <Link href={resubscribeUrl} style={{ color: colors.accent }} className="dg-link">
-          Subscribe again
+          {text.resubscribeLink}
         </Link>
-        .
+        {text.resubscribeAfter}
       </Text>
     </Layout>
   );
@@ -30,4 +43,13 @@ export default function GoodbyeEmail({ masthead, resubscribeUrl }: GoodbyeEmailP
 GoodbyeEmail.PreviewProps = {
   masthead: sampleMasthead,
   resubscribeUrl: "https://digest.example.org/manage/sample",
+  lang: "en",
+  text: {
+    preview: "You are unsubscribed from US-Japan Alliance Digest",
+    kicker: "Unsubscribed",
+    body: "You will receive no more issues of US-Japan Alliance Digest. This is the last mail we send you about it.",
+    resubscribeBefore: "Changed your mind? ",
+    resubscribeLink: "Subscribe again",
+    resubscribeAfter: ".",
+  },
 } satisfies GoodbyeEmailProps;

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 import { DigestError } from "./errors.js";
+import { catalogueLanguages, isLanguage, type Language } from "./i18n/catalogue.js";
 
 /**
  * The only reader of process.env. Each command asks for the settings it uses (`loadConfig([...])`),
@@ -107,6 +108,21 @@ function isPemCertificateFile(path: string): boolean {
     return false;
   }
 }
+
+/** LANGUAGES: catalogue languages only, each once; the first is the default. */
+const languageList = commaList
+  .refine((list) => list.length > 0, "needs at least one language, such as en")
+  .superRefine((list, ctx) => {
+    const unknown = list.filter((entry) => !isLanguage(entry));
+    if (unknown.length > 0)
+      ctx.addIssue({
+        code: "custom",
+        message: `has no catalogue for ${unknown.join(", ")}: the languages available are ${catalogueLanguages.join(", ")} (comma-separated, the first is the default)`,
+      });
+    if (new Set(list).size !== list.length)
+      ctx.addIssue({ code: "custom", message: "names a language twice" });
+  })
+  .transform((list) => list as [Language, ...Language[]]);
 
 const fields = {
   databaseUrl: { env: "DATABASE_URL", schema: z.string().url().optional() },
@@ -223,6 +239,7 @@ const fields = {
   trackClicks: { env: "TRACK_CLICKS", schema: flag.default(false) },
   trackOpens: { env: "TRACK_OPENS", schema: flag.default(false) },
   trackingRetentionDays: { env: "TRACKING_RETENTION_DAYS", schema: positiveInt.default(90) },
+  languages: { env: "LANGUAGES", schema: languageList.default(["en"]) },
   logLevel: {
     env: "LOG_LEVEL",
     schema: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),

@@ -120,6 +120,16 @@ function checkPrograms(): Problem[] {
         : `DEBIAN_FRONTEND=noninteractive ${apt(pkg)}`;
     problems.push({ what: `${missing.join(", ")} (${why})`, fix });
   }
+  // The reader-language browser test screenshots Japanese pages: without a CJK font they are tofu.
+  if (
+    !existsSync("/usr/share/fonts/opentype/noto") ||
+    !readdirSync("/usr/share/fonts/opentype/noto").some((f) => f.startsWith("NotoSansCJK"))
+  ) {
+    problems.push({
+      what: "a Japanese font (Noto Sans CJK) for the browser test of Japanese reader pages",
+      fix: `DEBIAN_FRONTEND=noninteractive ${apt("fonts-noto-cjk")}`,
+    });
+  }
   if (!existsSync("/usr/lib/postgresql") || readdirSync("/usr/lib/postgresql").length === 0) {
     problems.push({
       what: "PostgreSQL server programs under /usr/lib/postgresql (initdb, pg_ctl: private clusters)",

@@ -44,6 +44,7 @@ export const workerSettings = [
   "trackClicks",
   "trackOpens",
   "trackingRetentionDays",
+  "languages",
 ] as const;
 export type WorkerSettings = Config<(typeof workerSettings)[number]>;
 
@@ -113,6 +114,7 @@ export async function startWorkers(
     secret: settings.secret,
     identity,
     newsletter,
+    languages: settings.languages,
     log: say,
   });
   const readership = startReadershipUpkeep(

@@ -10,7 +10,7 @@ import { Section } from "@react-email/section";
 import { Text } from "@react-email/text";
 import type { CSSProperties, ReactNode } from "react";
 import type { Masthead } from "./content.js";
-import { colors, darkModeCss, fontStack, printCss } from "./theme.js";
+import { colors, darkModeCss, fontStackFor, printCss } from "./theme.js";
 
 const small: CSSProperties = {
   fontSize: "13px",
@@ -26,17 +26,34 @@ export interface FooterLinks {
   viewUrl?: string;
 }
 
+/** The footer's link texts, in the mail's language (transactional mail passes its reader's). */
+export interface FooterLabels {
+  viewInBrowser: string;
+  manage: string;
+  unsubscribe: string;
+}
+
+/** The issue's own footer: an issue is in the language its staff wrote it in. */
+export const issueFooterLabels: FooterLabels = {
+  viewInBrowser: "View in browser",
+  manage: "Manage your subscription",
+  unsubscribe: "Unsubscribe",
+};
+
 /** The frame every mail shares: masthead band, white card, footer with the newsletter's details. */
 export function Layout(props: {
   masthead: Masthead;
   preview?: string;
   kicker?: string;
   links?: FooterLinks;
+  /** The mail's language, on its root element; English when absent. */
+  lang?: string;
+  footerLabels?: FooterLabels;
   children: ReactNode;
 }) {
-  const { masthead, links = {} } = props;
+  const { masthead, links = {}, lang = "en", footerLabels: labels = issueFooterLabels } = props;
   return (
-    <Html lang="en">
+    <Html lang={lang}>
       <Head>
         <meta name="color-scheme" content="light dark" />
         <meta name="supported-color-schemes" content="light dark" />
@@ -45,7 +62,7 @@ export function Layout(props: {
       {props.preview ? <Preview>{props.preview}</Preview> : null}
       <Body
         className="dg-page"
-        style={{ backgroundColor: colors.page, margin: 0, padding: "24px 0", fontFamily: fontStack }}
+        style={{ backgroundColor: colors.page, margin: 0, padding: "24px 0", fontFamily: fontStackFor(lang) }}
       >
         <Container style={{ maxWidth: "600px", width: "100%", margin: "0 auto" }}>
           <Section className="dg-band" style={{ backgroundColor: colors.band, padding: "22px 32px" }}>
@@ -81,9 +98,9 @@ export function Layout(props: {
             <LinkRow
               className="dg-noprint"
               items={[
-                links.viewUrl ? { href: links.viewUrl, label: "View in browser" } : undefined,
-                links.manageUrl ? { href: links.manageUrl, label: "Manage your subscription" } : undefined,
-                links.unsubscribeUrl ? { href: links.unsubscribeUrl, label: "Unsubscribe" } : undefined,
+                links.viewUrl ? { href: links.viewUrl, label: labels.viewInBrowser } : undefined,
+                links.manageUrl ? { href: links.manageUrl, label: labels.manage } : undefined,
+                links.unsubscribeUrl ? { href: links.unsubscribeUrl, label: labels.unsubscribe } : undefined,
               ]}
             />
           </Section>

@@ -15,6 +15,19 @@ export const fontStack =
   "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 
 /**
+ * Japanese mail: Hiragino on Apple devices, Yu Gothic or Meiryo on Windows, Noto Sans CJK JP on
+ * Android and Linux. Latin letters still come from the system face that precedes them; kana and
+ * kanji fall through to the first Japanese face present (a mail client's default CJK face may be
+ * a Chinese one without this).
+ */
+export const japaneseFontStack =
+  "-apple-system, BlinkMacSystemFont, 'Hiragino Sans', 'Hiragino Kaku Gothic ProN', 'Segoe UI', 'Yu Gothic UI', 'Yu Gothic', Meiryo, 'Noto Sans JP', 'Noto Sans CJK JP', Roboto, sans-serif";
+
+export function fontStackFor(lang: string): string {
+  return lang === "ja" ? japaneseFontStack : fontStack;
+}
+
+/**
  * Dark-mode rules for clients that honour prefers-color-scheme (Apple Mail, iOS, some Outlooks).
  * Inline styles carry the light theme; these override them only where the client asks for dark.
  */

@@ -56,6 +56,7 @@ export const serveSettings = [
   "trackClicks",
   "trackOpens",
   "trackingRetentionDays",
+  "languages",
 ] as const;
 type RelaySettingName =
   | "bounceImapUrl"
@@ -67,11 +68,13 @@ type RelaySettingName =
 export type ServeSettings = Config<
   Exclude<
     (typeof serveSettings)[number],
-    RelaySettingName | "sendRate" | "trackClicks" | "trackOpens" | "trackingRetentionDays"
+    RelaySettingName | "sendRate" | "trackClicks" | "trackOpens" | "trackingRetentionDays" | "languages"
   >
 > &
   Partial<Config<RelaySettingName>> &
-  Partial<Config<"timezone" | "sendRate" | "trackClicks" | "trackOpens" | "trackingRetentionDays">>;
+  Partial<
+    Config<"timezone" | "sendRate" | "trackClicks" | "trackOpens" | "trackingRetentionDays" | "languages">
+  >;
 
 export interface RunningServe {
   httpPort: number;
@@ -154,6 +157,7 @@ export async function startServe(
     mailFrom: `${identity.from.name} <${identity.from.address}>`,
     // Settings read when an admin asks, so a DNS or relay fix shows without restarting serve.
     doctor: async () => (await import("./doctor-command.js")).runConfiguredDoctor(),
+    ...(settings.languages ? { languages: settings.languages } : {}),
   });
   const server: ServerType = serve({ fetch: app.fetch, port: settings.port, hostname: "0.0.0.0" });
   await new Promise<void>((resolve, reject) => {
@@ -184,7 +188,11 @@ export async function startServe(
         options.inboundLimits?.reports ?? inboundLimits.reports,
       ),
     },
-    actions: inboundActions({ ...report, notify }),
+    actions: inboundActions({
+      ...report,
+      notify,
+      ...(settings.languages ? { languages: settings.languages } : {}),
+    }),
   });
   const mailbox: BounceMailbox | undefined = settings.bounceImapUrl
     ? startBounceMailbox(

@@ -87,6 +87,12 @@ export const subscribers = pgTable(
      * carries plain links and no pixel, whatever TRACK_CLICKS and TRACK_OPENS say.
      */
     tracking: boolean("tracking").notNull().default(true),
+    /**
+     * The language of the reader's pages and transactional mail (one of LANGUAGES), chosen at
+     * subscribe and changed on the manage page. Null (imported or added by staff, or subscribed
+     * before languages existed) is the install's default: the first of LANGUAGES at the time.
+     */
+    language: text("language"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

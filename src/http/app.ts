@@ -1,14 +1,17 @@
 import { timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { html } from "hono/html";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
 import { DigestError } from "../errors.js";
+import { type MessageKey, messagesFor, t } from "../i18n/catalogue.js";
 import { adminAuth, adminRoutes, tooLarge } from "./admin.js";
 import type { AppDeps } from "./deps.js";
+import { browserLanguage, configured } from "./language.js";
 import { createMetrics } from "./metrics.js";
-import { messagePage } from "./pages.js";
+import { fill, messagePage } from "./pages.js";
 import { warnUntrustedForwarding } from "./request.js";
 import { statusOfKind } from "./status-codes.js";
 
@@ -76,7 +79,21 @@ export async function createApp(deps: AppDeps) {
     if (c.req.path.startsWith("/api/") || (c.req.header("accept") ?? "").startsWith("application/json")) {
       return c.json({ error: short }, code);
     }
-    return c.html(messagePage(deps.newsletter, status >= 500 ? "Sorry" : "That did not work", short), code);
+    const title = status >= 500 ? "error.serverTitle" : "error.title";
+    // The staff console is English; its people need the message itself.
+    if (c.req.path === "/admin" || c.req.path.startsWith("/admin/")) {
+      return c.html(messagePage(deps.newsletter, "en", t("en", title), short), code);
+    }
+    const lang = browserLanguage(c, configured(deps));
+    // Our code's own message (in English) follows in small print where it says what to fix.
+    const detail =
+      status >= 400 && status < 500 && status !== 404
+        ? html`<p class="muted">${fill(messagesFor(lang)["error.detail"], { detail: html`<span lang="en">${short}</span>` })}</p>`
+        : undefined;
+    return c.html(
+      messagePage(deps.newsletter, lang, t(lang, title), t(lang, errorText(status, c)), detail),
+      code,
+    );
   };
   app.notFound((c) => respond(c, 404, "not found"));
   app.onError((error, c) => {
@@ -103,6 +120,18 @@ function metricsAllowed(c: Context, deps: AppDeps): boolean {
 
 function isLoopback(address: string): boolean {
   return /^127\./.test(address) || address === "::1";
+}
+
+/** What a reader is told about a failed request, in their language, by its status. */
+function errorText(status: number, c: Context): MessageKey {
+  if (status === 404) return "error.notFound";
+  // A link from a mail that does not open is about the link, not about anything the reader typed.
+  if (status === 400 && c.req.method === "GET" && /^\/(?:confirm|manage|unsubscribe)\//.test(c.req.path))
+    return "error.badLink";
+  if (status === 413) return "error.tooLarge";
+  if (status === 429) return "error.tooMany";
+  if (status === 503) return "error.unavailable";
+  return status >= 500 ? "error.server" : "error.badRequest";
 }
 
 function classify(error: unknown): [number, string] {

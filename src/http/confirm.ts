@@ -2,10 +2,12 @@ import { createHash } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { html, raw } from "hono/html";
 import { DigestError } from "../errors.js";
+import { format, type Language, messagesFor } from "../i18n/catalogue.js";
 import type { Newsletter } from "../newsletter.js";
 import { type ConfirmResult, confirm, subscriberForToken } from "../subscribers/lifecycle.js";
 import type { AppDeps } from "./deps.js";
-import { messagePage, page } from "./pages.js";
+import { configured, type Languages, subscriberLanguage } from "./language.js";
+import { fill, messagePage, page } from "./pages.js";
 
 /**
  * The confirmation link (SPEC §4). Link scanners in corporate and government mail gateways fetch
@@ -52,15 +54,16 @@ export function isPrefetch(header: (name: string) => string | undefined): boolea
 
 export function confirmRoutes(deps: AppDeps) {
   const { newsletter } = deps;
+  const languages = configured(deps);
   const app = new Hono();
 
   app.get("/confirm/:token", async (c) => {
     const token = c.req.param("token");
     const subscriber = await linkHolder(deps, token);
     if (subscriber.status !== "pending") {
-      return c.html(resultPage(newsletter, { confirmed: false, subscriber }));
+      return c.html(resultPage(newsletter, languages, { confirmed: false, subscriber }));
     }
-    return c.html(confirmPage(newsletter, token));
+    return c.html(confirmPage(newsletter, subscriberLanguage(subscriber, languages), token));
   });
 
   // No Origin check: the token is the capability, and the page's `Referrer-Policy: no-referrer`
@@ -68,10 +71,10 @@ export function confirmRoutes(deps: AppDeps) {
   app.post("/confirm/:token", async (c) => {
     const token = c.req.param("token");
     if (isPrefetch((name) => c.req.header(name))) {
-      await linkHolder(deps, token);
-      return c.html(confirmPage(newsletter, token));
+      const subscriber = await linkHolder(deps, token);
+      return c.html(confirmPage(newsletter, subscriberLanguage(subscriber, languages), token));
     }
-    return c.html(resultPage(newsletter, await confirmByLink(deps, c, token)));
+    return c.html(resultPage(newsletter, languages, await confirmByLink(deps, c, token)));
   });
 
   return app;
@@ -100,26 +103,30 @@ function notFound(error: unknown): unknown {
     : error;
 }
 
-function confirmPage(newsletter: Newsletter, token: string) {
+function confirmPage(newsletter: Newsletter, lang: Language, token: string) {
+  const m = messagesFor(lang);
   return page(
     newsletter,
-    "Confirm your subscription",
-    html`<h1>Confirm your subscription</h1>
-<p>One more step: press the button to receive ${newsletter.name} at this address.</p>
+    lang,
+    m["confirm.title"],
+    html`<h1>${m["confirm.title"]}</h1>
+<p>${fill(m["confirm.oneMoreStep"], { newsletter: newsletter.name })}</p>
 <form id="confirm" method="post" action="/confirm/${token}">
-  <button type="submit">Confirm my subscription</button>
+  <button type="submit">${m["confirm.button"]}</button>
 </form>
-<p class="muted">If you did not ask for it, close this page: nothing will be sent to you.</p>
+<p class="muted">${m["confirm.notYou"]}</p>
 <script>${raw(confirmScript)}</script>`,
   );
 }
 
-function resultPage(newsletter: Newsletter, { confirmed, subscriber }: ConfirmResult) {
+function resultPage(newsletter: Newsletter, languages: Languages, { confirmed, subscriber }: ConfirmResult) {
+  const lang = subscriberLanguage(subscriber, languages);
+  const m = messagesFor(lang);
   const active = confirmed || subscriber.status === "active";
   const text = active
-    ? `You are subscribed to ${newsletter.name}. Welcome!`
+    ? format(m["confirmed.welcome"], { newsletter: newsletter.name })
     : subscriber.status === "unsubscribed"
-      ? "This address was unsubscribed after the link was sent, so it stays unsubscribed."
-      : "This address cannot be confirmed right now.";
-  return messagePage(newsletter, active ? "Subscription confirmed" : "Subscription", text);
+      ? m["confirmed.stayedUnsubscribed"]
+      : m["confirmed.cannot"];
+  return messagePage(newsletter, lang, active ? m["confirmed.title"] : m["confirmed.otherTitle"], text);
 }

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { Logger } from "pino";
 import type { Db } from "../db/database.js";
 import type { DoctorReport } from "../doctor/check.js";
+import type { Language } from "../i18n/catalogue.js";
 import type { Newsletter } from "../newsletter.js";
 import type { PlanDeps } from "../sending/plan.js";
 import type { RateLimit } from "../sending/relay-rate.js";
@@ -51,6 +52,8 @@ export interface AppDeps {
   doctor?: () => Promise<DoctorReport>;
   /** TRACK_CLICKS, TRACK_OPENS: whether `/r/` and `/o/` record events (they answer either way). */
   tracking?: TrackingDeps;
+  /** LANGUAGES: the reader pages' languages, the first the default; English only when absent. */
+  languages?: readonly [Language, ...Language[]];
   /** Messages read from the bounce mailbox since start, by result (for /metrics). */
   bounceMailboxCounts?: () => Record<string, number>;
 }

@@ -1,15 +1,24 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { rename, resubscribe, subscribe, subscriberForToken, unsubscribe } from "../subscribers/lifecycle.js";
+import { isLanguage, type MessageKey, messagesFor, t } from "../i18n/catalogue.js";
+import { chooseLanguage } from "../i18n/choose.js";
+import {
+  rename,
+  resubscribe,
+  setLanguage,
+  subscribe,
+  subscriberForToken,
+  unsubscribe,
+} from "../subscribers/lifecycle.js";
 import { setReaderTracking } from "../tracking/opt-out.js";
 import { archivedIssues, atomFeed, webVersion } from "./archive.js";
 import { confirmRoutes, confirmScriptSource } from "./confirm.js";
 import type { AppDeps } from "./deps.js";
 import { editionRoutes } from "./edition.js";
+import { browserLanguage, configured, subscriberLanguage } from "./language.js";
 import { homePage, managePage, messagePage, unsubscribePage } from "./pages.js";
 import { limitKey, memoryRateLimiter, pageLimit, readFields } from "./request.js";
 import { trackingRoutes } from "./tracking.js";
-import { trackingText } from "./tracking-text.js";
 
 /**
  * What every page that carries a token answers with, errors included: the token is a key to the
@@ -46,6 +55,7 @@ export const archivePageHeaders = {
 /** The reader-facing routes of SPEC §4. None sets a cookie; none redirects. */
 export function publicRoutes(deps: AppDeps) {
   const { db, newsletter, publicUrl } = deps;
+  const languages = configured(deps);
   const app = new Hono();
   const pageLimiter = deps.pageLimiter ?? memoryRateLimiter(pageLimit);
 
@@ -71,7 +81,9 @@ export function publicRoutes(deps: AppDeps) {
     });
   }
 
-  app.get("/", async (c) => c.html(homePage(newsletter, await archivedIssues(db))));
+  app.get("/", async (c) =>
+    c.html(homePage(newsletter, browserLanguage(c, languages), await archivedIssues(db), languages)),
+  );
 
   app.route("/", editionRoutes(deps));
   app.get("/archive/:slug", async (c) => {
@@ -93,14 +105,19 @@ export function publicRoutes(deps: AppDeps) {
     }
     const fields = await readFields(c);
     const wantsJson = (c.req.header("content-type") ?? "").includes("json");
+    const language = chooseLanguage(languages, {
+      chosen: fields.language,
+      acceptLanguage: c.req.header("accept-language"),
+    });
     // The honeypot: a field people never see. A bot that fills it in gets the usual answer and nothing else.
     if (!fields.website) {
-      await subscribe(deps, { email: fields.email, name: fields.name, source: "web", ip });
+      await subscribe(deps, { email: fields.email, name: fields.name, source: "web", ip, language });
     }
-    const message = "Thank you. If the address can receive mail, a confirmation link is on its way.";
+    const m = messagesFor(language);
+    const message = m["subscribe.accepted"];
     return wantsJson
       ? c.json({ status: "accepted", message }, 202)
-      : c.html(messagePage(newsletter, "Check your inbox", message), 202);
+      : c.html(messagePage(newsletter, language, m["subscribe.checkInboxTitle"], message), 202);
   });
 
   app.route("/", confirmRoutes(deps));
@@ -108,8 +125,8 @@ export function publicRoutes(deps: AppDeps) {
 
   app.get("/unsubscribe/:token", async (c) => {
     const token = c.req.param("token");
-    await subscriberForToken(deps, "unsubscribe", token);
-    return c.html(unsubscribePage(newsletter, token));
+    const subscriber = await subscriberForToken(deps, "unsubscribe", token);
+    return c.html(unsubscribePage(newsletter, subscriberLanguage(subscriber, languages), token));
   });
 
   // RFC 8058 one-click: the POST itself is the request; no confirmation step, no cookie, no redirect.
@@ -117,8 +134,14 @@ export function publicRoutes(deps: AppDeps) {
     const subscriber = await subscriberForToken(deps, "unsubscribe", c.req.param("token"));
     const result = await unsubscribe(deps, subscriber.id);
     if (result.goodbyeError) deps.log.warn({ err: result.goodbyeError }, "goodbye mail not queued");
+    const language = subscriberLanguage(subscriber, languages);
     return c.html(
-      messagePage(newsletter, "Unsubscribed", `You will receive no more mail from ${newsletter.name}.`),
+      messagePage(
+        newsletter,
+        language,
+        t(language, "unsubscribed.title"),
+        t(language, "unsubscribed.text", { newsletter: newsletter.name }),
+      ),
       200,
     );
   });
@@ -133,8 +156,17 @@ export function publicRoutes(deps: AppDeps) {
 
   app.get("/manage/:token", async (c) => {
     const token = c.req.param("token");
+    const subscriber = await subscriberForToken(deps, "manage", token);
     return c.html(
-      managePage(newsletter, await subscriberForToken(deps, "manage", token), token, undefined, tracking),
+      managePage(
+        newsletter,
+        subscriberLanguage(subscriber, languages),
+        subscriber,
+        token,
+        undefined,
+        languages,
+        tracking,
+      ),
     );
   });
 
@@ -142,34 +174,43 @@ export function publicRoutes(deps: AppDeps) {
     const token = c.req.param("token");
     const subscriber = await subscriberForToken(deps, "manage", token);
     const fields = await readFields(c);
-    let notice: string;
+    let notice: MessageKey;
     switch (fields.action) {
       case "name":
         await rename(db, subscriber.id, fields.name);
-        notice = "Your name is saved.";
+        notice = "manage.notice.nameSaved";
+        break;
+      case "language":
+        // Only a configured language: anything else would be a page no catalogue can fill.
+        if (!isLanguage(fields.language) || !languages.includes(fields.language)) {
+          throw new HTTPException(400, { message: `language must be one of ${languages.join(", ")}` });
+        }
+        await setLanguage(db, subscriber.id, fields.language);
+        notice = "manage.notice.languageSaved";
         break;
       case "unsubscribe": {
         const result = await unsubscribe(deps, subscriber.id);
         if (result.goodbyeError) deps.log.warn({ err: result.goodbyeError }, "goodbye mail not queued");
-        notice = "You are unsubscribed.";
+        notice = "manage.notice.unsubscribed";
         break;
       }
       case "resubscribe":
         await resubscribe(deps, subscriber, deps.clientIp(c));
-        notice = "Check your inbox: we sent a confirmation link.";
+        notice = "manage.notice.resubscribed";
         break;
       // Offered only while tracking is on, but always honoured: a reader's "off" must never fail.
       case "tracking":
         if (fields.tracking !== "on" && fields.tracking !== "off")
           throw new HTTPException(400, { message: "tracking must be on or off" });
         await setReaderTracking(db, subscriber.id, fields.tracking === "on");
-        notice = fields.tracking === "on" ? trackingText.turnedOn : trackingText.turnedOff;
+        notice = fields.tracking === "on" ? "manage.notice.trackingOn" : "manage.notice.trackingOff";
         break;
       default:
         throw new HTTPException(400, { message: "unknown action" });
     }
     const fresh = await subscriberForToken(deps, "manage", token);
-    return c.html(managePage(newsletter, fresh, token, notice, tracking));
+    const language = subscriberLanguage(fresh, languages);
+    return c.html(managePage(newsletter, language, fresh, token, t(language, notice), languages, tracking));
   });
 
   return app;

@@ -1,4 +1,6 @@
 import { type ApplyReportDeps, applyReport } from "../bounces/apply.js";
+import type { Language } from "../i18n/catalogue.js";
+import { mailLanguage } from "../i18n/choose.js";
 import { findSubscriber } from "../subscribers/admin.js";
 import { subscribe, unsubscribe } from "../subscribers/lifecycle.js";
 import { type Notify, unsubscribeLinkRequest } from "../subscribers/notify.js";
@@ -8,11 +10,17 @@ import type { InboundActions } from "./handle.js";
  * The inbound server's actions, wired to the subscription and bounce policy modules. A goodbye mail
  * to a robot is a reply like any other, so `notify: false` drops it (loop safety).
  */
-export function inboundActions(deps: ApplyReportDeps & { notify: Notify }): InboundActions {
+export function inboundActions(
+  deps: ApplyReportDeps & { notify: Notify; languages?: readonly [Language, ...Language[]] },
+): InboundActions {
   const quiet: Notify = async () => {};
   return {
     async subscribe(email, meta) {
-      await subscribe({ db: deps.db, notify: deps.notify }, { email, source: "email", ip: meta.ip });
+      const language = mailLanguage(deps.languages ?? ["en"], meta.language ?? {});
+      await subscribe(
+        { db: deps.db, notify: deps.notify },
+        { email, source: "email", ip: meta.ip, language },
+      );
     },
     async unsubscribe(target, meta) {
       const notify = meta.notify ? deps.notify : quiet;

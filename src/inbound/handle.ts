@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { ReportOutcome, ReportProof } from "../bounces/apply.js";
 import type { Bounce } from "../bounces/bounce.js";
 import { DigestError } from "../errors.js";
+import type { MailLanguageHints } from "../i18n/choose.js";
 import { limitKey, type RateLimiter } from "../limits.js";
 import type { Logger } from "../log.js";
 import { verifyDeliveryToken, verifySubscriberToken } from "../subscribers/tokens.js";
@@ -15,7 +16,7 @@ import type { Recipient } from "./recipient.js";
  */
 export interface InboundActions {
   /** Create a pending subscriber (consent source "email") and mail the confirmation link. */
-  subscribe(email: string, meta: { ip?: string }): Promise<void>;
+  subscribe(email: string, meta: { ip?: string; language?: MailLanguageHints }): Promise<void>;
   /**
    * Unsubscribe the reader a signed `unsubscribe+<token>@` address names; `notify` false when a
    * goodbye mail would be a reply to a robot.
@@ -171,7 +172,7 @@ async function command(
   facts: Facts,
   what: "subscribe" | "unsubscribe",
 ): Promise<Outcome> {
-  const { forbidden, fromAddress } = await facts();
+  const { forbidden, fromAddress, language } = await facts();
   if (forbidden) return { action: "ignored", why: `no reply: ${forbidden}` };
   if (!fromAddress) return { action: "ignored", why: "no From address" };
   const sender = addressTag(fromAddress);
@@ -179,7 +180,10 @@ async function command(
   if (!(await domainWithin(ctx.limits.commands, "command", domain)))
     return { action: "ignored", why: `${what} mail over the rate limit`, sender };
   if (what === "subscribe") {
-    await ctx.actions.subscribe(fromAddress, { ip: message.remoteAddress });
+    await ctx.actions.subscribe(fromAddress, {
+      ip: message.remoteAddress,
+      ...(language ? { language } : {}),
+    });
     return { action: "subscribed", sender };
   }
   await ctx.actions.mailUnsubscribeLink(fromAddress);

@@ -2,6 +2,8 @@ import { simpleParser } from "mailparser";
 import { readHeaderBlock } from "../bounces/auto-reply.js";
 import type { Bounce } from "../bounces/bounce.js";
 import { PARSED_BYTES, parseBounce } from "../bounces/parse.js";
+import type { MailLanguageHints } from "../i18n/choose.js";
+import { scriptLanguage } from "../i18n/script.js";
 import { type MailCommand, readCommand } from "./command.js";
 import { replyForbidden } from "./loop-safety.js";
 
@@ -26,6 +28,8 @@ export interface ReadResult {
   forbidden?: string;
   /** The command in its subject or first unquoted line. */
   command?: MailCommand;
+  /** What the message says about its writer's language, for a `subscribe`. */
+  language?: MailLanguageHints;
   /** MIME parsing failed: the facts are what an empty message has. */
   unparseable?: true;
 }
@@ -57,10 +61,26 @@ async function factsOf(raw: Buffer, context: { envelopeFrom: string; domain: str
     context.domain,
   );
   const command = readCommand(parsed?.subject, parsed?.text);
+  const script = scriptLanguage(parsed?.text);
+  const language: MailLanguageHints = {
+    ...firstHeader(headers, "content-language", "contentLanguage"),
+    ...firstHeader(headers, "accept-language", "acceptLanguage"),
+    ...(script ? { script } : {}),
+  };
   return {
     ...(fromAddress ? { fromAddress } : {}),
+    language,
     ...(forbidden ? { forbidden } : {}),
     ...(command ? { command } : {}),
     ...(parsed ? {} : { unparseable: true as const }),
   };
+}
+
+function firstHeader<K extends string>(
+  headers: Map<string, string[]>,
+  name: string,
+  key: K,
+): Partial<Record<K, string>> {
+  const value = headers.get(name)?.[0];
+  return value ? ({ [key]: value } as Partial<Record<K, string>>) : {};
 }

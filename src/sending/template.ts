@@ -95,6 +95,11 @@ export interface MessageInput {
    * `tracking` URLs. Only then are those slots looked for, so an untracked message never has one.
    */
   tracked?: boolean;
+  /**
+   * The language of a transactional mail (one of our catalogue's tags, never reader input): its
+   * Content-Language header (RFC 3282). An issue has none: it is in whatever language staff wrote.
+   */
+  language?: string;
 }
 
 /**
@@ -126,6 +131,9 @@ export async function buildTemplate(input: MessageInput): Promise<MessageTemplat
     headers: {
       ...(kind === "list" ? listHeaders(identity) : {}),
       ...(kind === "notice" || input.automatic ? automaticHeaders() : {}),
+      ...(input.language && /^[a-z]{2,3}$/.test(input.language)
+        ? prepared({ "Content-Language": input.language })
+        : {}),
     },
   });
   const mail = composer.compile();

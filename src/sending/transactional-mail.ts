@@ -2,6 +2,8 @@ import { UnrecoverableError } from "bullmq";
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/database.js";
 import { type Subscriber, subscribers } from "../db/schema.js";
+import type { Language } from "../i18n/catalogue.js";
+import { readerLanguage } from "../i18n/choose.js";
 import type { TransactionalMail } from "../issues/transactional-content.js";
 import type { Newsletter } from "../newsletter.js";
 import type { TransactionalJob, TransactionalKind } from "../queues.js";
@@ -26,6 +28,8 @@ export interface TransactionalDeps {
   secret: string;
   identity: MailIdentity;
   newsletter: Newsletter;
+  /** LANGUAGES: a reader's stored language is used while it is one of these, else the first. */
+  languages?: readonly [Language, ...Language[]];
 }
 
 /** Why a job ended without a mail, or undefined when the mail went out. */
@@ -49,7 +53,7 @@ export async function sendTransactional(
       ? {
           kind: "confirm",
           confirmUrl: `${base}/confirm/${signSubscriberToken(deps.secret, "confirm", row.id)}`,
-          via: viaLabel(row),
+          via: via(row),
         }
       : job.kind === "welcome"
         ? {
@@ -63,6 +67,8 @@ export async function sendTransactional(
           ? { kind: "unsubscribe-link", unsubscribeUrl: links.unsubscribeUrl, manageUrl: links.manageUrl }
           : { kind: "goodbye", resubscribeUrl: links.manageUrl },
     deps.newsletter,
+    // Read from the row at send time: a language changed on the manage page counts from the next mail.
+    readerLanguage(row.language, deps.languages ?? ["en"]),
   );
   const message = await composeTransactional({ identity: deps.identity, kind: job.kind, mail, links, key });
   try {
@@ -115,6 +121,7 @@ export async function composeTransactional(input: {
     identity: input.identity,
     subject: input.mail.subject,
     rendition: { html: input.mail.html, text: input.mail.text },
+    language: input.mail.language,
     // Mail to a confirmed reader carries the List-Unsubscribe headers (SPEC §6).
     kind: input.kind === "welcome" || input.kind === "unsubscribe-link" ? "list" : "notice",
     // Every mail Digest sends on its own is marked so that no responder answers it (loop safety).
@@ -133,13 +140,7 @@ function fits(kind: TransactionalKind, row: Subscriber): boolean {
   return row.status === "unsubscribed";
 }
 
-function viaLabel(row: Subscriber): string {
-  switch (row.consentSource) {
-    case "email":
-      return "an email";
-    case "web":
-      return "the web form";
-    default:
-      return "the newsletter's staff";
-  }
+/** How the request came in, named in the mail so a reader who did not ask can tell. */
+function via(row: Subscriber): "web" | "email" | "staff" {
+  return row.consentSource === "email" || row.consentSource === "web" ? row.consentSource : "staff";
 }

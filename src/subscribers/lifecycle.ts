@@ -24,6 +24,8 @@ export interface SubscribeInput {
   name?: unknown;
   source: ConsentSource;
   ip?: string;
+  /** The reader's language (one of LANGUAGES, chosen by the caller); unset: the install's default. */
+  language?: string;
 }
 
 /** At most one confirmation mail per address in this window. */
@@ -66,8 +68,8 @@ export async function subscribe(
   await query(
     deps.db,
     sql`
-    insert into subscribers (email, name, status, consent_source, consent_at, consent_ip)
-    values (${email}, ${name}, 'pending', ${input.source}, ${at}::timestamptz, ${input.ip ?? null})
+    insert into subscribers (email, name, status, consent_source, consent_at, consent_ip, language)
+    values (${email}, ${name}, 'pending', ${input.source}, ${at}::timestamptz, ${input.ip ?? null}, ${input.language ?? null})
     on conflict (lower(email)) ${restart}`,
   );
   await sendConfirmation(deps, addressKey(email), now);
@@ -213,6 +215,14 @@ export async function resubscribe(
 ) {
   if (subscriber.status !== "unsubscribed" && subscriber.status !== "pending") return;
   await subscribe(deps, { email: subscriber.email, name: subscriber.name, source: "web", ip }, now, true);
+}
+
+/** The manage page's language choice; the caller has checked it is one of LANGUAGES. */
+export async function setLanguage(db: Db, subscriberId: string, language: string): Promise<void> {
+  await db
+    .update(subscribers)
+    .set({ language, updatedAt: sql`now()` })
+    .where(eq(subscribers.id, subscriberId));
 }
 
 export async function rename(db: Db, subscriberId: string, name: unknown): Promise<void> {

@@ -4,6 +4,7 @@ import { pino } from "pino";
 import { afterAll } from "vitest";
 import { type AppDeps, createApp } from "../../src/http/app.js";
 import { memoryRateLimiter, type RateLimiter } from "../../src/http/request.js";
+import type { Language } from "../../src/i18n/catalogue.js";
 import { loadNewsletter } from "../../src/newsletter.js";
 import { type DeliveriesJob, openQueue, redisConnection, type TransactionalJob } from "../../src/queues.js";
 import { resolveIdentity } from "../../src/sending/identity.js";
@@ -23,7 +24,13 @@ export const adminToken = "admin-token-0123456789abcdef-0123456789";
  * prefix on the shared Redis, the transactional worker, and a real SMTP server that records mail.
  */
 export async function startService(
-  options: { publicUrl?: string; limiter?: RateLimiter; worker?: boolean; sending?: boolean } = {},
+  options: {
+    publicUrl?: string;
+    limiter?: RateLimiter;
+    worker?: boolean;
+    sending?: boolean;
+    languages?: readonly [Language, ...Language[]];
+  } = {},
 ) {
   const database = await createTestDatabase();
   const smtp = await startSmtpCapture();
@@ -44,6 +51,7 @@ export async function startService(
           secret,
           identity,
           newsletter,
+          ...(options.languages ? { languages: options.languages } : {}),
         });
   const deliveries = openQueue<DeliveriesJob>("deliveries", settings, producer);
   const deps: AppDeps = {
@@ -58,6 +66,7 @@ export async function startService(
     pageLimiter: memoryRateLimiter({ limit: 100_000, windowSeconds: 3600 }),
     clientIp: () => "192.0.2.1",
     log: pino({ level: "silent" }),
+    ...(options.languages ? { languages: options.languages } : {}),
     ...(options.sending
       ? {
           sending: { database, queue: deliveries, batchSize: 50 },

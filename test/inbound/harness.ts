@@ -86,6 +86,7 @@ export async function startInboundService(
     secret,
     identity: { ...identity, publicUrl },
     newsletter,
+    ...(options.settings?.languages ? { languages: options.settings.languages } : {}),
   });
   return {
     database,

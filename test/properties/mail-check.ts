@@ -22,6 +22,8 @@ const allowed = new Set([
   "list-id",
   "list-archive",
   "auto-submitted",
+  // Transactional mail names its language (one of our catalogue's codes, never reader input).
+  "content-language",
   // SPEC §5: every mail Digest sends on its own asks responders not to answer it.
   "x-auto-response-suppress",
   "dkim-signature",
