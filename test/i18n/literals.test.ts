@@ -32,6 +32,7 @@ const allowed = new Map<string, string>([
   ["unknown action", "error detail"],
   ["no such issue", "error detail"],
   ["language must be one of", "error detail"],
+  ["tracking must be on or off", "error detail"],
   // Log lines, read by the people who run the service.
   ["goodbye mail not queued", "log line"],
   // Header values.
