@@ -8,7 +8,7 @@ import { join } from "node:path";
  */
 const root = join(import.meta.dirname, "..");
 const main = join(root, "dist", "src", "cli", "main.js");
-const bounceFixture = join(root, "test", "fixtures", "bounces", "lhost-postfix-13.eml");
+const bounceFixture = join(root, "test", "fixtures", "bounces", "lhost-postfix-05.eml");
 
 export const cliCases: readonly { name: string; args: string[]; targetMs?: number }[] = [
   // Node itself, for scale: what no CLI can start faster than on this machine at this moment.

@@ -1,14 +1,17 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { benchCli, formatCliFigures } from "./cli.js";
+import { heldOutFigures, heldOutLine } from "./corpus.js";
 import { benchSend } from "./send.js";
 
 /**
  * `npm run bench`: the send benchmark, the import benchmark, the PDF edition's render time, then
- * the CLI's start times. BENCH_ONLY=cli prints only those (no database or Redis needed).
+ * the CLI's start times and the bounce corpus's held-out figures. BENCH_ONLY=cli prints only
+ * those two (no database or Redis needed).
  */
 if (process.env.BENCH_ONLY === "cli") {
   process.stdout.write(formatCliFigures(benchCli()));
+  process.stdout.write(heldOutLine(await heldOutFigures()));
   process.exit(0);
 }
 const figures = await benchSend();
@@ -28,4 +31,5 @@ if (imported.status !== 0) process.stdout.write(`import benchmark failed (exit $
 const { benchPdf, formatPdfFigures } = await import("./pdf.js");
 process.stdout.write(formatPdfFigures(await benchPdf()));
 process.stdout.write(formatCliFigures(benchCli()));
+process.stdout.write(heldOutLine(await heldOutFigures()));
 process.exit(0);

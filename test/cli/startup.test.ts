@@ -12,7 +12,7 @@ import { digest, repoRoot } from "../helpers/cli.js";
  */
 const work = mkdtempSync(join(tmpdir(), "digest-startup-"));
 const recorder = resolve(repoRoot, "test", "helpers", "module-log.mjs");
-const bounceFile = resolve(repoRoot, "test", "fixtures", "bounces", "lhost-postfix-13.eml");
+const bounceFile = resolve(repoRoot, "test", "fixtures", "bounces", "lhost-postfix-05.eml");
 
 /** The npm packages (first folder under node_modules) a `digest ARGS` run loaded, and our modules. */
 function loadedBy(args: string[]): { packages: Set<string>; ours: string[]; code: number | null } {
