@@ -51,11 +51,17 @@ const program = new Command("digest")
   .showHelpAfterError()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-// The program's own options are only -V and -h, so the first word not starting with "-" names the
-// command (`digest --version` names none).
-const named = process.argv.slice(2).find((arg) => !arg.startsWith("-"));
+// A command named first is the only one registered. Anything else (-h or -V before a command, a
+// mistyped name, nothing) gets them all, so help lists every command and a typo gets its
+// suggestion, except -V alone, which prints the version before any command is read.
+const args = process.argv.slice(2);
+const named = args[0];
 const files =
-  named !== undefined && Object.hasOwn(commands, named) ? [commands[named]] : Object.values(commands);
+  named !== undefined && Object.hasOwn(commands, named)
+    ? [commands[named]]
+    : args.some((arg) => arg === "-V" || arg === "--version") && !args.some((arg) => !arg.startsWith("-"))
+      ? []
+      : Object.values(commands);
 for (const file of new Set(files)) if (file) (await file()).register(program);
 
 program.exitOverride((err) => {
