@@ -1,8 +1,19 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { benchCli, formatCliFigures } from "./cli.js";
+import { heldOutFigures, heldOutLine } from "./corpus.js";
 import { benchSend } from "./send.js";
 
-/** `npm run bench`: the send benchmark, the import benchmark, then the PDF edition's render time. */
+/**
+ * `npm run bench`: the send benchmark, the import benchmark, the PDF edition's render time, then
+ * the CLI's start times and the bounce corpus's held-out figures. BENCH_ONLY=cli prints only
+ * those two (no database or Redis needed).
+ */
+if (process.env.BENCH_ONLY === "cli") {
+  process.stdout.write(formatCliFigures(benchCli()));
+  process.stdout.write(heldOutLine(await heldOutFigures()));
+  process.exit(0);
+}
 const figures = await benchSend();
 process.stdout.write(`send benchmark (${new Date().toISOString()}):\n`);
 for (const [key, value] of Object.entries(figures)) process.stdout.write(`  ${key}: ${value}\n`);
@@ -19,4 +30,6 @@ const imported = spawnSync(
 if (imported.status !== 0) process.stdout.write(`import benchmark failed (exit ${imported.status})\n`);
 const { benchPdf, formatPdfFigures } = await import("./pdf.js");
 process.stdout.write(formatPdfFigures(await benchPdf()));
+process.stdout.write(formatCliFigures(benchCli()));
+process.stdout.write(heldOutLine(await heldOutFigures()));
 process.exit(0);

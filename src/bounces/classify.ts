@@ -22,6 +22,12 @@ type Rule = readonly [reason: string, pattern: RegExp];
 export const FULL: RegExp =
   /mailbox (?:is )?full|mailbox (?:size|storage) limit|over ?quota|quota (?:exceeded|exceed|full)|exceeded? (?:the |his |her |their )?(?:storage|quota|mailbox)|insufficient (?:disk |storage )?space|not enough (?:disk |storage )?space|disk (?:is )?full|storage (?:space )?(?:full|limit)|postfach voll|boîte (?:aux lettres )?pleine|buzón lleno|casella piena/i;
 
+// A local delivery agent that could not write a mailbox that exists (procmail's "Couldn't create",
+// sendmail's "Can't create output", Sisimai's systemerror list): the receiving system's fault, and
+// a local "User unknown" beside it is the agent's exit status, not the directory's answer.
+export const LOCAL_DELIVERY_FAILED: RegExp =
+  /procmail: (?:couldn'?t|unable to) create|can'?t create (?:user )?output|couldn'?t create (?:the )?(?:mailbox|mail ?file|lock ?file)/i;
+
 // Rejections about *us* (our sender address, our host, our DNS): "unknown" there says nothing about
 // the reader's address, so such answers never count as hard.
 const ABOUT_US: RegExp =
@@ -35,6 +41,8 @@ const USER_UNKNOWN: RegExp = new RegExp(
     String.raw`\b(?:user|recipient|addressee|mailbox|account|address|e-?mail)\b[^\n.;]{0,60}?\b(?:does ?n[o']?t exist|doesn't exist|do not exist|not exist|no longer exists?|was not found|could ?n[o']?t be found|couldn't be found|is not valid|not a valid|is not a known|isn't valid)`,
     String.raw`no mailbox (?:here )?by that name|mailbox unknown|bad destination mailbox|not our customer|not listed in (?:domino directory|public name & address book|the directory)`,
     "not a valid (?:recipient|mailbox|user)|unknown or illegal (?:alias|user)",
+    // iCloud's answer for an address no longer in use (Sisimai's Apple list: userunknown).
+    "inactive e-?mail address",
     "recipnotfound|recipientnotfound|invalid[- ]?recipient|unknown[- ]?recipient|user[- ]?unknown|no[- ]such[- ]user|mailbox[- ]?not[- ]?found|user[- ]?not[- ]?found|recipient[- ]?not[- ]?found",
     "benutzer unbekannt|empfänger unbekannt|adresse unbekannt|unbekannte[rs]? (?:empfänger|benutzer|adresse)|existiert nicht|utilisateur inconnu|destinataire inconnu|adresse inconnue|n'existe pas|usuario desconocido|destinatario desconocido|no existe|utente sconosciuto|destinatario sconosciuto|non esiste|usuário desconhecido|não existe|gebruiker onbekend|bestaat niet|не существует|не найден|неизвестн|nie istnieje|nieznany (?:użytkownik|adres)",
     // Invalid or missing mailboxes, in the words of German, French, Spanish, Italian, Portuguese
@@ -58,7 +66,13 @@ const USER_UNKNOWN: RegExp = new RegExp(
 
 // A server stating the domain or host does not exist ("Host unknown", "Unrouteable address").
 const HOST_UNKNOWN: RegExp =
-  /illegal host|couldn't find (?:a |any )?(?:mail exchanger|host)|could not find (?:a |any )?(?:mail exchanger|host)|host unknown|unknown host|no such domain|domain (?:does ?n[o']?t|doesn't) exist|unrouteable (?:mail )?domain|unrouteable address|(?:recipient )?domain must exist|mail domain mentioned in email address is unknown|domínio inexistente|dominio inexistente|domaine inexistant|domain existiert nicht/i;
+  /(?:the |recipient(?:'s)? )domain is not reachable|illegal host|couldn't find (?:a |any )?(?:mail exchanger|host)|could not find (?:a |any )?(?:mail exchanger|host)|host unknown|unknown host|no such domain|domain (?:does ?n[o']?t|doesn't) exist|unrouteable (?:mail )?domain|unrouteable address|(?:recipient )?domain must exist|mail domain mentioned in email address is unknown|domínio inexistente|dominio inexistente|domaine inexistant|domain existiert nicht/i;
+
+// A domain named as not existing: Exim's "Domain example.org does not exist", or a bare
+// "example.org does not exist" (a name, not an address: "x@example.org does not exist" is a mailbox).
+// Only the answer to a recipient can be about the reader's domain; see aboutUs for MAIL FROM.
+const DOMAIN_NAMED_GONE: RegExp =
+  /\bdomain\s+<?[a-z0-9][a-z0-9.-]*\.[a-z]{2,}>?\s+does ?n[o']?t exist|(?<![@\w.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\.?\s+does ?n[o']?t exist/i;
 
 // cPanel's Exim words for an address its router could not resolve ("The account or domain may not
 // exist, they may be blacklisted, or missing the proper dns entries"), said only for permanent
@@ -78,6 +92,11 @@ const DNS_FAILED: RegExp =
 // (554 5.7.1) answer RCPT for an address the directory does not list with these words.
 const RECIPIENT_ACCESS_DENIED: RegExp = /recipient address rejected: access denied/i;
 
+// A gateway's own verdict that the address is wrong (Trend Micro InterScan: "Please check if
+// address is correct"); like IMail's below, hard only with a permanent code or with none at all.
+const CHECK_ADDRESS: RegExp =
+  /please (?:check|verify) (?:if|that|whether) (?:the )?(?:e-?mail |recipient )?address is correct/i;
+
 // IMail's "Invalid final delivery userid"; hard only with a permanent code, like any mailbox answer.
 const INVALID_USERID: RegExp = /invalid (?:final delivery )?userid/i;
 
@@ -93,9 +112,11 @@ const NO_ACCOUNT: RegExp = /user doesn't have an? \S+ account/i;
 
 // Directory answers that only a missing mailbox produces; they stand without a code or command.
 // "unknown user: <name>" is how local delivery agents (mail.local, Postfix local(8), IMail) name
-// the user they could not find; "This user doesn't have a <domain> account" is Yahoo's.
+// the user they could not find; "This user doesn't have a <domain> account" is Yahoo's; "No such
+// user" is how recipient-checking gateways (MessageLabs' address list) and mail stores answer an
+// address they do not hold, quoted with no more than a catch-all 5.0.0 around it.
 const USER_UNKNOWN_STRONG: RegExp = new RegExp(
-  String.raw`recipient (?:name|address) (?:is )?not recognized|${NO_ACCOUNT.source}|not listed in (?:the )?(?:domino directory|public name & address book|directory)|address couldn't be found|address could not be found|(?:wasn't|was not) found at|invalid recipient|no mailbox (?:here )?by that name|unknown user: ?["<]?[^\s<>"@]+(?:[@"> ]|$)`,
+  String.raw`\bno such user\b|recipient (?:name|address) (?:is )?not recognized|${NO_ACCOUNT.source}|not listed in (?:the )?(?:domino directory|public name & address book|directory)|address couldn't be found|address could not be found|(?:wasn't|was not) found at|invalid recipient|no mailbox (?:here )?by that name|unknown user: ?["<]?[^\s<>"@]+(?:[@"> ]|$)`,
   "i",
 );
 
@@ -156,6 +177,7 @@ const SOFT_RULES: readonly Rule[] = [
 const TRANSIENT_REASON: Record<string, string> = {
   mailbox_unknown: "user_unknown",
   invalid_userid: "user_unknown",
+  check_address: "user_unknown",
   no_valid_recipients: "user_unknown",
   access_denied: "policy",
   dns_not_found: "host_unknown",
@@ -208,10 +230,13 @@ export function classifyReason(input: ClassifyInput): FailureClass {
   const transient = lead ? lead.startsWith("4") : reply.startsWith("4");
 
   if (FULL.test(text) || /^\d\.2\.2$/.test(specific)) return { type: "soft", reason: "mailbox_full" };
-  // X.1.7 / X.1.8: our sender address or its domain is bad.
-  const aboutUs = ABOUT_US.test(text) || codes.some((c) => /^\d\.1\.[78]$/.test(c));
-  const hard = aboutUs ? undefined : hardByText(text);
+  if (LOCAL_DELIVERY_FAILED.test(text)) return { type: "soft", reason: "system" };
   const command = (input.command ?? lastCommand(text)).toUpperCase();
+  // X.1.7 / X.1.8: our sender address or its domain is bad. An answer to MAIL FROM (or to the
+  // greeting) is about us too, whatever it names: the recipient was not yet given.
+  const aboutUs =
+    ABOUT_US.test(text) || codes.some((c) => /^\d\.1\.[78]$/.test(c)) || /^(?:MAIL|HELO|EHLO)/.test(command);
+  const hard = aboutUs ? undefined : hardByText(text);
   // A report that gave up (Action: failed) on a 4.1.1 "bad destination mailbox" answer: the server
   // said "no such user" at every retry until the queue expired (Postfix's soft_bounce and its 450
   // unknown-recipient codes end so), so the mailbox did not appear in days.
@@ -238,7 +263,7 @@ export function classifyReason(input: ClassifyInput): FailureClass {
         // 551 "user not local" and 553 "mailbox name not allowed" only answer an address.
         /^55[13]$/.test(reply);
     if (confirmed) return { type: "hard", reason: hard === "bad_domain" ? "host_unknown" : "user_unknown" };
-  } else if (hard === "mailbox_unknown" || hard === "invalid_userid") {
+  } else if (hard === "mailbox_unknown" || hard === "invalid_userid" || hard === "check_address") {
     // A report that quotes no code at all is a final one (delays are typed apart), as for DNS below.
     const stageFits = !command.startsWith("DATA") || NO_ACCOUNT.test(text);
     if (stageFits && (hard === "mailbox_unknown" || permanent || (!lead && !reply)))
@@ -272,6 +297,7 @@ export function classifyReason(input: ClassifyInput): FailureClass {
     hard === "user_unknown" ||
     hard === "mailbox_unknown" ||
     hard === "invalid_userid" ||
+    hard === "check_address" ||
     hard === "no_valid_recipients"
   )
     return { type: "soft", reason: "filtered" };
@@ -290,11 +316,12 @@ export function lastCommand(text: string): string {
   if (transcript) return transcript;
   const found = [
     ...text.matchAll(
-      /(?:in reply to|after)\s*(?:end of\s+)?(rcpt|data|mail|helo|ehlo|starttls|quit)\b|\b(rcpt)[ _]to\b|\b(does not like recipient)\b|\b(sender was rejected|does not like sender)\b|\b(failed after i sent the message)\b/gi,
+      /(?:in reply to|after)\s*(?:end of\s+)?(rcpt|data|mail|helo|ehlo|starttls|quit)\b|\b(rcpt)[ _]to\b|\b(does not like recipient|server has rejected (?:the )?(?:recipient )?address)\b|\b(sender was rejected|does not like sender)\b|\b(failed after i sent the message)\b/gi,
     ),
   ];
   const last = found.at(-1);
   if (!last) return "";
+  // Messaging Server's "Remote SMTP server has rejected address" names the RCPT stage too.
   // qmail-remote names the stage in its own words: "X does not like recipient." (RCPT), "Connected
   // to X but sender was rejected." (MAIL), "X failed after I sent the message." (DATA).
   if (last[3]) return "RCPT";
@@ -354,8 +381,11 @@ function hardByText(text: string): string | undefined {
   if (USER_UNKNOWN.test(text)) return "user_unknown";
   if (NO_VALID_RECIPIENTS.test(text)) return "no_valid_recipients";
   if (INVALID_USERID.test(text)) return "invalid_userid";
+  if (CHECK_ADDRESS.test(text)) return "check_address";
   if (RECIPIENT_ACCESS_DENIED.test(text)) return "access_denied";
   if (HOST_UNKNOWN.test(text)) return "host_unknown";
+  // The literal first: a scan for it is fast, where the name before it would be tried at every word.
+  if (/does ?n[o']?t exist/i.test(text) && DOMAIN_NAMED_GONE.test(text)) return "dns_not_found";
   if (DNS_NOT_FOUND.test(text)) return "dns_not_found";
   if (BAD_DOMAIN.test(text)) return "bad_domain";
   if (MOVED.test(text)) return "has_moved";

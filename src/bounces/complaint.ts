@@ -12,9 +12,11 @@ export interface Complaint {
 /** Reads a feedback-report part. `originalTo` is the To of the returned message, the fallback. */
 export function parseFeedbackReport(report: string, originalTo: string[]): Complaint {
   const fields: Fields = parseFields(report);
-  const feedbackType = (field(fields, "feedback-type")
+  const typeNamed = (field(fields, "feedback-type")
     .toLowerCase()
     .match(/[a-z-]+/) ?? ["abuse"])[0];
+  // The ARF drafts' "opt-out-list" (leave this list) is an opt-out like "opt-out" (leave all mail).
+  const feedbackType = typeNamed === "opt-out-list" ? "opt-out" : typeNamed;
   const named = [...(fields.get("original-rcpt-to") ?? []), ...(fields.get("removal-recipient") ?? [])]
     .map(addressOf)
     .filter((a) => a !== "");

@@ -3,16 +3,23 @@
  * Order of trust: a JSON notification, an ARF report, RFC 3464 delivery-status fields, then the
  * human-readable text. Parsers only describe the report; policy runs elsewhere.
  */
-import { type ParsedMail, simpleParser } from "mailparser";
+import { createRequire } from "node:module";
+import type { ParsedMail } from "mailparser";
 import { autoReplySign } from "./auto-reply.js";
 import type { Bounce, BounceRecipient } from "./bounce.js";
-import { classifyReason, type FailureClass, FULL, lastCommand } from "./classify.js";
+import { classifyReason, type FailureClass, FULL, LOCAL_DELIVERY_FAILED, lastCommand } from "./classify.js";
 import { addressesOfHeader, inlineFeedbackReport, parseFeedbackReport } from "./complaint.js";
 import { dsnRecipients } from "./dsn.js";
 import { boundedText, decodeText, normalizeRaw, oneLine, TEXT_LIMITS } from "./fields.js";
 import { parseJsonNotification } from "./notification.js";
 import { diagnosticLine, reportText, textRecipients } from "./plaintext.js";
 import { mostSevere } from "./severity.js";
+
+/**
+ * mailparser through its CommonJS build: imported as ESM, each of its dozen CommonJS dependencies
+ * is first scanned for its export names, which took about a third of `digest bounce FILE`.
+ */
+const { simpleParser } = createRequire(import.meta.url)("mailparser") as typeof import("mailparser");
 
 const NOTHING: Bounce = { type: "none", recipients: [] };
 
@@ -199,6 +206,10 @@ function classifyWithContext(status: string, texts: string[], final = false): Fa
   // Likewise a report whose own words say the mailbox is full ("Not enough disk space") is about a
   // mailbox that exists, whatever code the receiving server quoted: suppressing is the worse error.
   if (result.type === "hard" && FULL.test(texts.join("\n"))) return { type: "soft", reason: "mailbox_full" };
+  // A local delivery agent's file error in the report ("procmail: Couldn't create") is the
+  // receiving system failing to write a mailbox that exists, whatever exit code it was mapped to.
+  if (result.type === "hard" && LOCAL_DELIVERY_FAILED.test(texts.join("\n")))
+    return { type: "soft", reason: "system" };
   return result;
 }
 

@@ -23,8 +23,3 @@ export async function withDatabase<T>(fn: (database: Database) => Promise<T>): P
 export function newsletterFor(option: string | undefined): Newsletter {
   return loadNewsletter(option ?? loadConfig(["newsletterFile"]).newsletterFile);
 }
-
-export const newsletterOption = [
-  "--newsletter <file>",
-  "the newsletter settings file (default: $NEWSLETTER_FILE or ./newsletter.yaml)",
-] as const;

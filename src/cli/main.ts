@@ -3,29 +3,39 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { packageRoot } from "../paths.js";
-import * as bounce from "./commands/bounce.js";
-import * as control from "./commands/control.js";
-import * as demo from "./commands/demo.js";
-import * as doctor from "./commands/doctor.js";
-import * as init from "./commands/init.js";
-import * as issues from "./commands/issues.js";
-import * as lint from "./commands/lint.js";
-import * as migrate from "./commands/migrate.js";
-import * as preview from "./commands/preview.js";
-import * as render from "./commands/render.js";
-import * as report from "./commands/report.js";
-import * as retry from "./commands/retry.js";
-import * as send from "./commands/send.js";
-import * as serve from "./commands/serve.js";
-import * as staff from "./commands/staff.js";
-import * as status from "./commands/status.js";
-import * as subscribers from "./commands/subscribers.js";
-import * as worker from "./commands/worker.js";
 
+type CommandFile = () => Promise<{ register(program: Command): void }>;
+
+const control: CommandFile = () => import("./commands/control.js");
 /**
- * `digest`: each command lives in its own file under commands/ and imports its implementation
- * lazily, so `digest --help` is instant and `digest worker` never loads React.
+ * `digest`: each command lives in its own file under commands/. Which file registers each command, in the order `digest --help` lists them. Only the named
+ * command's file is loaded (`digest bounce` never reads the database code); help, a mistyped name
+ * or no name loads them all. The files themselves import nothing heavy: each action imports its
+ * implementation when it runs (test/cli/startup.test.ts checks that).
  */
+const commands: Record<string, CommandFile> = {
+  render: () => import("./commands/render.js"),
+  lint: () => import("./commands/lint.js"),
+  preview: () => import("./commands/preview.js"),
+  migrate: () => import("./commands/migrate.js"),
+  bounce: () => import("./commands/bounce.js"),
+  serve: () => import("./commands/serve.js"),
+  subscribers: () => import("./commands/subscribers.js"),
+  worker: () => import("./commands/worker.js"),
+  send: () => import("./commands/send.js"),
+  retry: () => import("./commands/retry.js"),
+  status: () => import("./commands/status.js"),
+  report: () => import("./commands/report.js"),
+  pause: control,
+  resume: control,
+  cancel: control,
+  issues: () => import("./commands/issues.js"),
+  staff: () => import("./commands/staff.js"),
+  demo: () => import("./commands/demo.js"),
+  doctor: () => import("./commands/doctor.js"),
+  init: () => import("./commands/init.js"),
+};
+
 // `digest subscribers export | head`: a reader that stops reading is not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code === "EPIPE") process.exit(0);
@@ -42,27 +52,18 @@ const program = new Command("digest")
   .showHelpAfterError()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-for (const command of [
-  render,
-  lint,
-  preview,
-  migrate,
-  bounce,
-  serve,
-  subscribers,
-  worker,
-  send,
-  retry,
-  status,
-  report,
-  control,
-  issues,
-  staff,
-  demo,
-  doctor,
-  init,
-])
-  command.register(program);
+// A command named first is the only one registered. Anything else (-h or -V before a command, a
+// mistyped name, nothing) gets them all, so help lists every command and a typo gets its
+// suggestion, except -V alone, which prints the version before any command is read.
+const args = process.argv.slice(2);
+const named = args[0];
+const files =
+  named !== undefined && Object.hasOwn(commands, named)
+    ? [commands[named]]
+    : args.some((arg) => arg === "-V" || arg === "--version") && !args.some((arg) => !arg.startsWith("-"))
+      ? []
+      : Object.values(commands);
+for (const file of new Set(files)) if (file) (await file()).register(program);
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { action } from "../action.js";
-import { newsletterOption } from "../context.js";
+import { newsletterOption } from "../options.js";
 
 export function register(program: Command): void {
   program
