@@ -18,7 +18,11 @@ export default function GoodbyeEmail({ masthead, resubscribeUrl }: GoodbyeEmailP
       </Text>
       <Text className="dg-muted" style={{ fontSize: "14px", lineHeight: "22px", color: colors.muted }}>
         Changed your mind?{" "}
-        <Link href={resubscribeUrl} style={{ color: colors.accent }} className="dg-link">
+        <Link
+          href={resubscribeUrl}
+          style={{ color: colors.accent, textDecoration: "underline" }}
+          className="dg-link"
+        >
           Subscribe again
         </Link>
         .

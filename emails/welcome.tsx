@@ -29,7 +29,11 @@ export default function WelcomeEmail(props: WelcomeEmailProps) {
       </Text>
       <Text className="dg-ink" style={{ fontSize: "16px", lineHeight: "26px", color: colors.ink }}>
         Past issues are in the{" "}
-        <Link href={props.archiveUrl} style={{ color: colors.accent }} className="dg-link">
+        <Link
+          href={props.archiveUrl}
+          style={{ color: colors.accent, textDecoration: "underline" }}
+          className="dg-link"
+        >
           archive
         </Link>
         .
