@@ -92,7 +92,7 @@ export default function IssueEmail(props: IssueEmailProps) {
           <Heading
             as="h2"
             id={story.id}
-            className="dg-ink dg-title"
+            className="dg-ink dg-title dg-rule"
             style={{
               fontSize: "21px",
               lineHeight: "28px",
