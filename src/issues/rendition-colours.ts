@@ -69,10 +69,13 @@ export function textColourPairs(html: string): ColourPair[] {
   };
   const stack: Frame[] = [root];
   const pairs = new Map<string, ColourPair>();
+  // Each alternative inside a tag starts with a different character, so a tag that never closes
+  // costs one pass, not a search (no catastrophic backtracking on hostile input).
   const token =
-    /<!--[\s\S]*?-->|<!doctype[^>]*>|<\/([a-z0-9]+)\s*>|<([a-z0-9]+)((?:\s+[^\s=>/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)\s*(\/?)>|([^<]+)/gi;
+    /<!--[\s\S]*?-->|<!doctype[^>]*>|<\/([a-z0-9]+)\s*>|<([a-z0-9]+)((?:[^>"']|"[^"]*"|'[^']*')*)>|([^<]+)/gi;
   for (const m of html.matchAll(token)) {
-    const [, closing, opening, attributes = "", selfClosing, text] = m;
+    const [, closing, opening, attributes = "", text] = m;
+    const selfClosing = attributes.trimEnd().endsWith("/");
     const top = stack[stack.length - 1] as Frame;
     if (closing) {
       const at = stack.map((f) => f.tag).lastIndexOf(closing.toLowerCase());

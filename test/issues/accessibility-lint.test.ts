@@ -129,6 +129,19 @@ describe("digest lint on colour contrast", () => {
     ]);
   });
 
+  // The first scanner's expression backtracked here: over three minutes at 26 attributes on this machine.
+  it("reads a tag that never closes, attribute after attribute, in one pass", () => {
+    const hostile = `<p ${'a="1" '.repeat(26)}`;
+    const started = performance.now();
+    const pairs = textColourPairs(hostile);
+    expect(performance.now() - started).toBeLessThan(1000);
+    // Shown as text, as a browser shows a tag that never closes: black on white.
+    expect(pairs.map((p) => `${p.foreground} on ${p.background}`)).toEqual([
+      "#000000 on #ffffff",
+      "#000000 on #ffffff",
+    ]);
+  });
+
   it("reads light colours only, as a client without dark mode shows them, when the mail does not offer dark mode", () => {
     const html = `<html><head><style>@media (prefers-color-scheme: dark) { .x { color: #eeeeee !important; } }</style></head>
 <body><p class="x" style="color:#1f2933">Readable</p></body></html>`;
