@@ -31,7 +31,11 @@ export default function GoodbyeEmail({ masthead, resubscribeUrl, lang, text }: G
       </Text>
       <Text className="dg-muted" style={{ fontSize: "14px", lineHeight: "22px", color: colors.muted }}>
         {text.resubscribeBefore}
-        <Link href={resubscribeUrl} style={{ color: colors.accent }} className="dg-link">
+        <Link
+          href={resubscribeUrl}
+          style={{ color: colors.accent, textDecoration: "underline" }}
+          className="dg-link"
+        >
           {text.resubscribeLink}
         </Link>
         {text.resubscribeAfter}

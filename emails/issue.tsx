@@ -11,6 +11,8 @@ import { colors } from "./_components/theme.js";
 
 export interface IssueEmailProps {
   masthead: Masthead;
+  /** The issue's subject: the document's title (the web version's browser tab, screen readers). */
+  subject?: string;
   /** "Vol 2.6" */
   volumeLabel: string;
   /** Human date, e.g. "April 3, 2023". */
@@ -27,6 +29,7 @@ export default function IssueEmail(props: IssueEmailProps) {
   return (
     <Layout
       masthead={masthead}
+      title={props.subject ?? `${masthead.name} ${props.volumeLabel}`}
       preview={props.preheader}
       kicker={`${props.volumeLabel} · ${props.dateLabel}`}
       links={{
@@ -89,7 +92,7 @@ export default function IssueEmail(props: IssueEmailProps) {
           <Heading
             as="h2"
             id={story.id}
-            className="dg-ink dg-title"
+            className="dg-ink dg-title dg-rule"
             style={{
               fontSize: "21px",
               lineHeight: "28px",
@@ -113,6 +116,7 @@ export default function IssueEmail(props: IssueEmailProps) {
 
 IssueEmail.PreviewProps = {
   masthead: sampleMasthead,
+  subject: "US-Japan Alliance Digest Vol 2.6: critical minerals deal, anti-coercion coalition",
   volumeLabel: "Vol 2.6",
   dateLabel: "April 3, 2023",
   preheader: "US and Japan sign a critical minerals deal, and more",

@@ -49,7 +49,11 @@ export default function WelcomeEmail(props: WelcomeEmailProps) {
       ) : null}
       <Text className="dg-ink" style={{ fontSize: "16px", lineHeight: "26px", color: colors.ink }}>
         {text.archiveBefore}
-        <Link href={props.archiveUrl} style={{ color: colors.accent }} className="dg-link">
+        <Link
+          href={props.archiveUrl}
+          style={{ color: colors.accent, textDecoration: "underline" }}
+          className="dg-link"
+        >
           {text.archiveLink}
         </Link>
         {text.archiveAfter}

@@ -2,6 +2,7 @@ import { Body } from "@react-email/body";
 import { Button } from "@react-email/button";
 import { Container } from "@react-email/container";
 import { Head } from "@react-email/head";
+import { Heading } from "@react-email/heading";
 import { Hr } from "@react-email/hr";
 import { Html } from "@react-email/html";
 import { Link } from "@react-email/link";
@@ -40,9 +41,14 @@ export const issueFooterLabels: FooterLabels = {
   unsubscribe: "Unsubscribe",
 };
 
-/** The frame every mail shares: masthead band, white card, footer with the newsletter's details. */
+/**
+ * The frame every mail shares: masthead band, white card, footer with the newsletter's details.
+ * The newsletter's name is the mail's one h1 (stories are h2 under it), and `title` names the
+ * document for screen readers and the browser tab of the web version (default: the preview text).
+ */
 export function Layout(props: {
   masthead: Masthead;
+  title?: string;
   preview?: string;
   kicker?: string;
   links?: FooterLinks;
@@ -57,6 +63,7 @@ export function Layout(props: {
       <Head>
         <meta name="color-scheme" content="light dark" />
         <meta name="supported-color-schemes" content="light dark" />
+        <title>{props.title ?? props.preview ?? masthead.name}</title>
         <style>{darkModeCss + printCss}</style>
       </Head>
       {props.preview ? <Preview>{props.preview}</Preview> : null}
@@ -66,7 +73,8 @@ export function Layout(props: {
       >
         <Container style={{ maxWidth: "600px", width: "100%", margin: "0 auto" }}>
           <Section className="dg-band" style={{ backgroundColor: colors.band, padding: "22px 32px" }}>
-            <Text
+            <Heading
+              as="h1"
               style={{
                 color: colors.bandInk,
                 fontSize: "22px",
@@ -76,7 +84,7 @@ export function Layout(props: {
               }}
             >
               {masthead.name}
-            </Text>
+            </Heading>
             {props.kicker ? (
               <Text style={{ color: "#c9d3dd", fontSize: "14px", lineHeight: "20px", margin: "4px 0 0" }}>
                 {props.kicker}

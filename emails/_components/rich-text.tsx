@@ -13,7 +13,9 @@ const paragraph: CSSProperties = {
   color: colors.ink,
 };
 const linkStyle: CSSProperties = { color: colors.accent, textDecoration: "underline" };
+/** Code keeps its light box in light mode; in dark mode `dg-code` darkens box and text together. */
 const codeStyle: CSSProperties = {
+  color: colors.ink,
   fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",
   fontSize: "14px",
   backgroundColor: "#eef0f3",
@@ -53,7 +55,7 @@ export function InlineText({ nodes }: { nodes: Inline[] }): ReactNode {
         );
       case "code":
         return (
-          <code key={key} style={codeStyle}>
+          <code key={key} style={codeStyle} className="dg-code">
             {node.text}
           </code>
         );
@@ -124,7 +126,11 @@ export function Blocks({ blocks }: { blocks: Block[] }): ReactNode {
         );
       case "code":
         return (
-          <pre key={key} style={{ ...codeStyle, display: "block", padding: "12px", whiteSpace: "pre-wrap" }}>
+          <pre
+            key={key}
+            style={{ ...codeStyle, display: "block", padding: "12px", whiteSpace: "pre-wrap" }}
+            className="dg-code"
+          >
             {block.text}
           </pre>
         );

@@ -34,12 +34,13 @@ export function fontStackFor(lang: string): string {
 export const darkModeCss = `
 :root { color-scheme: light dark; supported-color-schemes: light dark; }
 @media (prefers-color-scheme: dark) {
-  .dg-page { background-color: #0f1418 !important; }
+  .dg-page, .dg-page > table > tbody > tr > td { background-color: #0f1418 !important; }
   .dg-card { background-color: #1a2128 !important; }
   .dg-ink { color: #e4e7eb !important; }
   .dg-muted { color: #9aa5b1 !important; }
   .dg-link { color: #f08a9b !important; }
   .dg-rule { border-color: #323f4b !important; }
+  .dg-code { background-color: #27313b !important; color: #e4e7eb !important; }
 }
 @media only screen and (max-width: 620px) {
   .dg-card { padding-left: 18px !important; padding-right: 18px !important; }
@@ -56,7 +57,7 @@ export const printCss = `
 @media print {
   .dg-page, .dg-page > table > tbody > tr > td { background-color: #ffffff !important; padding: 0 !important; }
   .dg-band { background-color: #ffffff !important; border-bottom: 2px solid #12263a; padding-left: 0 !important; }
-  .dg-band p { color: #12263a !important; }
+  .dg-band h1, .dg-band p { color: #12263a !important; }
   .dg-card { padding-left: 0 !important; padding-right: 0 !important; }
   .dg-noprint { display: none !important; }
   h2 { break-after: avoid; page-break-after: avoid; }

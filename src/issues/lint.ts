@@ -3,6 +3,7 @@ import type { Newsletter } from "../newsletter.js";
 import type { Problem } from "./markdown.js";
 import { type ParsedIssue, parseIssue } from "./parse.js";
 import { type Rendition, renderIssue } from "./render.js";
+import { lowContrastPairs } from "./rendition-colours.js";
 
 /** Gmail clips a message whose HTML is larger than this and hides the rest (and our footer). */
 export const gmailClipBytes = 102 * 1024;
@@ -22,6 +23,15 @@ export function lintRendition(rendition: Rendition): Problem[] {
   }
   if (!rendition.text.includes(placeholders.unsubscribeUrl)) {
     problems.push({ severity: "error", line: 0, message: "the plain text has no unsubscribe link" });
+  }
+  // The issue cannot set a colour: these are the template's, for the Markdown elements this issue
+  // uses, light and dark. A warning, so a theme change that leaves one unreadable shows before it is mailed.
+  for (const pair of lowContrastPairs(rendition.html)) {
+    problems.push({
+      severity: "warning",
+      line: 0,
+      message: `text such as "${pair.sample}" is ${pair.foreground} on ${pair.background} in ${pair.scheme} mode: contrast ${pair.ratio.toFixed(2)}:1, under 4.5:1`,
+    });
   }
   return problems;
 }

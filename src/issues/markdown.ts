@@ -1,5 +1,6 @@
 import { Lexer, type Token, type Tokens } from "marked";
 import type { Block, Inline } from "../../emails/_components/content.js";
+import { vagueLinkText } from "./link-text.js";
 
 /**
  * Markdown tokens to the templates' content tree. Text stays text: raw HTML in the source becomes
@@ -80,6 +81,8 @@ export function inlines(tokens: Token[] | undefined, line: number, into: Convert
         const t = token as Tokens.Link;
         const children = inlines(t.tokens, line, into);
         const href = checkHref(t.href, line, into);
+        const vague = vagueLinkText(plainText(children));
+        if (vague) into.problems.push({ severity: "warning", line, message: vague });
         if (href) out.push({ kind: "link", href, children });
         else out.push(...children);
         break;

@@ -45,6 +45,7 @@ const editionUrl = `${placeholders.viewUrl}.pdf`;
 export async function renderIssue(issue: ParsedIssue, newsletter: Newsletter): Promise<Rendition> {
   const element = createElement(IssueEmail, {
     masthead: mastheadOf(newsletter),
+    subject: issue.subject,
     volumeLabel: `Vol ${issue.volume}`,
     dateLabel: dateLabel(issue.date),
     preheader: issue.preheader,

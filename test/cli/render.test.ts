@@ -70,6 +70,18 @@ describe("digest lint", () => {
     expect(r.stdout).toContain("0 error(s)");
   });
 
+  it("warns about link text that does not say where it leads, and still exits 0", () => {
+    const file = join(work, "vague-links.md");
+    writeFileSync(
+      file,
+      "---\nvolume: 1\ndate: 2024-01-05\nsubject: Hi\n---\n## One\n\nThe statement is [here](https://example.org/s); see https://example.org/t.\n",
+    );
+    const r = digest(["lint", file], { env: noDatabase });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${file}:8: warning: link text "here" does not say where it leads`);
+    expect(r.stderr).toContain(`${file}:8: warning: link text "https://example.org/t" is a bare URL`);
+  });
+
   it("exits 1 and lists every problem of a bad issue", () => {
     const file = join(work, "bad-lint.md");
     writeFileSync(file, "---\nvolume: 1\nsubject: Hi\nextra: 1\n---\n## One\n\n## Two\n\ntext <b>x</b>\n");

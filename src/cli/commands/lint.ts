@@ -6,7 +6,7 @@ export function register(program: Command): void {
   program
     .command("lint")
     .description(
-      "check an issue: front matter, stories, links, images, size, unsubscribe link (exit 1 on an error)",
+      'check an issue: front matter, stories, links, images, size, unsubscribe link (exit 1 on an error); warns about link text like "here" or a bare URL and text under 4.5:1 contrast',
     )
     .argument("<issue.md>", "the issue's Markdown file")
     .option(...newsletterOption)

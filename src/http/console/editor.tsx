@@ -10,7 +10,8 @@ export function SourceWithProblems({ source, problems }: { source: string; probl
   for (const p of problems) if (p.line > 0) byLine.set(p.line, [...(byLine.get(p.line) ?? []), p]);
   const lines = source.split(/\r?\n/);
   return (
-    <ol class="source" aria-label="Source with problems">
+    // tabindex: a box that scrolls must be reachable by keyboard to be scrolled without a mouse.
+    <ol class="source" aria-label="Source with problems" tabindex={0}>
       {lines.map((text, i) => {
         const here = byLine.get(i + 1) ?? [];
         return (

@@ -142,7 +142,10 @@ export function IssuePage(p: IssuePageProps) {
           </div>
           <div class="card">
             <h2>Plain text</h2>
-            <pre class="plain">{p.plainText}</pre>
+            {/* Focusable: a box that scrolls must be reachable by keyboard to be scrolled without a mouse. */}
+            <pre class="plain" tabindex={0}>
+              {p.plainText}
+            </pre>
           </div>
         </div>
         <div class="stack">

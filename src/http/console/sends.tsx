@@ -389,6 +389,7 @@ function SendPage(props: {
         <div
           class="bar"
           role="progressbar"
+          aria-label="Deliveries finished"
           aria-valuemin={0}
           aria-valuemax={100}
           aria-valuenow={Math.round(view.share)}

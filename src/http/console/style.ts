@@ -8,7 +8,7 @@ export const consoleCss = `
   unicode-range: U+3000-30FF, U+3400-4DBF, U+4E00-9FFF, U+FF00-FFEF; }
 :root {
   --ink: #1d2433; --muted: #5b6478; --line: #dfe3ea; --bg: #f5f6f8; --card: #fff;
-  --accent: #2d5bd7; --accent-ink: #fff; --ok: #1f8a4c; --warn: #b7791f; --bad: #c53030;
+  --accent: #2d5bd7; --accent-ink: #fff; --ok: #17703d; --warn: #8a5a12; --bad: #c53030;
   --radius: 8px; --gap: 16px;
   font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans JP", sans-serif;
   color: var(--ink); background: var(--bg);
@@ -99,7 +99,7 @@ input.figure { max-width: 12rem; }
 .source { counter-reset: line; list-style: none; padding: 0; margin: 0; border: 1px solid var(--line);
   border-radius: 6px; max-height: 420px; overflow: auto; background: #fafbfc; }
 .source li { display: grid; grid-template-columns: 3.2em minmax(0, 1fr); }
-.source li > span:first-child { color: #9aa3b5; text-align: right; padding-right: 8px; user-select: none; }
+.source li > span:first-child { color: var(--muted); text-align: right; padding-right: 8px; user-select: none; }
 .source li > code { white-space: pre-wrap; overflow-wrap: anywhere; }
 .source li.has-problem { background: #fff3f3; }
 .source .problem { grid-column: 2; color: var(--bad); font-size: 12px; font-weight: 600; padding: 0 0 4px; }
