@@ -2,7 +2,10 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { benchSend } from "./send.js";
 
-/** `npm run bench`: the send benchmark, the import benchmark, then the PDF edition's render time. */
+/**
+ * `npm run bench`: the send benchmark, the import benchmark, the PDF edition's render time, then
+ * archive search at 500 issues.
+ */
 const figures = await benchSend();
 process.stdout.write(`send benchmark (${new Date().toISOString()}):\n`);
 for (const [key, value] of Object.entries(figures)) process.stdout.write(`  ${key}: ${value}\n`);
@@ -19,4 +22,6 @@ const imported = spawnSync(
 if (imported.status !== 0) process.stdout.write(`import benchmark failed (exit ${imported.status})\n`);
 const { benchPdf, formatPdfFigures } = await import("./pdf.js");
 process.stdout.write(formatPdfFigures(await benchPdf()));
+const { benchSearch, formatSearchFigures } = await import("./search.js");
+process.stdout.write(formatSearchFigures(await benchSearch()));
 process.exit(0);

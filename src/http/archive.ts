@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, isNotNull } from "drizzle-orm";
 import type { Db } from "../db/database.js";
 import { type ArchiveStory, archiveStories, issues } from "../db/schema.js";
 import { escapeHtml, personalize } from "../issues/personalize.js";
-import { indexUnindexedIssues } from "../issues/story-index.js";
+import { indexArchiveOnce } from "../issues/story-index.js";
 import type { Newsletter } from "../newsletter.js";
 
 /**
@@ -48,7 +48,7 @@ export async function webVersion(db: Db, slug: string, publicUrl: string): Promi
 export async function archivedIssuesWithStories(db: Db, limit = 100) {
   const entries = await archivedIssues(db, limit);
   if (entries.length === 0) return [];
-  await indexUnindexedIssues(db);
+  await indexArchiveOnce(db);
   const parts = await db
     .select()
     .from(archiveStories)

@@ -35,8 +35,7 @@ interface Range {
   end: number;
 }
 
-function ranges(text: string, marks: string[]): Range[] {
-  const pattern = markPattern(marks);
+function ranges(text: string, pattern: RegExp | undefined): Range[] {
   if (!pattern) return [];
   return [...text.matchAll(pattern)]
     .filter((m) => m[0].length > 0)
@@ -57,18 +56,28 @@ function markedHtml(text: string, found: Range[], from: number, to: number): str
   return html + escapeHtml(text.slice(at, to));
 }
 
-/** The whole text as HTML, the reader's words in <mark>. */
-export function highlight(text: string, marks: string[]): string {
-  return markedHtml(text, ranges(text, marks), 0, text.length);
+export interface Marker {
+  /** The whole text as HTML, the reader's words in <mark>. */
+  highlight(text: string): string;
+  /**
+   * About `length` characters of the text as HTML, around the first of the reader's words (else
+   * from the start), cut at spaces where there are any, with an ellipsis where text was left out.
+   */
+  snippet(text: string, length?: number): string;
 }
 
-/**
- * About `length` characters of the text as HTML, around the first of the reader's words (else from
- * the start), cut at spaces where there are any, with an ellipsis where text was left out.
- */
-export function snippet(text: string, marks: string[], length = 220): string {
+/** Marks these words (from searchQuery's `marks`) in any number of texts: the pattern is built once. */
+export function marker(marks: string[]): Marker {
+  const pattern = markPattern(marks);
+  return {
+    highlight: (text) => markedHtml(text, ranges(text, pattern), 0, text.length),
+    snippet: (text, length = 220) => snippet(text, pattern, length),
+  };
+}
+
+function snippet(text: string, pattern: RegExp | undefined, length: number): string {
   const flat = text.replace(/\s+/g, " ").trim();
-  const found = ranges(flat, marks);
+  const found = ranges(flat, pattern);
   let from = Math.max(0, (found[0]?.start ?? 0) - Math.floor(length / 4));
   if (from > 0) {
     const space = flat.indexOf(" ", from);

@@ -1,8 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, query } from "../db/database.js";
-import { highlight, snippet } from "./search-snippet.js";
+import { marker } from "./search-snippet.js";
 import { searchQuery } from "./search-terms.js";
-import { indexUnindexedIssues } from "./story-index.js";
+import { indexArchiveOnce } from "./story-index.js";
 
 /** The longest query we read: longer text is cut here (a search box, not a document). */
 export const maxQueryLength = 200;
@@ -37,7 +37,7 @@ export function cleanQuery(typed: string): string {
  * Searches the published issues' stories. Headlines weigh more than text (see ArchivePart), ties go
  * to the newer issue. Drafts never match: only rows of issues with `published_at` are read.
  */
-export async function searchArchive(db: Db, typed: string, limit = 50): Promise<ArchiveSearch> {
+export async function searchArchive(db: Db, typed: string, limit = 20): Promise<ArchiveSearch> {
   const text = cleanQuery(typed);
   const terms = searchQuery(text);
   const parts: SQL[] = [];
@@ -49,7 +49,7 @@ export async function searchArchive(db: Db, typed: string, limit = 50): Promise<
     parts.push(p.negated ? sql`!!${prefix}` : prefix);
   }
   if (parts.length === 0) return { query: text, matches: [], total: 0 };
-  await indexUnindexedIssues(db);
+  await indexArchiveOnce(db);
   const rows = await query<{
     slug: string;
     subject: string;
@@ -68,6 +68,7 @@ export async function searchArchive(db: Db, typed: string, limit = 50): Promise<
     order by ts_rank(s.document, q.query) desc, i.issue_date desc, i.created_at desc, s.position
     limit ${limit}`,
   );
+  const marks = marker(terms.marks);
   return {
     query: text,
     total: rows[0]?.total ?? 0,
@@ -76,8 +77,8 @@ export async function searchArchive(db: Db, typed: string, limit = 50): Promise<
       subject: r.subject,
       issueDate: r.issue_date,
       anchor: r.anchor,
-      headlineHtml: highlight(r.headline, terms.marks),
-      snippetHtml: snippet(r.body, terms.marks),
+      headlineHtml: marks.highlight(r.headline),
+      snippetHtml: marks.snippet(r.body),
     })),
   };
 }

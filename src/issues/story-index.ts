@@ -93,17 +93,16 @@ export async function indexIssue(
 }
 
 /**
- * Gives rows to published issues that have none (stored before archive search existed). An issue
- * whose source no longer parses (the rules grew stricter) is indexed as one part, its subject and
- * its plain text, so it is still found and this does not retry it every time. Two readers at once
- * both inserting is harmless: the second insert changes nothing.
+ * Gives rows to the issues that have none: those stored before archive search existed (every issue
+ * stored since got its rows with its text). An issue whose source no longer parses (the rules grew
+ * stricter) is indexed as one part, its subject and plain text, so it is still found and not tried
+ * again. Two processes at once both inserting is harmless: the second insert changes nothing.
  */
 export async function indexUnindexedIssues(db: Db): Promise<number> {
   const missing = await query<{ id: string; source: string; subject: string; text: string }>(
     db,
     sql`select i.id, i.source, i.subject, i.text from issues i
-      where i.published_at is not null
-        and not exists (select 1 from archive_stories s where s.issue_id = i.id)`,
+      where not exists (select 1 from archive_stories s where s.issue_id = i.id)`,
   );
   for (const row of missing) {
     const { issue } = parseIssue(row.source);
@@ -113,4 +112,25 @@ export async function indexUnindexedIssues(db: Db): Promise<number> {
     await query(db, sql`insert into ${columns} values ${rowsOf(row.id, parts)} on conflict do nothing`);
   }
   return missing.length;
+}
+
+const indexedOnce = new WeakMap<Db, Promise<void>>();
+
+/**
+ * indexUnindexedIssues, once per database in this process (the first search or feed read after an
+ * upgrade), not on every request: after it, every issue has rows. A failed pass is tried again.
+ */
+export function indexArchiveOnce(db: Db): Promise<void> {
+  let pass = indexedOnce.get(db);
+  if (!pass) {
+    pass = indexUnindexedIssues(db).then(
+      () => undefined,
+      (error: unknown) => {
+        indexedOnce.delete(db);
+        throw error;
+      },
+    );
+    indexedOnce.set(db, pass);
+  }
+  return pass;
 }
