@@ -18,7 +18,7 @@ const fixture = (name: string) =>
   readFileSync(join(repoRoot, "test/issues/fixtures/search", `${name}.md`), "utf8");
 
 /** Three issues that went out and one draft, on the database under test, and the app over it. */
-async function archiveOn(database: Database) {
+async function archiveOn(database: Database, searchesPerClient = 1000) {
   const { db } = database;
   for (const name of ["vol-30-1", "vol-30-2", "vol-30-3"]) {
     const { issue } = await saveIssue(db, fixture(name), newsletter);
@@ -32,7 +32,7 @@ async function archiveOn(database: Database) {
     newsletter,
     publicUrl: "https://digest.example",
     limiter: memoryRateLimiter({ limit: 1000, windowSeconds: 60 }),
-    pageLimiter: memoryRateLimiter({ limit: 1000, windowSeconds: 60 }),
+    pageLimiter: memoryRateLimiter({ limit: searchesPerClient, windowSeconds: 60 }),
     clientIp: () => "192.0.2.1",
     log: pino({ level: "silent" }),
   });
@@ -180,6 +180,14 @@ describe.each([
     expect((await archive.app.request("/archive?q=%E6%97")).status).toBeLessThan(500);
     expect((await archive.app.request("/archive?q=%")).status).toBeLessThan(500);
   });
+
+  it("limits searches per client address, and the archive itself not at all", async () => {
+    const { app } = await archiveOn(await open(), 2);
+    expect((await app.request("/archive?q=drone")).status).toBe(200);
+    expect((await app.request("/archive?q=chips")).status).toBe(200);
+    expect((await app.request("/archive?q=drone")).status).toBe(429);
+    expect((await app.request("/archive")).status).toBe(200);
+  }, 120_000);
 
   it("shows the archive as before when the query is empty", async () => {
     for (const path of ["/archive", "/archive?q=", "/archive?q=+++"]) {
