@@ -9,6 +9,7 @@ import { editionRoutes } from "./edition.js";
 import { homePage, managePage, messagePage, unsubscribePage } from "./pages.js";
 import { limitKey, memoryRateLimiter, pageLimit, readFields } from "./request.js";
 import { archivePage } from "./search-page.js";
+import { searchText } from "./search-text.js";
 
 /**
  * What every page that carries a token answers with, errors included: the token is a key to the
@@ -77,7 +78,7 @@ export function publicRoutes(deps: AppDeps) {
     const query = cleanQuery(c.req.query("q") ?? "");
     if (query === "") return c.html(archivePage(newsletter, await archivedIssues(db)));
     if (!(await pageLimiter.hit(`search:${limitKey(deps.clientIp(c))}`))) {
-      throw new HTTPException(429, { message: "too many searches from your address; try again later" });
+      throw new HTTPException(429, { message: searchText.tooManySearches });
     }
     // A results page is for the reader who asked: search engines keep to the archive itself.
     c.header("X-Robots-Tag", "noindex");

@@ -15,4 +15,5 @@ export const searchText = {
   allIssues: "All issues",
   noIssues: "No issues yet.",
   pdf: "PDF",
+  tooManySearches: "too many searches from your address; try again later",
 } as const;
