@@ -6,8 +6,8 @@ import { benchSend } from "./send.js";
 
 /**
  * `npm run bench`: the send benchmark, the import benchmark, the PDF edition's render time, then
- * the CLI's start times and the bounce corpus's held-out figures. BENCH_ONLY=cli prints only
- * those two (no database or Redis needed).
+ * archive search at 500 issues, the CLI's start times and the bounce corpus's held-out figures.
+ * BENCH_ONLY=cli prints only those two (no database or Redis needed).
  */
 if (process.env.BENCH_ONLY === "cli") {
   process.stdout.write(formatCliFigures(benchCli()));
@@ -32,4 +32,6 @@ const { benchPdf, formatPdfFigures } = await import("./pdf.js");
 process.stdout.write(formatPdfFigures(await benchPdf()));
 process.stdout.write(formatCliFigures(benchCli()));
 process.stdout.write(heldOutLine(await heldOutFigures()));
+const { benchSearch, formatSearchFigures } = await import("./search.js");
+process.stdout.write(formatSearchFigures(await benchSearch()));
 process.exit(0);

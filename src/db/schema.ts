@@ -275,6 +275,37 @@ export const issuePdfs = pgTable("issue_pdfs", {
   updatedAt: updatedAt(),
 });
 
+// ---- Archive search and the feed's full text (issue 20) ----
+
+/** A text-search document; written and read only through SQL (issues/story-index.ts, issues/search.ts). */
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+/**
+ * Each issue's parts as the archive serves them, written when the issue is stored: position 0 is
+ * the issue itself (its subject and intro, no anchor), then one row per story with its permalink
+ * anchor. Plain text for search snippets, HTML for the feed's full text, and the weighted search
+ * document (CJK runs already split into bigrams, see issues/search-terms.ts). The archive shows
+ * only rows of published issues; a draft's rows wait here unseen.
+ */
+export const archiveStories = pgTable(
+  "archive_stories",
+  {
+    issueId: uuid("issue_id")
+      .notNull()
+      .references(() => issues.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    anchor: text("anchor").notNull(),
+    headline: text("headline").notNull(),
+    body: text("body").notNull(),
+    html: text("html").notNull(),
+    document: tsvector("document").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.issueId, t.position] }),
+    index("archive_stories_document_idx").using("gin", t.document),
+  ],
+);
+
 // ---- Staff console (issue 12): accounts, setup links, sessions, login throttling, audit log ----
 
 export const staffRoles = ["admin", "editor"] as const;
@@ -432,3 +463,4 @@ export const sendReadership = pgTable("send_readership", {
   report: jsonb("report").notNull(),
   computedAt: timestamp("computed_at", { withTimezone: true }).notNull().defaultNow(),
 });
+export type ArchiveStory = typeof archiveStories.$inferSelect;

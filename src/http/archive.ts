@@ -1,7 +1,8 @@
-import { and, desc, eq, isNotNull } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull } from "drizzle-orm";
 import type { Db } from "../db/database.js";
-import { issues } from "../db/schema.js";
-import { personalize } from "../issues/personalize.js";
+import { type ArchiveStory, archiveStories, issues } from "../db/schema.js";
+import { escapeHtml, personalize } from "../issues/personalize.js";
+import { indexArchiveOnce } from "../issues/story-index.js";
 import type { Newsletter } from "../newsletter.js";
 
 /**
@@ -14,6 +15,7 @@ const published = isNotNull(issues.publishedAt);
 export async function archivedIssues(db: Db, limit = 100) {
   return db
     .select({
+      id: issues.id,
       slug: issues.slug,
       subject: issues.subject,
       issueDate: issues.issueDate,
@@ -42,14 +44,53 @@ export async function webVersion(db: Db, slug: string, publicUrl: string): Promi
   }).html;
 }
 
+/** The archive with each issue's parts (subject and intro, then its stories), for the feed's full text. */
+export async function archivedIssuesWithStories(db: Db, limit = 100) {
+  const entries = await archivedIssues(db, limit);
+  if (entries.length === 0) return [];
+  await indexArchiveOnce(db);
+  const parts = await db
+    .select()
+    .from(archiveStories)
+    .where(
+      inArray(
+        archiveStories.issueId,
+        entries.map((e) => e.id),
+      ),
+    )
+    .orderBy(asc(archiveStories.position));
+  return entries.map((e) => ({ ...e, parts: parts.filter((p) => p.issueId === e.id) }));
+}
+
+/**
+ * An issue's full text as the feed carries it: the intro, then each story under a headline that
+ * links to its permalink, so a feed reader's link leads to that story in the web version.
+ */
+function fullText(issueUrl: string, parts: ArchiveStory[]): string {
+  return parts
+    .map((p) =>
+      p.anchor === ""
+        ? p.html
+        : `<h2><a href="${escapeHtml(`${issueUrl}#${p.anchor}`)}">${escapeHtml(p.headline)}</a></h2>\n${p.html}`,
+    )
+    .join("\n");
+}
+
+/** Escaped for XML text and attributes; characters XML 1.0 forbids (most control characters) left out. */
 const xml = (s: string) =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  s
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
 
 /** An Atom feed (RFC 4287) of the archive. */
 export function atomFeed(
   newsletter: Newsletter,
   publicUrl: string,
-  entries: Awaited<ReturnType<typeof archivedIssues>>,
+  entries: Awaited<ReturnType<typeof archivedIssuesWithStories>>,
 ): string {
   const updated = new Date(Math.max(0, ...entries.map((e) => e.updatedAt.getTime())));
   const items = entries.map((e) => {
@@ -59,6 +100,7 @@ export function atomFeed(
     <link rel="alternate" type="text/html" href="${xml(url)}"/>
     <id>${xml(url)}</id>
     <updated>${e.updatedAt.toISOString()}</updated>
+    <content type="html">${xml(fullText(url, e.parts))}</content>
 ${/^\d{4}-\d{2}-\d{2}$/.test(e.issueDate) ? `    <published>${e.issueDate}T00:00:00Z</published>\n` : ""}  </entry>`;
   });
   return `<?xml version="1.0" encoding="utf-8"?>

@@ -3,6 +3,7 @@ import type { HtmlEscapedString } from "hono/utils/html";
 import type { Issue, Subscriber } from "../db/schema.js";
 import { format, type Language, messagesFor, segments } from "../i18n/catalogue.js";
 import type { Newsletter } from "../newsletter.js";
+import { searchForm } from "./search-form.js";
 
 /**
  * The reader-facing pages: plain server-rendered HTML that works without JavaScript. Every value is
@@ -16,7 +17,7 @@ const style = `
 body{font:16px/1.6 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1b1f24;background:#fff}
 h1{font-size:1.6rem;margin:.2rem 0 1rem}h2{font-size:1.2rem;margin-top:2rem}
 label{display:block;margin:.6rem 0 .2rem;font-weight:600}
-input[type=email],input[type=text]{box-sizing:border-box;width:100%;max-width:24rem;padding:.5rem;font:inherit;border:1px solid #888;border-radius:4px}
+input[type=email],input[type=text],input[type=search]{box-sizing:border-box;width:100%;max-width:24rem;padding:.5rem;font:inherit;border:1px solid #888;border-radius:4px}
 select{display:block;padding:.5rem;font:inherit;border:1px solid #888;border-radius:4px}
 button{margin-top:1rem;padding:.6rem 1.1rem;font:inherit;font-weight:600;border:0;border-radius:4px;background:#0b4f8a;color:#fff;cursor:pointer}
 .hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
@@ -95,6 +96,7 @@ ${newsletter.tagline ? html`<p>${newsletter.tagline}</p>` : ""}
 </form>
 <p class="muted">${m["home.confirmFirst"]}</p>
 <h2>${newsletter.archiveTitle ?? m["home.pastIssues"]}</h2>
+${archive.length > 0 ? searchForm(lang) : ""}
 ${
   archive.length === 0
     ? html`<p class="muted">${m["home.noIssues"]}</p>`

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { isLanguage, type MessageKey, messagesFor, t } from "../i18n/catalogue.js";
 import { chooseLanguage } from "../i18n/choose.js";
+import { cleanQuery, searchArchive } from "../issues/search.js";
 import {
   rename,
   resubscribe,
@@ -11,13 +12,14 @@ import {
   unsubscribe,
 } from "../subscribers/lifecycle.js";
 import { setReaderTracking } from "../tracking/opt-out.js";
-import { archivedIssues, atomFeed, webVersion } from "./archive.js";
+import { archivedIssues, archivedIssuesWithStories, atomFeed, webVersion } from "./archive.js";
 import { confirmRoutes, confirmScriptSource } from "./confirm.js";
 import type { AppDeps } from "./deps.js";
 import { editionRoutes } from "./edition.js";
 import { browserLanguage, configured, subscriberLanguage } from "./language.js";
 import { homePage, managePage, messagePage, unsubscribePage } from "./pages.js";
 import { limitKey, memoryRateLimiter, pageLimit, readFields } from "./request.js";
+import { archivePage } from "./search-page.js";
 import { trackingRoutes } from "./tracking.js";
 
 /**
@@ -85,6 +87,19 @@ export function publicRoutes(deps: AppDeps) {
     c.html(homePage(newsletter, browserLanguage(c, languages), await archivedIssues(db), languages)),
   );
 
+  // Without a query, the archive; with one, the matching stories (GET, so a search is a link).
+  app.get("/archive", async (c) => {
+    const query = cleanQuery(c.req.query("q") ?? "");
+    const lang = browserLanguage(c, languages);
+    if (query === "") return c.html(archivePage(newsletter, lang, await archivedIssues(db)));
+    if (!(await pageLimiter.hit(`search:${limitKey(deps.clientIp(c))}`))) {
+      throw new HTTPException(429, { message: "too many searches from your address; try again later" });
+    }
+    // A results page is for the reader who asked: search engines keep to the archive itself.
+    c.header("X-Robots-Tag", "noindex");
+    return c.html(archivePage(newsletter, lang, [], await searchArchive(db, query)));
+  });
+
   app.route("/", editionRoutes(deps));
   app.get("/archive/:slug", async (c) => {
     const body = await webVersion(db, c.req.param("slug"), publicUrl);
@@ -94,7 +109,7 @@ export function publicRoutes(deps: AppDeps) {
 
   app.get("/feed.xml", async (c) => {
     c.header("Content-Type", "application/atom+xml; charset=utf-8");
-    return c.body(atomFeed(newsletter, publicUrl, await archivedIssues(db)));
+    return c.body(atomFeed(newsletter, publicUrl, await archivedIssuesWithStories(db)));
   });
 
   // The same 202 and body for a new, pending, active or suppressed address: nothing to enumerate.

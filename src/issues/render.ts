@@ -1,8 +1,10 @@
 import { render } from "@react-email/render";
 import { convert, type FormatCallback } from "html-to-text";
 import { createElement } from "react";
-import type { Masthead } from "../../emails/_components/content.js";
+import { renderToStaticMarkup } from "react-dom/server";
+import type { Block, Masthead } from "../../emails/_components/content.js";
 import { placeholders } from "../../emails/_components/placeholders.js";
+import { Blocks } from "../../emails/_components/rich-text.js";
 import IssueEmail from "../../emails/issue.js";
 import type { Newsletter } from "../newsletter.js";
 import type { ParsedIssue } from "./parse.js";
@@ -55,6 +57,11 @@ export async function renderIssue(issue: ParsedIssue, newsletter: Newsletter): P
   });
   const html = await render(element);
   return { html, text: htmlToText(html) };
+}
+
+/** Some of an issue's blocks as HTML, as the email shows them: the Atom feed's full text. */
+export function blocksHtml(blocks: Block[]): string {
+  return renderToStaticMarkup(createElement(Blocks, { blocks }));
 }
 
 /**

@@ -9,6 +9,7 @@ import { unapproveChangedSends } from "./approval.js";
 import { renderPdf, storeIssuePdf } from "./edition.js";
 import { checkIssue, formatProblem } from "./lint.js";
 import type { Problem } from "./markdown.js";
+import { indexIssue } from "./story-index.js";
 
 /**
  * Storing a different text under a published volume: what readers got must stay what the archive
@@ -89,6 +90,7 @@ export async function saveIssue(
       const [published] = await tx.select().from(issues).where(eq(issues.slug, issue.slug));
       throw new PublishedIssueError(issue.volume, published?.publishedAt ?? undefined);
     }
+    await indexIssue(tx, row.id, issue);
     const unapproved = await unapproveChangedSends(tx, actor, { ...issue, id: row.id }, values);
     return { row, unapproved };
   });

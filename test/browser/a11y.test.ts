@@ -217,7 +217,7 @@ const targets: Target[] = [
   },
   {
     name: "mail: confirm",
-    html: await mail({ kind: "confirm", confirmUrl: `${base}/confirm/x`, via: "the web form" }),
+    html: await mail({ kind: "confirm", confirmUrl: `${base}/confirm/x`, via: "web" }),
   },
   {
     name: "mail: welcome",

@@ -50,12 +50,13 @@ describe("printing the archive in a real browser", () => {
     expect(await page.getByText("日米同盟の強化で一致").first().isVisible()).toBe(true);
   });
 
-  it("the archive page prints its list of issues without the subscribe form", async () => {
+  it("the archive page prints its list of issues without the subscribe and search forms", async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/`);
-    expect(await page.locator("form").isVisible()).toBe(true);
+    const forms = [page.locator('form[action="/subscribe"]'), page.getByRole("search")];
+    for (const form of forms) expect(await form.isVisible()).toBe(true);
     await page.emulateMedia({ media: "print" });
-    expect(await page.locator("form").isVisible()).toBe(false);
+    for (const form of forms) expect(await form.isVisible()).toBe(false);
     expect(await page.getByRole("link", { name: /日米同盟/ }).isVisible()).toBe(true);
   });
 });

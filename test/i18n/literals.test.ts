@@ -16,6 +16,8 @@ const readerSources = [
   "src/http/confirm.ts",
   "src/http/public.ts",
   "src/http/language.ts",
+  "src/http/search-page.ts",
+  "src/http/search-form.ts",
   "src/issues/transactional-content.ts",
   "src/sending/transactional-mail.ts",
   "emails/confirm.tsx",
@@ -33,6 +35,7 @@ const allowed = new Map<string, string>([
   ["no such issue", "error detail"],
   ["language must be one of", "error detail"],
   ["tracking must be on or off", "error detail"],
+  ["too many searches from your address; try again later", "error detail"],
   // Log lines, read by the people who run the service.
   ["goodbye mail not queued", "log line"],
   // Header values.

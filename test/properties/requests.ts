@@ -153,6 +153,8 @@ export function requestArbitrary(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
     { weight: 3, arbitrary: tokenArbitrary(ctx, "unsubscribe").map((t) => `/unsubscribe/${t}`) },
     { weight: 3, arbitrary: tokenArbitrary(ctx, "manage").map((t) => `/manage/${t}`) },
     { weight: 1, arbitrary: oddSegment.map((s) => `/archive/${s}`) },
+    // Archive search: any text, syntax characters and broken escapes in the query.
+    { weight: 1, arbitrary: oddSegment.map((s) => `/archive?q=${s}`) },
     { weight: 1, arbitrary: fc.constantFrom("/", "/feed.xml", "/healthz", "/metrics", "/archive/vol-2-6") },
     {
       weight: 2,

@@ -20,6 +20,17 @@ export const ja: Messages = {
   "home.pastIssues": "バックナンバー",
   "home.noIssues": "まだ発行された号はありません。",
   "home.pdf": "PDF",
+  "archive.title": "アーカイブ",
+  "archive.allIssues": "すべての号",
+  "search.label": "アーカイブを検索",
+  "search.button": "検索",
+  "search.hint": '単語、「日米」のような日本語の語句、または "引用符で囲んだフレーズ" で検索できます。',
+  "search.resultsTitle": "検索：{query}",
+  "search.resultCount.one": "1件の記事が見つかりました",
+  "search.resultCount.other": "{count}件の記事が見つかりました",
+  "search.showingFirst": "関連性の高い{count}件を表示しています。",
+  "search.noMatches": "該当する記事はありません。語句を減らすか、別の語句でお試しください。",
+  "search.issueIntro": "号の概要",
 
   "subscribe.checkInboxTitle": "受信トレイをご確認ください",
   "subscribe.accepted":
