@@ -54,7 +54,9 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const service = await startService({ publicUrl: base });
 const sending = await pipeline(service.database, service.smtp.url);
-await sending.startWorker();
+// Tracked, so the send page shows the Readership card and the mail as sent carries the links,
+// canary and pixel; two languages, so reader pages offer the choice and can be checked in Japanese.
+await sending.startWorker({ trackClicks: true, trackOpens: true });
 const { createApp } = await import("../../src/http/app.js");
 const app = await createApp({
   ...service.deps,
@@ -96,6 +98,8 @@ const pending = await reader("pending@readers.test", "pending");
 let readers = 0;
 const freshReader = (status: string) => reader(`reader${++readers}@readers.test`, status);
 const active = await reader("active@readers.test", "active");
+const japanese = await reader("japanese@readers.test", "active");
+await database.query(sql`update subscribers set language = 'ja' where id = ${japanese}`);
 const unsubscribed = await reader("gone@readers.test", "unsubscribed");
 await reader("bounced@readers.test", "bounced");
 const token = (purpose: "confirm" | "manage" | "unsubscribe", id: string) =>
@@ -154,6 +158,16 @@ See [the first story](#a-story-with-every-block).
 `;
 const parsedEveryElement = parseIssue(everyElement).issue;
 if (!parsedEveryElement) throw new Error("the every-element fixture no longer parses");
+/** The HTML part of a message the worker sent: the tracked splice, as a reader's client gets it. */
+async function sentHtml(): Promise<string> {
+  const { simpleParser } = await import("mailparser");
+  const message = service.smtp.messages.find((m) => m.to.includes("active@readers.test"));
+  if (!message) throw new Error("no message to active@readers.test was captured");
+  const parsed = await simpleParser(message.raw);
+  if (typeof parsed.html !== "string" || !parsed.html.includes("/r/"))
+    throw new Error("the sent mail is not tracked");
+  return parsed.html;
+}
 const mastheadLinks = { unsubscribeUrl: `${base}/unsubscribe/x`, manageUrl: `${base}/manage/x` };
 const mail = async (content: Parameters<typeof renderTransactional>[0]) =>
   (await renderTransactional(content, newsletter)).html;
@@ -206,6 +220,27 @@ const targets: Target[] = [
   },
   { name: "manage: an unsubscribed reader", url: `/manage/${token("manage", unsubscribed)}` },
   { name: "archive: web version of Vol 2.6", url: `/archive/${saved.issue.slug}` },
+  { name: "archive: list with the search form", url: "/archive" },
+  { name: "archive search: results with marked words", url: "/archive?q=alliance" },
+  { name: "archive search: no story matches", url: "/archive?q=zzqxv" },
+  {
+    name: "home in Japanese (Accept-Language: ja)",
+    open: async (page) => {
+      await page.setExtraHTTPHeaders({ "Accept-Language": "ja" });
+      await page.goto(`${base}/`);
+    },
+  },
+  {
+    name: "archive search in Japanese (Accept-Language: ja)",
+    open: async (page) => {
+      await page.setExtraHTTPHeaders({ "Accept-Language": "ja" });
+      await page.goto(`${base}/archive?q=${encodeURIComponent("日米")}`);
+    },
+  },
+  {
+    name: "manage: a Japanese reader, with the tracking switch",
+    url: `/manage/${token("manage", japanese)}`,
+  },
   { name: "error page 404 (no such page)", url: "/no-such-page" },
   { name: "error page 400 (a broken manage link)", url: "/manage/not-a-token" },
 
@@ -225,6 +260,17 @@ const targets: Target[] = [
   },
   { name: "mail: goodbye", html: await mail({ kind: "goodbye", resubscribeUrl: `${base}/manage/x` }) },
   { name: "mail: unsubscribe-link", html: await mail({ kind: "unsubscribe-link", ...mastheadLinks }) },
+  {
+    name: "mail: confirm in Japanese",
+    html: (
+      await renderTransactional(
+        { kind: "confirm", confirmUrl: `${base}/confirm/x`, via: "web" },
+        newsletter,
+        "ja",
+      )
+    ).html,
+  },
+  { name: "mail: issue Vol 2.6 as sent, tracked (links, canary, pixel)", html: await sentHtml() },
 
   // Console pages (src/http/console), signed in as an admin unless the page is before sign-in.
   { name: "console: sign in", url: "/admin/login" },
