@@ -2,7 +2,22 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { benchSend } from "./send.js";
 
-/** `npm run bench`: the send benchmark, the import benchmark, then the PDF edition's render time. */
+/**
+ * `npm run bench`: the send benchmark, the import benchmark, the PDF edition's render time, then
+ * `/r/` against `/healthz`. BENCH_ONLY=tracking runs only the last.
+ */
+async function printTracking() {
+  const { benchTracking } = await import("./tracking.js");
+  const tracking = await benchTracking();
+  process.stdout.write(`tracking redirect benchmark (${new Date().toISOString()}, ab):\n`);
+  for (const [key, value] of Object.entries(tracking)) process.stdout.write(`  ${key}: ${value}\n`);
+}
+
+if (process.env.BENCH_ONLY === "tracking") {
+  await printTracking();
+  process.exit(0);
+}
+
 const figures = await benchSend();
 process.stdout.write(`send benchmark (${new Date().toISOString()}):\n`);
 for (const [key, value] of Object.entries(figures)) process.stdout.write(`  ${key}: ${value}\n`);
@@ -19,4 +34,5 @@ const imported = spawnSync(
 if (imported.status !== 0) process.stdout.write(`import benchmark failed (exit ${imported.status})\n`);
 const { benchPdf, formatPdfFigures } = await import("./pdf.js");
 process.stdout.write(formatPdfFigures(await benchPdf()));
+await printTracking();
 process.exit(0);
