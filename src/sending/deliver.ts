@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "../db/database.js";
 import type { DeliveryBatchJob } from "../queues.js";
+import { signClick, signOpen } from "../tracking/token.js";
 import type { BackoffSettings } from "./backoff.js";
 import { checkBreakers } from "./breaker-trip.js";
 import type { BreakerSettings } from "./breakers.js";
@@ -14,7 +15,6 @@ import { pauseForRelayFault, pauseOnPolicyFailures } from "./pause-policy.js";
 import type { RateLimiter } from "./rate.js";
 import { messageId, readerLinks, returnPath } from "./reader-links.js";
 import type { RelayRate } from "./relay-rate.js";
-import { signClick, signOpen } from "../tracking/token.js";
 import type { SendCache, SendContext } from "./send-cache.js";
 import { type MessageBuffers, type ReaderTracking, type Spliced, splice } from "./template.js";
 
