@@ -6,7 +6,7 @@ import { cliActor } from "../../src/staff/audit.js";
 import { eraseReader } from "../../src/subscribers/erase.js";
 import { setReaderTracking } from "../../src/tracking/opt-out.js";
 import { saveSendLinks } from "../../src/tracking/send-links.js";
-import { sendKey, signClick, signOpen, trackingKey } from "../../src/tracking/token.js";
+import { type SendKey, sendKey, signClick, signOpen, trackingKey } from "../../src/tracking/token.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { exampleIssue, newsletter, secret } from "../sending/harness.js";
 import { trackingApp } from "./app.js";
@@ -23,7 +23,7 @@ const browser = {
 
 interface Send {
   id: string;
-  key: Buffer;
+  key: SendKey;
   deliveries: number[];
 }
 let sendA: Send;
