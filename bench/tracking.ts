@@ -21,7 +21,8 @@ import { sendKey, signClick, trackingKey } from "../src/tracking/token.js";
  * public app as `digest serve` mounts it (every middleware, clicks recorded), with `ab -n 20000
  * -c 50` each. One send with links and 1,000 deliveries is seeded; the token is one reader's, so
  * the send's links are warm after the first request and every click is recorded (one insert each
- * when quiet, grouped under load). Needs `ab` (apache2-utils). Not a test: it prints.
+ * when quiet, grouped under load; BENCH_RECORD=0 answers without recording, as TRACK_CLICKS=false
+ * does). Needs `ab` (apache2-utils). Not a test: it prints.
  */
 const root = resolve(import.meta.dirname, "..");
 const adminUrl = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
