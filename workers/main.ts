@@ -11,6 +11,7 @@ import { resolveIdentity } from "../src/sending/identity.js";
 import { createMailer } from "../src/sending/mailer.js";
 import { untilStopSignal } from "../src/signals.js";
 import { startDeliveryWorker } from "./deliveries-worker.js";
+import { startReadershipUpkeep } from "./readership-upkeep.js";
 import { startTransactionalWorker } from "./transactional-worker.js";
 
 export const workerSettings = [
@@ -42,6 +43,7 @@ export const workerSettings = [
   "smtpTls",
   "trackClicks",
   "trackOpens",
+  "trackingRetentionDays",
 ] as const;
 export type WorkerSettings = Config<(typeof workerSettings)[number]>;
 
@@ -113,11 +115,15 @@ export async function startWorkers(
     newsletter,
     log: say,
   });
+  const readership = startReadershipUpkeep(
+    { db: database.db, log: say },
+    { trackingRetentionDays: settings.trackingRetentionDays, intervalSeconds: settings.reconcileSeconds },
+  );
   log.info({ pid: process.pid, sendRate: settings.sendRate, smtpPool: settings.smtpPool }, "worker ready");
   return {
     async close() {
       try {
-        await Promise.all([deliveries.close(), transactional.close()]);
+        await Promise.all([deliveries.close(), transactional.close(), readership.close()]);
       } finally {
         mailer.close();
         redis.disconnect();

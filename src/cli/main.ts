@@ -13,6 +13,7 @@ import * as lint from "./commands/lint.js";
 import * as migrate from "./commands/migrate.js";
 import * as preview from "./commands/preview.js";
 import * as render from "./commands/render.js";
+import * as report from "./commands/report.js";
 import * as retry from "./commands/retry.js";
 import * as send from "./commands/send.js";
 import * as serve from "./commands/serve.js";
@@ -53,6 +54,7 @@ for (const command of [
   send,
   retry,
   status,
+  report,
   control,
   issues,
   staff,

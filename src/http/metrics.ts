@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { Counter, Gauge, Registry } from "prom-client";
 import { type Db, query } from "../db/database.js";
-import { breakerKinds, subscriberStatuses } from "../db/schema.js";
+import { breakerKinds, subscriberStatuses, trackingClasses, trackingKinds } from "../db/schema.js";
 
 /**
  * Prometheus metrics, one registry per app (never prom-client's global one, so two apps in one
@@ -65,6 +65,47 @@ export function createMetrics(db: Db, mailboxCounts?: () => Record<string, numbe
       );
       for (const reason of [...breakerKinds, "other"])
         this.set({ reason }, rows.find((r) => r.reason === reason)?.n ?? 0);
+    },
+  });
+  // Tracking events by kind and class: the rows, plus the figures kept for sends whose rows
+  // retention purged, so the count does not fall when raw events go. Cached like the subscriber
+  // counts: a group-by over every event per scrape is not a load to give the database.
+  let tracking: { at: number; rows: Promise<{ kind: string; class: string; n: number }[]> } | undefined;
+  const trackingCounts = () => {
+    const now = Date.now();
+    if (!tracking || now - tracking.at >= countsMaxAgeMs) {
+      const rows = query<{ kind: string; class: string; n: number }>(
+        db,
+        sql`
+          select kind, class, sum(n)::float8 as n from (
+            select kind, class, count(*) as n from tracking_events group by kind, class
+            union all
+            select k.key as kind, c.key as class, c.value::bigint as n
+            from send_readership r,
+              jsonb_each(coalesce(r.report->'eventsByKind', '{}'::jsonb)) k,
+              jsonb_each_text(k.value) c
+          ) t group by kind, class`,
+      );
+      const entry = { at: now, rows };
+      tracking = entry;
+      rows.catch(() => {
+        if (tracking === entry) tracking = undefined;
+      });
+    }
+    return tracking.rows;
+  };
+  new Counter({
+    name: "digest_tracking_events_total",
+    help: "Tracking events (clicks and opens) by kind and class: human, scanner, privacy-proxy, unknown",
+    labelNames: ["kind", "class"],
+    registers: [registry],
+    async collect() {
+      const rows = await trackingCounts();
+      this.reset();
+      for (const kind of trackingKinds)
+        for (const cls of trackingClasses) {
+          this.inc({ kind, class: cls }, rows.find((r) => r.kind === kind && r.class === cls)?.n ?? 0);
+        }
     },
   });
   const requests = new Counter({

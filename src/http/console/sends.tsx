@@ -23,6 +23,7 @@ import { fieldText, formOf } from "./form.js";
 import { adminOnly } from "./guard.js";
 import { Action, AuditTable, Badge, Csrf, Page, TypeBack } from "./layout.js";
 import { activeReaderCount, type BounceView, recentBounces, sendStatusJson } from "./queries.js";
+import { ReadershipCard, type ReadershipView, readershipView } from "./readership.js";
 import { localToDate, showTime } from "./time.js";
 
 const finished = (status: string) => status === "done" || status === "cancelled";
@@ -287,6 +288,8 @@ function SendPage(props: {
   /** For a send waiting for approval: what the approve form shows and carries. */
   approval?: { activeReaders: number; rendition: string };
   approveError?: string;
+  /** Only for a send that carried tracked links or a pixel, or has events. */
+  readership?: ReadershipView;
 }) {
   const { session, status: s } = props;
   const view = progressView(s);
@@ -419,6 +422,7 @@ function SendPage(props: {
       </div>
       {finished(s.status) && <div id="finished" data-status={s.status} hidden />}
       {s.report && <ReportCard report={s.report} />}
+      {props.readership && <ReadershipCard view={props.readership} sendId={s.sendId} />}
       <Live
         reasons={props.reasons}
         bounces={props.bounces}
@@ -473,6 +477,8 @@ export function sendRoutes(deps: ConsoleDeps) {
     const approval = issue
       ? { activeReaders: await activeReaderCount(deps), rendition: renditionHash(issue) }
       : undefined;
+    const trackingOn = deps.tracking !== undefined && (deps.tracking.clicks || deps.tracking.opens);
+    const readership = await readershipView(deps.db, id, trackingOn);
     return (
       <SendPage
         session={session}
@@ -484,6 +490,7 @@ export function sendRoutes(deps: ConsoleDeps) {
         timeZone={tz}
         {...(approval ? { approval } : {})}
         {...(approveError ? { approveError } : {})}
+        {...(readership ? { readership } : {})}
       />
     );
   }

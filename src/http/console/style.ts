@@ -108,6 +108,13 @@ input.figure { max-width: 12rem; }
 .problems .error { color: var(--bad); }
 .problems .warning { color: var(--warn); }
 td .actions button { padding: 4px 10px; font-size: 13px; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.plot { display: block; width: 100%; height: auto; max-width: 420px; margin-top: 8px; }
+.plot text { font: 13px system-ui, sans-serif; fill: var(--muted); }
+.plot .value { fill: var(--ink); font-weight: 600; }
+.plot .this { fill: var(--accent); }
+.plot rect { fill: #9db5f5; }
 .login { max-width: 400px; margin: 8vh auto; }
 .pager { display: flex; gap: 12px; align-items: center; margin-top: 12px; }
 @media (max-width: 820px) {
