@@ -6,14 +6,27 @@ import { benchSend } from "./send.js";
 
 /**
  * `npm run bench`: the send benchmark, the import benchmark, the PDF edition's render time, then
- * archive search at 500 issues, the CLI's start times and the bounce corpus's held-out figures.
- * BENCH_ONLY=cli prints only those two (no database or Redis needed).
+ * archive search at 500 issues, the CLI's start times, the bounce corpus's held-out figures, and
+ * `/r/` against `/healthz`. BENCH_ONLY=cli prints the CLI and corpus lines only (no database or
+ * Redis needed); BENCH_ONLY=tracking runs only the last.
  */
 if (process.env.BENCH_ONLY === "cli") {
   process.stdout.write(formatCliFigures(benchCli()));
   process.stdout.write(heldOutLine(await heldOutFigures()));
   process.exit(0);
 }
+async function printTracking() {
+  const { benchTracking } = await import("./tracking.js");
+  const tracking = await benchTracking();
+  process.stdout.write(`tracking redirect benchmark (${new Date().toISOString()}, ab):\n`);
+  for (const [key, value] of Object.entries(tracking)) process.stdout.write(`  ${key}: ${value}\n`);
+}
+
+if (process.env.BENCH_ONLY === "tracking") {
+  await printTracking();
+  process.exit(0);
+}
+
 const figures = await benchSend();
 process.stdout.write(`send benchmark (${new Date().toISOString()}):\n`);
 for (const [key, value] of Object.entries(figures)) process.stdout.write(`  ${key}: ${value}\n`);
@@ -34,4 +47,5 @@ process.stdout.write(formatCliFigures(benchCli()));
 process.stdout.write(heldOutLine(await heldOutFigures()));
 const { benchSearch, formatSearchFigures } = await import("./search.js");
 process.stdout.write(formatSearchFigures(await benchSearch()));
+await printTracking();
 process.exit(0);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "../db/database.js";
 import type { DeliveryBatchJob } from "../queues.js";
+import { type SendKey, signClick, signOpen } from "../tracking/token.js";
 import type { BackoffSettings } from "./backoff.js";
 import { checkBreakers } from "./breaker-trip.js";
 import type { BreakerSettings } from "./breakers.js";
@@ -14,7 +15,6 @@ import { pauseForRelayFault, pauseOnPolicyFailures } from "./pause-policy.js";
 import type { RateLimiter } from "./rate.js";
 import { messageId, readerLinks, returnPath } from "./reader-links.js";
 import type { RelayRate } from "./relay-rate.js";
-import { signClick, signOpen } from "../tracking/token.js";
 import type { SendCache, SendContext } from "./send-cache.js";
 import { type MessageBuffers, type ReaderTracking, type Spliced, splice } from "./template.js";
 
@@ -265,7 +265,7 @@ async function sendAll(
 }
 
 /** A delivery's `/r/` and `/o/` URLs, signed only when its message has the slot. */
-function readerTracking(publicUrl: string, key: Buffer, deliveryId: number): ReaderTracking {
+function readerTracking(publicUrl: string, key: SendKey, deliveryId: number): ReaderTracking {
   return {
     link: (linkNo) => `${publicUrl}/r/${signClick(key, deliveryId, linkNo)}`,
     open: () => `${publicUrl}/o/${signOpen(key, deliveryId)}.gif`,

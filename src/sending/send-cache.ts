@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { type Db, query } from "../db/database.js";
 import { trackRendition } from "../tracking/links.js";
 import { saveSendLinks } from "../tracking/send-links.js";
-import { sendKey, trackingKey } from "../tracking/token.js";
+import { type SendKey, sendKey, trackingKey } from "../tracking/token.js";
 import type { MailIdentity } from "./identity.js";
 import { buildTemplate, type MessageTemplate } from "./template.js";
 
@@ -17,7 +17,7 @@ export interface SendContext {
    * With TRACK_CLICKS or TRACK_OPENS: the same message with its tracking slots, for readers who
    * have not turned tracking off, and the send's key their tokens are signed with.
    */
-  tracked?: { template: MessageTemplate; key: Buffer };
+  tracked?: { template: MessageTemplate; key: SendKey };
 }
 
 /** TRACK_CLICKS, TRACK_OPENS and the SECRET their tokens are signed with. */

@@ -1,5 +1,6 @@
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/database.js";
-import { type TrackingKind, trackingEvents } from "../db/schema.js";
+import type { TrackingKind, trackingEvents } from "../db/schema.js";
 import { classifyRequest } from "./classify.js";
 import type { ResolvedToken, TrackingLinks } from "./resolve.js";
 
@@ -28,7 +29,7 @@ export interface EventRecorder {
 type EventRow = typeof trackingEvents.$inferInsert;
 
 const maxUserAgent = 512;
-/** Rows per insert: 11 parameters each stays far below Postgres's 65,535. */
+/** Rows per insert: a few hundred make a statement of some tens of KB. */
 const maxBatch = 500;
 
 export function eventRecorder(
@@ -58,7 +59,7 @@ export function eventRecorder(
       const batch = queue.slice(0, maxBatch);
       queue = queue.slice(batch.length);
       try {
-        await db.insert(trackingEvents).values(batch);
+        await db.execute(insertStatement(batch));
       } catch (error) {
         lost += batch.length;
         log("tracking events not recorded", error);
@@ -118,4 +119,29 @@ export function eventRecorder(
     },
     lost: () => lost,
   };
+}
+
+/**
+ * One INSERT of many rows with a parameter per column, not per value: drizzle's multi-row insert
+ * builds a parameter object for every value (measured: about 0.4 ms of CPU per row, which capped
+ * `/r/` near 350 requests/s), while eleven array literals cost next to nothing to build and parse.
+ */
+function insertStatement(rows: EventRow[]) {
+  const column = <K extends keyof EventRow>(key: K) => arrayLiteral(rows.map((r) => r[key] ?? null));
+  return sql`insert into tracking_events
+      (send_id, delivery_id, subscriber_id, kind, link_no, method, ip, user_agent, at, class, rule)
+    select * from unnest(${column("sendId")}::uuid[], ${column("deliveryId")}::bigint[],
+      ${column("subscriberId")}::uuid[], ${column("kind")}::text[], ${column("linkNo")}::int[],
+      ${column("method")}::text[], ${column("ip")}::text[], ${column("userAgent")}::text[],
+      ${column("at")}::timestamptz[], ${column("class")}::text[], ${column("rule")}::text[])`;
+}
+
+/** A Postgres array literal: every element quoted (backslash and quote escaped), NULL bare. */
+function arrayLiteral(values: unknown[]): string {
+  const quoted = values.map((v) => {
+    if (v === null || v === undefined) return "NULL";
+    const text = v instanceof Date ? v.toISOString() : String(v);
+    return `"${text.replace(/[\\"]/g, "\\$&")}"`;
+  });
+  return `{${quoted.join(",")}}`;
 }

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type Db, query } from "../db/database.js";
-import { readToken, sendKey, signedFor, type TokenKind, trackingKey } from "./token.js";
+import { readToken, type SendKey, sendKey, signedFor, type TokenKind, trackingKey } from "./token.js";
 
 /**
  * From a `/r/` or `/o/` token to the send, delivery and (for a click) the stored URL. The redirect
@@ -35,7 +35,7 @@ export interface TrackingLinks {
 }
 
 interface WarmSend {
-  key: Buffer;
+  key: SendKey;
   links: Map<number, { url: string; canary: boolean }>;
 }
 

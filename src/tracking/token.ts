@@ -22,19 +22,28 @@ export function trackingKey(secret: string): Buffer {
   return createHmac("sha256", secret).update("digest tracking tokens v1").digest();
 }
 
-/** A send's own key: a token of one send never verifies as another's. */
-export function sendKey(key: Buffer, sendId: string): Buffer {
+/**
+ * A send's own key, ready to sign: a token of one send never verifies as another's. (Starting each
+ * MAC from precomputed HMAC pad states was tried: 3.7 against 8.4 µs once, no better in later runs
+ * on the loaded machine, so the plain HMAC stays.)
+ */
+export interface SendKey {
+  mac(data: Buffer): Buffer;
+}
+
+export function sendKey(key: Buffer, sendId: string): SendKey {
   const hex = sendId.replace(/-/g, "");
   if (!/^[0-9a-f]{32}$/i.test(hex)) throw new Error(`not a send id: ${sendId}`);
-  return createHmac("sha256", key).update(Buffer.from(hex, "hex")).digest();
+  const own = createHmac("sha256", key).update(Buffer.from(hex, "hex")).digest();
+  return { mac: (data) => createHmac("sha256", own).update(data).digest() };
 }
 
-export function signClick(sendKeyBytes: Buffer, deliveryId: number, linkNo: number): string {
-  return sign(sendKeyBytes, "click", varints([deliveryId, linkNo]));
+export function signClick(key: SendKey, deliveryId: number, linkNo: number): string {
+  return sign(key, "click", varints([deliveryId, linkNo]));
 }
 
-export function signOpen(sendKeyBytes: Buffer, deliveryId: number): string {
-  return sign(sendKeyBytes, "open", varints([deliveryId]));
+export function signOpen(key: SendKey, deliveryId: number): string {
+  return sign(key, "open", varints([deliveryId]));
 }
 
 /** What a well-formed token claims, before anyone knows whether its MAC is good. */
@@ -68,20 +77,16 @@ export function readToken(kind: TokenKind, token: string): TokenClaim | undefine
 }
 
 /** Whether the claim was signed for the send whose key is given (constant time). */
-export function signedFor(sendKeyBytes: Buffer, claim: TokenClaim): boolean {
-  return timingSafeEqual(claim.mac, mac(sendKeyBytes, claim.kind, claim.payload));
+export function signedFor(key: SendKey, claim: TokenClaim): boolean {
+  return timingSafeEqual(claim.mac, mac(key, claim.kind, claim.payload));
 }
 
-function sign(key: Buffer, kind: TokenKind, payload: Buffer): string {
+function sign(key: SendKey, kind: TokenKind, payload: Buffer): string {
   return Buffer.concat([payload, mac(key, kind, payload)]).toString("base64url");
 }
 
-function mac(key: Buffer, kind: TokenKind, payload: Buffer): Buffer {
-  return createHmac("sha256", key)
-    .update(Buffer.of(kindByte[kind]))
-    .update(payload)
-    .digest()
-    .subarray(0, macBytes);
+function mac(key: SendKey, kind: TokenKind, payload: Buffer): Buffer {
+  return key.mac(Buffer.concat([Buffer.of(kindByte[kind]), payload])).subarray(0, macBytes);
 }
 
 function varints(numbers: number[]): Buffer {

@@ -6,7 +6,7 @@ import { cliActor } from "../../src/staff/audit.js";
 import { eraseReader } from "../../src/subscribers/erase.js";
 import { setReaderTracking } from "../../src/tracking/opt-out.js";
 import { saveSendLinks } from "../../src/tracking/send-links.js";
-import { sendKey, signClick, signOpen, trackingKey } from "../../src/tracking/token.js";
+import { type SendKey, sendKey, signClick, signOpen, trackingKey } from "../../src/tracking/token.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { exampleIssue, newsletter, secret } from "../sending/harness.js";
 import { trackingApp } from "./app.js";
@@ -23,7 +23,7 @@ const browser = {
 
 interface Send {
   id: string;
-  key: Buffer;
+  key: SendKey;
   deliveries: number[];
 }
 let sendA: Send;
@@ -110,6 +110,18 @@ describe("GET /r/<token>", () => {
       email: "r0@readers.test",
     });
     expect(row!.rule).not.toBe("");
+  });
+
+  it("stores the user agent exactly as sent, whatever characters it holds, and a missing one as null", async () => {
+    const { app, recorder } = await trackingApp(database);
+    const hostile = `Evil "agent" \\ {a,b} NULL, 'x'); drop table tracking_events; -- é`;
+    await app.request(path(sendA, sendA.deliveries[0]!, 1), { headers: { "user-agent": hostile } });
+    await app.request(path(sendA, sendA.deliveries[0]!, 1));
+    await recorder.settled();
+    const rows = await database.query<{ user_agent: string | null }>(
+      sql`select user_agent from tracking_events order by id desc limit 2`,
+    );
+    expect(rows.map((r) => r.user_agent)).toEqual([null, hostile]);
   });
 
   it("answers HEAD the same way and records it as a HEAD", async () => {
@@ -212,16 +224,21 @@ describe("GET /r/<token>", () => {
   });
 
   it("still redirects when the event cannot be written, and counts it as lost", async () => {
-    const failing = new Proxy(database.db, {
+    let failing = false;
+    const broken = new Proxy(database.db, {
       get(target, property, receiver) {
-        if (property === "insert") return () => ({ values: () => Promise.reject(new Error("disk full")) });
+        if (failing && property === "execute") return () => Promise.reject(new Error("disk full"));
         const value = Reflect.get(target, property, receiver);
         return typeof value === "function" ? value.bind(target) : value;
       },
     }) as Db;
-    const { app, recorder } = await trackingApp(database, { db: failing });
-    const got = await app.request(path(sendA, sendA.deliveries[1]!, 1), { headers: browser });
+    const { app, recorder } = await trackingApp(database, { db: broken });
+    await app.request(path(sendA, sendA.deliveries[1]!, 1), { headers: browser });
+    await recorder.settled();
+    failing = true;
+    const got = await app.request(path(sendA, sendA.deliveries[1]!, 2), { headers: browser });
     expect(got.status).toBe(302);
+    expect(got.headers.get("location")).toBe("https://example.com/a2?x=1&y=2");
     await recorder.settled();
     expect(recorder.lost()).toBe(1);
   });
@@ -290,6 +307,7 @@ describe("GET /o/<token>.gif", () => {
 describe("erasing a reader", () => {
   it("removes their clicks and opens, and those of test mail to their address", async () => {
     const { app, recorder } = await trackingApp(database);
+    await database.query(sql`delete from tracking_events`);
     await app.request(path(sendA, sendA.deliveries[1]!, 1), { headers: browser });
     await app.request(`/o/${signOpen(sendA.key, sendA.deliveries[1]!)}.gif`, { headers: browser });
     await app.request(path(sendA, testDelivery, 2), { headers: browser });

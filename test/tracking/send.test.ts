@@ -43,7 +43,8 @@ let optedOut: string;
 
 beforeAll(async () => {
   smtp = await startSmtpCapture();
-  pipe = await pipeline(database, smtp.url);
+  // Three batch jobs of four readers: the message must still be built once for all of them.
+  pipe = await pipeline(database, smtp.url, { batchSize: 4 });
   issueId = (await saveIssue(database.db, linkedIssue(publicUrl), newsletter)).issue.id;
   await addReaders(database, readers);
   const [reader] = await database.query<{ id: string }>(

@@ -69,3 +69,22 @@ describe("a tracking token", () => {
     expect(readToken("click", padded)).toBeUndefined();
   });
 });
+
+describe("a send's key", () => {
+  it("signs exactly as HMAC-SHA256 with the send's derived key does", async () => {
+    const { createHmac } = await import("node:crypto");
+    const sendId = "0b7e5a2c-1111-4a8b-9c3d-0123456789ab";
+    const own = createHmac("sha256", key)
+      .update(Buffer.from(sendId.replace(/-/g, ""), "hex"))
+      .digest();
+    const token = signClick(sendA, 300, 2);
+    const bytes = Buffer.from(token, "base64url");
+    const payload = bytes.subarray(0, -10);
+    const expected = createHmac("sha256", own)
+      .update(Buffer.of(0x63))
+      .update(payload)
+      .digest()
+      .subarray(0, 10);
+    expect(bytes.subarray(-10)).toEqual(expected);
+  });
+});
