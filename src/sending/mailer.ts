@@ -2,6 +2,7 @@ import { rootCertificates } from "node:tls";
 import { parseConnectionUrl } from "nodemailer/lib/shared";
 import { smtpUrlTlsOptions } from "../config.js";
 import { type DkimOptions, dkimSigner } from "./dkim.js";
+import { crlfOnly } from "./smtp-data.js";
 import { beforeMessage, type SessionOptions, type SessionResult, SmtpSession } from "./smtp-session.js";
 
 /**
@@ -118,10 +119,16 @@ export function createMailer(options: MailerOptions): Mailer {
     if (!session.connection || session.connection.ended) session.connection = await open();
     const connection = session.connection;
     const raw = typeof message.raw === "string" ? Buffer.from(message.raw) : message.raw;
-    const body = sign ? sign(raw) : raw;
+    // Signed as the server will read it: bare CRs and LFs become CRLF on the way (smtp-data.ts).
+    const body = sign && !message.dataReady ? crlfOnly(raw) : raw;
+    // Nothing of the message is written if signing fails: a plain retry, never an ambiguous one.
+    const signature = sign
+      ? await sign(body).catch((error) => {
+          throw Object.assign(error as object, { [beforeMessage]: true });
+        })
+      : undefined;
     try {
-      // A signature header is added in front: those bytes are checked like any others.
-      return await connection.send(message.envelope, body, message.dataReady && !sign);
+      return await connection.send(message.envelope, body, message.dataReady, signature);
     } catch (error) {
       const refused = error as { code?: string; responseCode?: number };
       // The server refused this message and the session is fine: RSET and keep it. Anything
