@@ -13,14 +13,24 @@ const crlf = Buffer.from("\r\n");
 const blanks = Buffer.from("  ");
 const blankBeforeLineEnd = Buffer.from(" \r");
 
-const isBlank = (byte: number | undefined) => byte === 0x20 || byte === 0x09;
+export const isBlank = (byte: number | undefined) => byte === 0x20 || byte === 0x09;
 
 export function hashRelaxedBody(hash: Hash, body: Buffer): void {
+  relaxedBody(body, true, (piece) => hash.update(piece));
+}
+
+/**
+ * The canonical form of `body` in pieces, handed to `emit` in order. `whole`: this is the whole
+ * body, whose empty lines and blanks at the end go; otherwise a stretch of it that neither starts
+ * nor ends inside a run of blanks or a line end (template runs, checked by dkim-template.ts).
+ */
+export function relaxedBody(body: Buffer, whole: boolean, emit: (piece: Buffer) => void): void {
   // Empty lines at the end are ignored, and so are blanks at the end of the last line: the body
   // ends after its last byte that is neither a blank nor a line end.
   let end = body.length;
-  while (end > 0 && (isBlank(body[end - 1]) || body[end - 1] === 0x0d || body[end - 1] === 0x0a)) end--;
-  if (end === 0) return; // an empty body hashes as nothing at all
+  if (whole)
+    while (end > 0 && (isBlank(body[end - 1]) || body[end - 1] === 0x0d || body[end - 1] === 0x0a)) end--;
+  if (end === 0) return; // an empty body is nothing at all
   const region = body.subarray(0, end);
   const next = (what: number | Buffer, from: number) => {
     const at = region.indexOf(what, from);
@@ -39,13 +49,13 @@ export function hashRelaxedBody(hash: Hash, body: Buffer): void {
     while (start > from && isBlank(region[start - 1])) start--;
     let stop = at + 1;
     while (isBlank(region[stop])) stop++;
-    hash.update(region.subarray(from, start));
-    if (region[stop] !== 0x0d) hash.update(space);
+    if (start > from) emit(region.subarray(from, start));
+    if (region[stop] !== 0x0d && stop < end) emit(space);
     from = stop;
     if (tab < from) tab = next(0x09, from);
     if (run < from) run = next(blanks, from);
     if (trailing < from) trailing = next(blankBeforeLineEnd, from);
   }
-  hash.update(region.subarray(from));
-  hash.update(crlf);
+  if (from < end) emit(region.subarray(from));
+  if (whole) emit(crlf);
 }

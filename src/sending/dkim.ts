@@ -1,5 +1,7 @@
 import { createHash, createPrivateKey, type KeyObject, sign } from "node:crypto";
 import { hashRelaxedBody } from "./dkim-body.js";
+import { templateBodyHash } from "./dkim-template.js";
+import type { SplicedParts } from "./template.js";
 
 /**
  * DKIM signing (RFC 6376, rsa-sha256, relaxed/relaxed) of a prebuilt message, and optionally a
@@ -49,8 +51,10 @@ const oversigned = new Set(["from", "subject", "list-unsubscribe"]);
 /**
  * The DKIM-Signature header field(s) of a message, to be written in front of it. The message must
  * be the bytes as the server will receive them, CRLF line ends only (smtp-data.ts's `crlfOnly`).
+ * `parts`: what a spliced message was spliced from, exactly (then its body is hashed from the
+ * template's canonical runs and the reader's values).
  */
-export type DkimSigner = (message: Buffer) => Promise<Buffer>;
+export type DkimSigner = (message: Buffer, parts?: SplicedParts) => Promise<Buffer>;
 
 /** Checks the key's type once, so a wrong file fails at start and not at the first message. */
 export function dkimKey(key: string | KeyObject, type: "rsa" | "ed25519"): KeyObject {
@@ -76,15 +80,13 @@ export function dkimSigner(options: DkimOptions): DkimSigner {
     key: dkimKey(options.ed25519.privateKey, "ed25519"),
     selector: tagSafe(options.ed25519.keySelector),
   };
-  return async (message) => {
+  return async (message, parts) => {
     const split = message.indexOf(headEnd);
     const head = message.toString("latin1", 0, split === -1 ? message.length : split + 2);
-    const body = split === -1 ? message.subarray(message.length) : message.subarray(split + 4);
     const { names, canonical } = signedHeaders(head);
-    const hash = createHash("sha256");
-    hashRelaxedBody(hash, body);
+    const bodyHash = (parts && templateBodyHash(parts)) ?? generalBodyHash(message, split);
     const common = `c=relaxed/relaxed; d=${domain};`;
-    const tags = ` t=${Math.floor(Date.now() / 1000)}; h=${names};\r\n bh=${hash.digest("base64")}; b=`;
+    const tags = ` t=${Math.floor(Date.now() / 1000)}; h=${names};\r\n bh=${bodyHash}; b=`;
     const rsaField = `DKIM-Signature: v=1; a=rsa-sha256; ${common} s=${rsa.selector};\r\n${tags}`;
     const edField =
       ed25519 && `DKIM-Signature: v=1; a=ed25519-sha256; ${common} s=${ed25519.selector};\r\n${tags}`;
@@ -105,6 +107,13 @@ export function dkimSigner(options: DkimOptions): DkimSigner {
     if (edField && edSignature) fields += `${edField}${folded(edSignature)}\r\n`;
     return Buffer.from(fields, "latin1");
   };
+}
+
+/** The body hash from the message's bytes, in one pass. */
+function generalBodyHash(message: Buffer, split: number): string {
+  const hash = createHash("sha256");
+  hashRelaxedBody(hash, split === -1 ? message.subarray(message.length) : message.subarray(split + 4));
+  return hash.digest("base64");
 }
 
 /** On libuv's thread pool (the callback form of crypto.sign): the event loop is not held meanwhile. */

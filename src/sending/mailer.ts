@@ -4,6 +4,7 @@ import { smtpUrlTlsOptions } from "../config.js";
 import { type DkimOptions, dkimSigner } from "./dkim.js";
 import { crlfOnly } from "./smtp-data.js";
 import { beforeMessage, type SessionOptions, type SessionResult, SmtpSession } from "./smtp-session.js";
+import type { SplicedParts } from "./template.js";
 
 /**
  * The one SMTP door: `SMTP_POOL` kept sessions (smtp-session.ts), fed prebuilt raw messages (no
@@ -21,7 +22,12 @@ export type SmtpResult = SessionResult;
 
 export interface Mailer {
   /** `dataReady`: the bytes have CRLF line ends and no line starting with a dot (template.ts's splice). */
-  sendRaw(envelope: Envelope, raw: Buffer | string, options?: { dataReady?: boolean }): Promise<SmtpResult>;
+  /** `parts`: what `raw` was spliced from (template.ts), when it is exactly that splice. */
+  sendRaw(
+    envelope: Envelope,
+    raw: Buffer | string,
+    options?: { dataReady?: boolean; parts?: SplicedParts },
+  ): Promise<SmtpResult>;
   close(): void;
 }
 
@@ -45,6 +51,7 @@ interface Pending {
   envelope: Envelope;
   raw: Buffer | string;
   dataReady: boolean;
+  parts?: SplicedParts;
   resolve: (result: SmtpResult) => void;
   reject: (error: unknown) => void;
 }
@@ -122,8 +129,10 @@ export function createMailer(options: MailerOptions): Mailer {
     // Signed as the server will read it: bare CRs and LFs become CRLF on the way (smtp-data.ts).
     const body = sign && !message.dataReady ? crlfOnly(raw) : raw;
     // Nothing of the message is written if signing fails: a plain retry, never an ambiguous one.
+    // A message sent as spliced (DATA-ready, so no line end was changed) is hashed from its parts.
+    const parts = message.dataReady && body === raw ? message.parts : undefined;
     const signature = sign
-      ? await sign(body).catch((error) => {
+      ? await sign(body, parts).catch((error) => {
           throw Object.assign(error as object, { [beforeMessage]: true });
         })
       : undefined;
@@ -160,7 +169,14 @@ export function createMailer(options: MailerOptions): Mailer {
   return {
     sendRaw(envelope, raw, options) {
       return new Promise<SmtpResult>((resolve, reject) => {
-        waiting.push({ envelope, raw, dataReady: options?.dataReady ?? false, resolve, reject });
+        waiting.push({
+          envelope,
+          raw,
+          dataReady: options?.dataReady ?? false,
+          ...(options?.parts ? { parts: options.parts } : {}),
+          resolve,
+          reject,
+        });
         pump();
       });
     },
