@@ -128,9 +128,9 @@ export function createMailer(options: MailerOptions): Mailer {
     const raw = typeof message.raw === "string" ? Buffer.from(message.raw) : message.raw;
     // Signed as the server will read it: bare CRs and LFs become CRLF on the way (smtp-data.ts).
     const body = sign && !message.dataReady ? crlfOnly(raw) : raw;
-    // Nothing of the message is written if signing fails: a plain retry, never an ambiguous one.
     // A message sent as spliced (DATA-ready, so no line end was changed) is hashed from its parts.
     const parts = message.dataReady && body === raw ? message.parts : undefined;
+    // Nothing of the message is written if signing fails: a plain retry, never an ambiguous one.
     const signature = sign
       ? await sign(body, parts).catch((error) => {
           throw Object.assign(error as object, { [beforeMessage]: true });
