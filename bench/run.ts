@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { benchCli, formatCliFigures } from "./cli.js";
 import { heldOutFigures, heldOutLine } from "./corpus.js";
-import { benchSend } from "./send.js";
+import { benchSend, formatPipelineTable } from "./send.js";
 
 /**
  * `npm run bench`: the send benchmark, the import benchmark, the PDF edition's render time, then
@@ -30,6 +30,7 @@ if (process.env.BENCH_ONLY === "tracking") {
 const figures = await benchSend();
 process.stdout.write(`send benchmark (${new Date().toISOString()}):\n`);
 for (const [key, value] of Object.entries(figures)) process.stdout.write(`  ${key}: ${value}\n`);
+if (figures.pipelineMsgsPerSec !== undefined) process.stdout.write(formatPipelineTable(figures));
 
 // BENCH_ONLY (plan, pipeline) asks for one send figure: the other benchmarks are left out.
 if (process.env.BENCH_ONLY) process.exit(0);

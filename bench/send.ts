@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomUUID, sign } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -13,10 +13,17 @@ import { migrateDatabase } from "../src/db/migrate.js";
 import { saveIssue } from "../src/issues/store.js";
 import { loadNewsletter } from "../src/newsletter.js";
 import { type DeliveriesJob, openQueue, queueNames } from "../src/queues.js";
+import { dkimSigner } from "../src/sending/dkim.js";
 import { resolveIdentity } from "../src/sending/identity.js";
 import { enqueueBatches, startSend } from "../src/sending/plan.js";
 import { messageId, readerLinks, returnPath } from "../src/sending/reader-links.js";
-import { buildTemplate, messageBuffers, spliceMessage } from "../src/sending/template.js";
+import {
+  buildTemplate,
+  messageBuffers,
+  type SplicedParts,
+  splice,
+  spliceMessage,
+} from "../src/sending/template.js";
 
 /**
  * `npm run bench`: the example issue to N readers (BENCH_READERS, default 100,000) through real
@@ -94,11 +101,14 @@ export async function benchSend(): Promise<Record<string, number | string>> {
       return figures;
     }
     Object.assign(figures, await spliceMicros(issue.html, issue.text, issue.subject, issue.slug));
-    // Pipeline and smtp-source take turns, BENCH_ROUNDS times (3), into the same sink: each round's
-    // ratio compares two runs a few seconds apart, and the median of the rounds is the figure, so a
-    // neighbour's burst on a shared machine moves neither side alone.
+    // BENCH_DKIM=0 leaves the signed pipeline out.
+    const signed = only !== "pipeline" && process.env.BENCH_DKIM !== "0";
+    if (signed) Object.assign(figures, await signMicros(issue.html, issue.text, issue.subject, issue.slug));
+    // The unsigned pipeline, smtp-source and the signed pipeline take turns, BENCH_ROUNDS times (3),
+    // into the same sink: each round's ratios compare runs a few seconds apart, and the median of
+    // the rounds is the figure, so a neighbour's burst on a shared machine moves neither side alone.
     const rounds = only === "pipeline" ? 1 : Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-    const runs: { rate: number; cpu: number; baseline?: number }[] = [];
+    const runs: Round[] = [];
     for (let r = 0; r < rounds; r++) {
       const t0 = performance.now();
       const started = await startSend(plan, { issueId: issue.id, again: true });
@@ -106,31 +116,21 @@ export async function benchSend(): Promise<Record<string, number | string>> {
       const run = await runWorkers(database, started.sendId, url.toString(), prefix, sink.port, false);
       figures.workerPeakRssMb = Math.max(Number(figures.workerPeakRssMb ?? 0), run.peakRssMb);
       const source = only === "pipeline" ? undefined : smtpSource(sink.port, Number(figures.messageBytes));
-      runs.push({
+      if (typeof source === "string") figures.smtpSource = source;
+      const turn: Round = {
         rate: run.rate,
         cpu: run.cpuMicrosPerMsg,
         ...(typeof source === "number" ? { baseline: source } : {}),
-      });
-      if (typeof source === "string") figures.smtpSource = source;
+      };
+      if (signed) {
+        const again = await startSend(plan, { issueId: issue.id, again: true });
+        const dkim = await runWorkers(database, again.sendId, url.toString(), prefix, sink.port, true);
+        figures.workerPeakRssMbDkim = Math.max(Number(figures.workerPeakRssMbDkim ?? 0), dkim.peakRssMb);
+        Object.assign(turn, { dkimRate: dkim.rate, dkimCpu: dkim.cpuMicrosPerMsg });
+      }
+      runs.push(turn);
     }
-    figures.pipelineRuns = runs.map((r) => r.rate).join(", ");
-    figures.pipelineMsgsPerSec = median(runs.map((r) => r.rate));
-    figures.workerCpuMicrosPerMsg = median(runs.map((r) => r.cpu));
-    const paired = runs.filter((r) => r.baseline !== undefined) as Required<(typeof runs)[number]>[];
-    if (paired.length > 0) {
-      figures.smtpSourceRuns = paired.map((r) => r.baseline).join(", ");
-      figures.smtpSourceMsgsPerSec = median(paired.map((r) => r.baseline));
-      figures.ratioRuns = paired.map((r) => round(r.rate / r.baseline)).join(", ");
-      figures.ratioVsSmtpSource = median(paired.map((r) => round(r.rate / r.baseline)));
-    }
-    // BENCH_DKIM=0 skips the DKIM pass.
-    if (only !== "pipeline" && process.env.BENCH_DKIM !== "0") {
-      const started = await startSend(plan, { issueId: issue.id, again: true });
-      const run = await runWorkers(database, started.sendId, url.toString(), prefix, sink.port, true);
-      figures.pipelineDkimMsgsPerSec = run.rate;
-      figures.workerPeakRssMbDkim = run.peakRssMb;
-      figures.workerCpuMicrosPerMsgDkim = run.cpuMicrosPerMsg;
-    }
+    Object.assign(figures, pipelineFigures(runs));
     return figures;
   } finally {
     await queue.obliterate({ force: true }).catch(() => {});
@@ -142,6 +142,73 @@ export async function benchSend(): Promise<Record<string, number | string>> {
     await sink.close();
     if (dumpDir) rmSync(dumpDir, { recursive: true, force: true });
   }
+}
+
+interface Round {
+  rate: number;
+  cpu: number;
+  baseline?: number;
+  dkimRate?: number;
+  dkimCpu?: number;
+}
+
+/** Medians over the rounds; ratios are taken within a round, against that round's smtp-source. */
+function pipelineFigures(runs: Round[]): Record<string, number | string> {
+  const figures: Record<string, number | string> = {};
+  const ratio = (rate: number | undefined, baseline: number | undefined) =>
+    rate !== undefined && baseline ? round(rate / baseline) : undefined;
+  const series = (name: string, values: (number | undefined)[]) => {
+    const seen = values.filter((v): v is number => v !== undefined);
+    if (seen.length === 0) return;
+    figures[name] = median(seen);
+    if (runs.length > 1) figures[`${name}Runs`] = seen.join(", ");
+  };
+  series(
+    "smtpSourceMsgsPerSec",
+    runs.map((r) => r.baseline),
+  );
+  series(
+    "pipelineMsgsPerSec",
+    runs.map((r) => r.rate),
+  );
+  series(
+    "ratioVsSmtpSource",
+    runs.map((r) => ratio(r.rate, r.baseline)),
+  );
+  series(
+    "workerCpuMicrosPerMsg",
+    runs.map((r) => r.cpu),
+  );
+  series(
+    "pipelineDkimMsgsPerSec",
+    runs.map((r) => r.dkimRate),
+  );
+  series(
+    "ratioDkimVsSmtpSource",
+    runs.map((r) => ratio(r.dkimRate, r.baseline)),
+  );
+  series(
+    "workerCpuMicrosPerMsgDkim",
+    runs.map((r) => r.dkimCpu),
+  );
+  return figures;
+}
+
+/**
+ * The pipeline figures side by side, unsigned and DKIM-signed, for `npm run bench` to print
+ * after the key: value lines.
+ */
+export function formatPipelineTable(figures: Record<string, number | string>): string {
+  const cell = (key: string, width: number) => String(key ? (figures[key] ?? "-") : "").padStart(width);
+  const row = (name: string, rate: string, ratio: string, cpu: string) =>
+    `  ${name.padEnd(14)}${cell(rate, 9)}${cell(ratio, 9)}${cell(cpu, 12)}\n`;
+  return (
+    `pipeline vs smtp-source -d -s 4 into the same sink (${figures.readers} readers, ${figures.workers} workers; median of rounds):\n` +
+    `  ${"".padEnd(14)}${"msgs/s".padStart(9)}${"ratio".padStart(9)}${"µs CPU/msg".padStart(12)}\n` +
+    row("smtp-source", "smtpSourceMsgsPerSec", "", "") +
+    row("unsigned", "pipelineMsgsPerSec", "ratioVsSmtpSource", "workerCpuMicrosPerMsg") +
+    row("DKIM-signed", "pipelineDkimMsgsPerSec", "ratioDkimVsSmtpSource", "workerCpuMicrosPerMsgDkim")
+  );
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -312,6 +379,46 @@ async function spliceMicros(html: string, text: string, subject: string, slug: s
     messageId: messageId(identity, secret, "s", 1),
   }).length;
   return { messageBytes, spliceMicros, spliceFreshMicros, readerLinksMicros };
+}
+
+/**
+ * What signing costs per message, in µs of CPU (all threads of this process, so the thread pool's
+ * share counts): one RSA-2048 signature alone, our signer on a spliced message (the signature plus
+ * the body hash and header canonicalisation) as the worker signs it and from the bytes alone, and
+ * with the Ed25519 signature too. CPU rather than
+ * wall time, and the best of three rounds, so a busy neighbour moves it less.
+ */
+async function signMicros(html: string, text: string, subject: string, slug: string) {
+  const template = await buildTemplate({ identity, subject, rendition: { html, text } });
+  const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+  const ed25519 = generateKeyPairSync("ed25519").privateKey;
+  const n = 300;
+  const messages = Array.from({ length: n }, (_, i) => {
+    const email = `reader${i}@bench.example`;
+    const links = readerLinks(identity, secret, { subscriberId: randomUUID(), email }, slug);
+    return splice(template, { ...links, messageId: messageId(identity, secret, "s", i) });
+  });
+  const best = async (work: (message: Buffer, parts?: SplicedParts) => unknown, fromParts = true) => {
+    let min = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < 3; r++) {
+      const before = process.cpuUsage();
+      for (const { raw, parts } of messages) await work(raw, fromParts ? parts : undefined);
+      const used = process.cpuUsage(before);
+      min = Math.min(min, (used.user + used.system) / n);
+    }
+    return Math.round(min);
+  };
+  const header = Buffer.alloc(900, "a");
+  const options = { domainName: "example.org", keySelector: "bench", privateKey: rsa };
+  return {
+    rsaSignatureCpuMicros: await best(() => sign("sha256", header, rsa)),
+    // As the worker signs a splice (the body hashed from the template), and from the bytes alone.
+    dkimSignCpuMicros: await best(dkimSigner(options)),
+    dkimSignFromBytesCpuMicros: await best(dkimSigner(options), false),
+    dkimSignEd25519CpuMicros: await best(
+      dkimSigner({ ...options, ed25519: { keySelector: "bench-ed25519", privateKey: ed25519 } }),
+    ),
+  };
 }
 
 /**

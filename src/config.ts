@@ -185,6 +185,7 @@ const fields = {
   dkimDomain: { env: "DKIM_DOMAIN", schema: z.string().optional() },
   dkimSelector: { env: "DKIM_SELECTOR", schema: z.string().optional() },
   dkimPrivateKeyFile: { env: "DKIM_PRIVATE_KEY_FILE", schema: z.string().optional() },
+  dkimEd25519KeyFile: { env: "DKIM_ED25519_KEY_FILE", schema: z.string().optional() },
   newsletterFile: { env: "NEWSLETTER_FILE", schema: z.string().default("newsletter.yaml") },
   timezone: {
     env: "TIMEZONE",

@@ -130,6 +130,13 @@ function checkPrograms(): Problem[] {
       fix: `DEBIAN_FRONTEND=noninteractive ${apt("fonts-noto-cjk")}`,
     });
   }
+  // dkimpy, the independent verifier the DKIM tests check our signatures with (Debian's Python).
+  if (!existsSync("/usr/bin/python3") || !existsSync("/usr/lib/python3/dist-packages/dkim/__init__.py")) {
+    problems.push({
+      what: "dkimpy for /usr/bin/python3 (the independent DKIM verifier of the signing tests)",
+      fix: `DEBIAN_FRONTEND=noninteractive ${apt("python3-dkim")}`,
+    });
+  }
   if (!existsSync("/usr/lib/postgresql") || readdirSync("/usr/lib/postgresql").length === 0) {
     problems.push({
       what: "PostgreSQL server programs under /usr/lib/postgresql (initdb, pg_ctl: private clusters)",

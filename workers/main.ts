@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type Config, ConfigError, loadConfig, resolvePublicUrl } from "../src/config.js";
 import { databaseTarget, openDatabase } from "../src/db/connect.js";
@@ -6,6 +7,7 @@ import { checkSchemaVersion } from "../src/db/schema-version.js";
 import { createLogger, type Logger } from "../src/log.js";
 import { loadNewsletter } from "../src/newsletter.js";
 import { queueSettingsOf, redisConnection } from "../src/queues.js";
+import { type DkimOptions, dkimKey, ed25519Selector } from "../src/sending/dkim.js";
 import { dkimAlignmentWarning } from "../src/sending/dkim-alignment.js";
 import { resolveIdentity } from "../src/sending/identity.js";
 import { createMailer } from "../src/sending/mailer.js";
@@ -39,6 +41,7 @@ export const workerSettings = [
   "dkimDomain",
   "dkimSelector",
   "dkimPrivateKeyFile",
+  "dkimEd25519KeyFile",
   "smtpCaFile",
   "smtpTls",
   "trackClicks",
@@ -159,20 +162,46 @@ export async function runWorkers(options: { onReady?: () => void } = {}): Promis
   }
 }
 
-function dkimOptions(settings: { dkimDomain?: string; dkimSelector?: string; dkimPrivateKeyFile?: string }) {
-  const { dkimDomain, dkimSelector, dkimPrivateKeyFile } = settings;
-  if (!dkimDomain && !dkimSelector && !dkimPrivateKeyFile) return undefined;
+function dkimOptions(settings: {
+  dkimDomain?: string;
+  dkimSelector?: string;
+  dkimPrivateKeyFile?: string;
+  dkimEd25519KeyFile?: string;
+}): DkimOptions | undefined {
+  const { dkimDomain, dkimSelector, dkimPrivateKeyFile, dkimEd25519KeyFile } = settings;
+  if (!dkimDomain && !dkimSelector && !dkimPrivateKeyFile && !dkimEd25519KeyFile) return undefined;
   if (!dkimDomain || !dkimSelector || !dkimPrivateKeyFile)
     throw new ConfigError([
-      "DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE go together: set all three or none",
+      dkimEd25519KeyFile && !dkimDomain && !dkimSelector && !dkimPrivateKeyFile
+        ? "DKIM_ED25519_KEY_FILE is a second signature beside the RSA one: set DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE too"
+        : "DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE go together: set all three or none",
     ]);
-  let privateKey: string;
+  // Parsed here, once: a PEM parsed at every message cost four times the signature itself.
+  const options: DkimOptions = {
+    domainName: dkimDomain,
+    keySelector: dkimSelector,
+    privateKey: keyFile("DKIM_PRIVATE_KEY_FILE", dkimPrivateKeyFile, "rsa"),
+  };
+  if (dkimEd25519KeyFile)
+    options.ed25519 = {
+      keySelector: ed25519Selector(dkimSelector),
+      privateKey: keyFile("DKIM_ED25519_KEY_FILE", dkimEd25519KeyFile, "ed25519"),
+    };
+  return options;
+}
+
+function keyFile(setting: string, file: string, type: "rsa" | "ed25519"): KeyObject {
+  let pem: string;
   try {
-    privateKey = readFileSync(dkimPrivateKeyFile, "utf8");
+    pem = readFileSync(file, "utf8");
   } catch (error) {
-    throw new ConfigError([`DKIM_PRIVATE_KEY_FILE cannot be read: ${(error as Error).message}`]);
+    throw new ConfigError([`${setting} cannot be read: ${(error as Error).message}`]);
   }
-  return { domainName: dkimDomain, keySelector: dkimSelector, privateKey };
+  try {
+    return dkimKey(pem, type);
+  } catch (error) {
+    throw new ConfigError([`${setting} ${file} is no usable key: ${(error as Error).message}`]);
+  }
 }
 
 /** SMTP_TLS and the PEM of SMTP_CA_FILE (config checked it is one) for the mailer. */

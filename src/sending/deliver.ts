@@ -249,7 +249,7 @@ async function sendAll(
       const result = await deps.mailer.sendRaw(
         { from: returnPath(identity, settings.secret, row.id), to: [row.email] },
         message.raw,
-        { dataReady: message.dataReady },
+        { dataReady: message.dataReady, parts: message.parts },
       );
       // The server has the whole message (250 to DATA): the mailer is done with these bytes. After a
       // failure they are left to the GC, as a dropped connection may still hold them.

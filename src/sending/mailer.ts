@@ -2,7 +2,9 @@ import { rootCertificates } from "node:tls";
 import { parseConnectionUrl } from "nodemailer/lib/shared";
 import { smtpUrlTlsOptions } from "../config.js";
 import { type DkimOptions, dkimSigner } from "./dkim.js";
+import { crlfOnly } from "./smtp-data.js";
 import { beforeMessage, type SessionOptions, type SessionResult, SmtpSession } from "./smtp-session.js";
+import type { SplicedParts } from "./template.js";
 
 /**
  * The one SMTP door: `SMTP_POOL` kept sessions (smtp-session.ts), fed prebuilt raw messages (no
@@ -20,7 +22,12 @@ export type SmtpResult = SessionResult;
 
 export interface Mailer {
   /** `dataReady`: the bytes have CRLF line ends and no line starting with a dot (template.ts's splice). */
-  sendRaw(envelope: Envelope, raw: Buffer | string, options?: { dataReady?: boolean }): Promise<SmtpResult>;
+  /** `parts`: what `raw` was spliced from (template.ts), when it is exactly that splice. */
+  sendRaw(
+    envelope: Envelope,
+    raw: Buffer | string,
+    options?: { dataReady?: boolean; parts?: SplicedParts },
+  ): Promise<SmtpResult>;
   close(): void;
 }
 
@@ -44,6 +51,7 @@ interface Pending {
   envelope: Envelope;
   raw: Buffer | string;
   dataReady: boolean;
+  parts?: SplicedParts;
   resolve: (result: SmtpResult) => void;
   reject: (error: unknown) => void;
 }
@@ -118,10 +126,18 @@ export function createMailer(options: MailerOptions): Mailer {
     if (!session.connection || session.connection.ended) session.connection = await open();
     const connection = session.connection;
     const raw = typeof message.raw === "string" ? Buffer.from(message.raw) : message.raw;
-    const body = sign ? sign(raw) : raw;
+    // Signed as the server will read it: bare CRs and LFs become CRLF on the way (smtp-data.ts).
+    const body = sign && !message.dataReady ? crlfOnly(raw) : raw;
+    // A message sent as spliced (DATA-ready, so no line end was changed) is hashed from its parts.
+    const parts = message.dataReady && body === raw ? message.parts : undefined;
+    // Nothing of the message is written if signing fails: a plain retry, never an ambiguous one.
+    const signature = sign
+      ? await sign(body, parts).catch((error) => {
+          throw Object.assign(error as object, { [beforeMessage]: true });
+        })
+      : undefined;
     try {
-      // A signature header is added in front: those bytes are checked like any others.
-      return await connection.send(message.envelope, body, message.dataReady && !sign);
+      return await connection.send(message.envelope, body, message.dataReady, signature);
     } catch (error) {
       const refused = error as { code?: string; responseCode?: number };
       // The server refused this message and the session is fine: RSET and keep it. Anything
@@ -153,7 +169,14 @@ export function createMailer(options: MailerOptions): Mailer {
   return {
     sendRaw(envelope, raw, options) {
       return new Promise<SmtpResult>((resolve, reject) => {
-        waiting.push({ envelope, raw, dataReady: options?.dataReady ?? false, resolve, reject });
+        waiting.push({
+          envelope,
+          raw,
+          dataReady: options?.dataReady ?? false,
+          ...(options?.parts ? { parts: options.parts } : {}),
+          resolve,
+          reject,
+        });
         pump();
       });
     },

@@ -47,3 +47,28 @@ function stuffed(message: Buffer): Buffer {
   }
   return Buffer.from(out);
 }
+
+/**
+ * The message with every bare CR and bare LF as CRLF, as DATA carries it (dot-stuffing aside,
+ * which the server undoes): what a DKIM signature must be computed over. The same buffer when it
+ * has CRLF line ends only.
+ */
+export function crlfOnly(message: Buffer): Buffer {
+  let bare = false;
+  for (let i = message.indexOf(0x0a); i !== -1 && !bare; i = message.indexOf(0x0a, i + 1))
+    bare = message[i - 1] !== 0x0d;
+  for (let i = message.indexOf(0x0d); i !== -1 && !bare; i = message.indexOf(0x0d, i + 1))
+    bare = message[i + 1] !== 0x0a;
+  if (!bare) return message;
+  const out = Buffer.allocUnsafe(message.length * 2);
+  let to = 0;
+  for (let i = 0; i < message.length; i++) {
+    const byte = message[i] as number;
+    if (byte === 0x0d || byte === 0x0a) {
+      if (byte === 0x0d && message[i + 1] === 0x0a) i++;
+      out[to++] = 0x0d;
+      out[to++] = 0x0a;
+    } else out[to++] = byte;
+  }
+  return out.subarray(0, to);
+}

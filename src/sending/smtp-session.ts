@@ -186,11 +186,15 @@ export class SmtpSession {
     if (!answer.startsWith("235")) throw smtpError("authentication failed", "EAUTH", answer, "AUTH");
   }
 
-  /** One message to its recipients; resolves with the server's answer to the final dot. */
+  /**
+   * One message to its recipients; resolves with the server's answer to the final dot. `prefix`
+   * (DKIM-Signature fields) goes in front of the message as it is: CRLF lines, none starting with a dot.
+   */
   async send(
     envelope: { from: string; to: string[] },
     message: Buffer,
     dataReady = false,
+    prefix?: Buffer,
   ): Promise<SessionResult> {
     let accepted: string[];
     let rejected: string[];
@@ -204,6 +208,7 @@ export class SmtpSession {
     // second TCP segment, and a second wake-up of the server.
     this.socket.cork();
     try {
+      if (prefix) this.write(prefix);
       for (const chunk of dataBytes(message, dataReady)) this.write(chunk);
     } finally {
       this.socket.uncork();

@@ -57,6 +57,14 @@ export interface MessageTemplate {
 export interface Spliced {
   raw: Buffer;
   dataReady: boolean;
+  /** What it was spliced from: a DKIM signer hashes the body from these (dkim-template.ts). */
+  parts: SplicedParts;
+}
+
+export interface SplicedParts {
+  template: MessageTemplate;
+  /** The reader's value of each of `template.used`, as spliced. */
+  values: readonly string[];
 }
 
 const marker = {
@@ -369,6 +377,7 @@ export function splice(template: MessageTemplate, reader: ReaderParts, buffers?:
   return {
     raw: out,
     dataReady: template.plainLines && values.every((v) => v.charCodeAt(0) !== 0x2e && plainText(v)),
+    parts: { template, values },
   };
 }
 
