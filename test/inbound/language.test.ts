@@ -64,7 +64,9 @@ describe("a subscribe by mail", () => {
     const mail = await confirmationTo("tanaka@readers.test");
     expect(mail.subject).toBe("「US-Japan Alliance Digest」購読のご確認");
     // The plain text is wrapped at 78 columns, at a space: the name may break across lines.
-    expect(mail.text.replace(/\s+/g, " ")).toContain("メールで、このアドレスへの「US-Japan Alliance Digest」の配信");
+    expect((mail.text ?? "").replace(/\s+/g, " ")).toContain(
+      "メールで、このアドレスへの「US-Japan Alliance Digest」の配信",
+    );
   });
 
   it("falls back to the first configured language when the message says nothing", async () => {
