@@ -126,6 +126,10 @@ async function deliveryCounts(sendId: string) {
 
 const statusJson = (sendId: string) => JSON.parse(digest(["status", sendId, "--json"], { env }).stdout);
 
+/**
+ * The waits are long because a loaded 2-core machine (CI with the fault suites beside) sends these
+ * 2,000 readers five times slower than an idle one; what is asserted is where each send ends.
+ */
 async function expectForcedResumeOnly(sendId: string, reason: RegExp): Promise<void> {
   const plain = digest(["resume", sendId], { env });
   expect(plain.code).toBe(2);
@@ -137,7 +141,14 @@ async function expectForcedResumeOnly(sendId: string, reason: RegExp): Promise<v
   expect(forced.stderr).toBe("");
   expect(forced.code).toBe(0);
   expect(forced.stdout.trim()).toBe(`${sendId} running`);
-  await waitUntil(async () => (await sendStatusOf(database, sendId)) === "done", 40_000, "send done");
+  // Until it stops running, then: done (a breaker that tripped again would leave it paused, and
+  // its reason says at what rate).
+  await waitUntil(async () => (await sendStatusOf(database, sendId)) !== "running", 120_000, "send done");
+  const after = statusJson(sendId);
+  expect({ status: after.status, pausedReason: after.pausedReason ?? null }).toEqual({
+    status: "done",
+    pausedReason: null,
+  });
   const counts = await deliveryCounts(sendId);
   expect(counts.handled).toBe(readers);
 }
@@ -148,7 +159,7 @@ describe("a send that readers complain about or that bounces hard pauses itself"
     // 10 readers of 2,000, spread through the list.
     complaintsFrom((i) => i % 200 === 50);
     const { sendId } = await startSend(sending.plan, { issueId, again: true });
-    await waitUntil(async () => (await sendStatusOf(database, sendId)) !== "running", 40_000, "a pause");
+    await waitUntil(async () => (await sendStatusOf(database, sendId)) !== "running", 120_000, "a pause");
     expect(await sendStatusOf(database, sendId)).toBe("paused");
     expect((await deliveryCounts(sendId)).sent).toBeLessThan(readers);
     await Promise.all(reports);
@@ -172,7 +183,7 @@ describe("a send that readers complain about or that bounces hard pauses itself"
     );
     expect(forced?.breaker).toBeNull();
     expect(forced?.forced_complaints).toBe(status.guardrails.complaints);
-  }, 60_000);
+  }, 300_000);
 
   it("pauses a 2,000-reader send at 6 % hard bounces (550 5.1.1) before its end, and goes on only with --force", async () => {
     await addReaders(database, readers, "bouncing.test", 2);
@@ -182,7 +193,7 @@ describe("a send that readers complain about or that bounces hard pauses itself"
         ? { code: 550, message: "5.1.1 <unknown>: No such user here" }
         : undefined;
     const { sendId } = await startSend(sending.plan, { issueId, again: true });
-    await waitUntil(async () => (await sendStatusOf(database, sendId)) !== "running", 40_000, "a pause");
+    await waitUntil(async () => (await sendStatusOf(database, sendId)) !== "running", 120_000, "a pause");
     expect(await sendStatusOf(database, sendId)).toBe("paused");
     expect((await deliveryCounts(sendId)).handled).toBeLessThan(readers);
 
@@ -198,7 +209,7 @@ describe("a send that readers complain about or that bounces hard pauses itself"
       sql`select count(*)::int as n from subscribers where status = 'bounced' and email like '%@bouncing.test'`,
     );
     expect(bounced?.n).toBe(120);
-  }, 60_000);
+  }, 300_000);
 
   it("never pauses a healthy 2,000-reader send: 2 % hard bounces, and two late complaints that only warn", async () => {
     await addReaders(database, readers, "healthy.test", 3);
@@ -213,7 +224,7 @@ describe("a send that readers complain about or that bounces hard pauses itself"
         seen.add(now);
         return now === "done";
       },
-      40_000,
+      120_000,
       "send done",
     );
     await Promise.all(reports);
@@ -223,5 +234,5 @@ describe("a send that readers complain about or that bounces hard pauses itself"
     expect(status.pausedReason).toBeNull();
     expect(status.guardrails).toMatchObject({ breaker: null, complaints: 2, hardBounces: 40 });
     expect(status.guardrails.warning).toMatch(/^complaints at 0\.1 % of sent \(2 of 2000\)/);
-  }, 60_000);
+  }, 300_000);
 });
