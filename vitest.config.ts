@@ -14,6 +14,8 @@ export default defineConfig({
     // Gives each run an id that test databases and queue prefixes carry, and removes at the end
     // whatever of the run is still on the shared PostgreSQL and Redis.
     globalSetup: ["test/global-setup.ts"],
+    // The default output, then the slowest files with their times (test/slowest-files.ts).
+    reporters: ["default", "./test/slowest-files.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
