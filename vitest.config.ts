@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import SpreadFaults from "./test/sequencer.js";
 
 // Fast tests (unit + integration against the shared Postgres/Redis) run in one project; suites that
 // spawn real processes or private servers live in their own project so they can be run alone
@@ -11,9 +12,12 @@ export default defineConfig({
     // halves the run (about 10.5 to 7 minutes here) without starving either.
     maxWorkers: 2,
     setupFiles: ["test/setup.ts"],
+    sequence: { sequencer: SpreadFaults },
     // Gives each run an id that test databases and queue prefixes carry, and removes at the end
     // whatever of the run is still on the shared PostgreSQL and Redis.
     globalSetup: ["test/global-setup.ts"],
+    // The default output, then the slowest files with their times (test/slowest-files.ts).
+    reporters: ["default", "./test/slowest-files.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
@@ -30,8 +34,10 @@ export default defineConfig({
         test: {
           name: "faults",
           include: ["test/faults/**/*.test.ts"],
+          // One fault file at a time, beside the main files rather than after them (a lock, and
+          // the order of test/sequencer.ts).
+          setupFiles: ["test/faults/one-at-a-time.ts"],
           testTimeout: 240_000,
-          fileParallelism: false,
         },
       },
     ],

@@ -1,19 +1,34 @@
 import type { TestProject } from "vitest/node";
 import { newRunId } from "./helpers/run.js";
 import { findLeftovers, sweepRun } from "./helpers/sweep.js";
+import { createTemplateDatabase, dropTemplateDatabase } from "./helpers/template.js";
 
 /**
  * One id per run (and project), handed to every test file: the test helpers put it in each
- * database name and queue prefix. At the end, everything of the run that is still on the shared
- * PostgreSQL and Redis is removed, and the run fails if anything survives that, so a full
- * `npm test` provably leaves nothing behind.
+ * database name and queue prefix. The run's migrated template database is made here, once, and
+ * each test file clones it (test/helpers/db.ts). At the end, everything of the run that is still
+ * on the shared PostgreSQL and Redis is removed, and the run fails if anything survives that, so a
+ * full `npm test` provably leaves nothing behind.
  */
-export default function setup(project: TestProject) {
+export default async function setup(project: TestProject) {
   const run = newRunId();
   project.provide("testRun", run);
+  let template = "";
+  try {
+    template = await createTemplateDatabase(run);
+  } catch (error) {
+    // A machine without PostgreSQL (a unit-test run): files that need a database fail on their own,
+    // with the reason; the others run.
+    process.stderr.write(
+      `test run ${run} (${project.name}): no template database: ${(error as Error).message}\n`,
+    );
+  }
+  project.provide("testTemplate", template);
   return async () => {
     let swept: Awaited<ReturnType<typeof sweepRun>>;
     try {
+      // The template is the run's own, not something a test file left: removed before the sweep.
+      if (template) await dropTemplateDatabase(run);
       swept = await sweepRun(run);
     } catch (error) {
       // Only a run whose files never reached the shared servers gets here (a unit-test run on a

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
-import { digest, digestBin, repoRoot } from "../helpers/cli.js";
+import { digest, digestBin, digestUntil, repoRoot } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
 
@@ -138,14 +138,16 @@ describe("--at and SEND everywhere", { timeout: 120_000 }, () => {
     const json = JSON.parse(digest(["status", sendId, "--json"], { env }).stdout);
     expect(json).toMatchObject({ queued: 3, sent: 0, ambiguous: 0, rate: 0, secondsLeft: null, reasons: [] });
     expect(json.idleSeconds).toBeGreaterThanOrEqual(45);
-    // --follow (no terminal: plain lines) says it too, instead of a bar that never moves.
-    const follow = spawnSync(process.execPath, [digestBin, "status", sendId, "--follow"], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      encoding: "utf8",
-      timeout: 15_000,
-    });
-    expect(follow.stderr).toMatch(/no worker has taken work for \d+ s: is `digest worker` running/);
-    expect(follow.stderr).toMatch(/running: sent 0 of 3, 0 deferred, failed 0, 0 msg\/s, time left \?/);
+    // --follow (no terminal: plain lines) says it too, instead of a bar that never moves. It
+    // follows until the send ends, which it never does here: stopped once both lines are out.
+    const idle = /no worker has taken work for \d+ s: is `digest worker` running/;
+    const progress = /running: sent 0 of 3, 0 deferred, failed 0, 0 msg\/s, time left \?/;
+    const follow = await digestUntil(
+      ["status", sendId, "--follow"],
+      (stderr) => idle.test(stderr) && progress.test(stderr),
+      { env, timeoutMs: 15_000 },
+    );
+    expect(follow.stderr).toMatch(idle);
+    expect(follow.stderr).toMatch(progress);
   });
 });

@@ -50,3 +50,39 @@ export function digestAsync(
     child.once("close", (code) => resolvePromise({ code, stdout, stderr }));
   });
 }
+
+/**
+ * Starts a `digest` command that runs until stopped (`status --follow`), and stops it (SIGTERM) once
+ * its stderr so far satisfies `enough`, or after `timeoutMs`: the output is the same as after a fixed
+ * wait, without the rest of the wait.
+ */
+export function digestUntil(
+  args: string[],
+  enough: (stderr: string) => boolean,
+  options: { env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  for (const [k, v] of Object.entries(options.env ?? {})) if (v === undefined) delete env[k];
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [digestBin, ...args], {
+      cwd: repoRoot,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const timer = setTimeout(() => child.kill(), options.timeoutMs ?? 60_000);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+      if (enough(stderr)) child.kill();
+    });
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}

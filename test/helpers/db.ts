@@ -4,7 +4,7 @@ import { afterAll, onTestFinished } from "vitest";
 import { openDatabase } from "../../src/db/connect.js";
 import type { Database } from "../../src/db/database.js";
 import { migrateDatabase } from "../../src/db/migrate.js";
-import { databasePattern, testRunId } from "./run.js";
+import { databasePattern, testRunId, testTemplate } from "./run.js";
 
 /** The shared PostgreSQL every machine runs; each test file gets its own database in it. */
 export const sharedPostgresUrl = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -40,17 +40,19 @@ function whenDone(cleanup: () => Promise<void>): void {
 /**
  * Creates a fresh, migrated database and drops it after the current test, or after the file's
  * tests when called at the top level or in beforeAll. Its name carries the run's id, so the end of
- * the run drops it even if this process dies first (test/global-setup.ts).
+ * the run drops it even if this process dies first (test/global-setup.ts). A migrated one is a copy
+ * of the run's template, migrated once for all files; `migrate: false` gives an empty one.
  */
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const name = `${databasePattern(testRunId())}${randomBytes(5).toString("hex")}`;
+  const template = options.migrate === false ? undefined : testTemplate();
   const admin = postgres(sharedPostgresUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
+  await admin.unsafe(template ? `create database ${name} template ${template}` : `create database ${name}`);
   await admin.end();
   const url = new URL(sharedPostgresUrl);
   url.pathname = `/${name}`;
   const database = await openDatabase({ url: url.toString() });
-  if (options.migrate !== false) await migrateDatabase(database);
+  if (options.migrate !== false && !template) await migrateDatabase(database);
   whenDone(async () => {
     try {
       await database.close();

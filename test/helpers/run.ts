@@ -5,6 +5,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** This `vitest run`'s id, part of every database name and queue prefix its tests create. */
     testRun: string;
+    /** The run's migrated template database (test/helpers/template.ts), or "" if there is none. */
+    testTemplate: string;
   }
 }
 
@@ -22,6 +24,18 @@ export function testRunId(): string {
     return inject("testRun") || "solo";
   } catch {
     return "solo";
+  }
+}
+
+/**
+ * The migrated database test files clone theirs from, made once per run by test/global-setup.ts;
+ * undefined when the run has none (the setup could not reach PostgreSQL), and files migrate their own.
+ */
+export function testTemplate(): string | undefined {
+  try {
+    return inject("testTemplate") || undefined;
+  } catch {
+    return undefined;
   }
 }
 
