@@ -64,6 +64,8 @@ const app = await createApp({
   sending: sending.plan,
   dashboardQueues: [sending.queue],
   timezone: "Asia/Tokyo",
+  languages: ["en", "ja"],
+  tracking: { clicks: true, opens: true, retentionDays: 90 },
   // A fixed report with one check of each status: the page is what is checked here, not DNS.
   doctor: async () => ({
     ok: false,
