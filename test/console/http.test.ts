@@ -367,6 +367,38 @@ describe("the console's own assets", () => {
   });
 });
 
+describe("a send's buttons given a body that cannot be read", () => {
+  it("answer 400 with a message, never a 500 (found by the HTTP fuzzer: an empty multipart body)", async () => {
+    const sendIn = async (status: string) =>
+      (
+        await database.query<{ id: string }>(
+          sql`insert into sends (issue_id, status) values (${issueId}, ${status}) returning id`,
+        )
+      )[0]?.id;
+    const paused = await sendIn("paused");
+    const scheduled = await sendIn("scheduled");
+    for (const [id, action] of [
+      [paused, "pause"],
+      [paused, "resume"],
+      [paused, "cancel"],
+      [paused, "retry"],
+      [scheduled, "move"],
+    ]) {
+      const res = await app.request(`/admin/sends/${id}/${action}`, {
+        method: "POST",
+        headers: {
+          cookie: admin.cookie,
+          "x-csrf-token": admin.csrf,
+          "content-type": "multipart/form-data; boundary=x",
+        },
+        body: "",
+      });
+      expect(res.status, action).toBe(400);
+      expect(await res.text(), action).toContain("the form data cannot be read");
+    }
+  });
+});
+
 describe("the queue dashboard", () => {
   it("is behind the session for admins only, not the bearer token", async () => {
     expect(

@@ -566,7 +566,7 @@ export function sendRoutes(deps: ConsoleDeps) {
         "conflict",
         "this send waits for an admin to approve the changed issue: approve it first",
       );
-    const at = localToDate(String((await c.req.parseBody()).at ?? ""), tz);
+    const at = localToDate(fieldText((await formOf(c)).at), tz);
     if (!at) throw new DigestError("invalid", "give the new date and time");
     if (at.getTime() < Date.now()) throw new DigestError("invalid", `${showTime(at, tz)} has passed`);
     await controlSend(sendingOf(deps), id, "cancel");
@@ -588,7 +588,7 @@ export function sendRoutes(deps: ConsoleDeps) {
     const act = c.req.param("action");
     if (act !== "pause" && act !== "resume" && act !== "cancel" && act !== "retry")
       throw new HTTPException(404, { message: "no such action" });
-    const result = await forcedIfConfirmed(sendingOf(deps), id, act, (await c.req.parseBody()).confirm);
+    const result = await forcedIfConfirmed(sendingOf(deps), id, act, (await formOf(c)).confirm);
     await recordAudit(deps.db, actorOf(c.get("session")), `send.${act}`, id, {
       rows: result.rows,
       ...(result.forced ? { forced: true } : {}),
