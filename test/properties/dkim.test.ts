@@ -247,7 +247,10 @@ describe("DKIM signatures of generated messages", () => {
         }).parts,
       ),
     ).toBeDefined();
-    expect(fast).toBeGreaterThan(50);
+    // And many generated cases took it too. How many depends on the run's random seed: about one
+    // in five of the 300 (44 to 60-odd seen); 30 is far enough below that to fail only when the
+    // template path stops being taken, not on an unlucky seed (it was 50, and failed once at 44).
+    expect(fast).toBeGreaterThan(30);
   });
 
   it("hash the body of any template as its bytes, or leave it to the general path", () => {
@@ -285,6 +288,9 @@ describe("DKIM signatures of generated messages", () => {
       ),
       { numRuns: 3000 },
     );
-    expect(fast).toBeGreaterThan(50);
+    // And many generated cases took it too. How many depends on the run's random seed: about one
+    // in five of the 300 (44 to 60-odd seen); 30 is far enough below that to fail only when the
+    // template path stops being taken, not on an unlucky seed (it was 50, and failed once at 44).
+    expect(fast).toBeGreaterThan(30);
   });
 });
