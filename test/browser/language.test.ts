@@ -1,11 +1,8 @@
 import { mkdirSync } from "node:fs";
-import { type ServerType, serve } from "@hono/node-server";
 import type { Page } from "playwright-core";
-import { afterAll, describe, expect, it } from "vitest";
-import { socketAddress } from "../../src/http/request.js";
-import { freePort } from "../helpers/smtp.js";
-import { linkIn, parsed, startService } from "../http/harness.js";
-import { launchChromium } from "./chromium.js";
+import { describe, expect, it } from "vitest";
+import { linkIn, parsed } from "../http/harness.js";
+import { openSite } from "./site.js";
 
 /**
  * LANGUAGES=en,ja, a reader whose browser asks for Japanese, on a phone-sized screen (390 px):
@@ -14,17 +11,7 @@ import { launchChromium } from "./chromium.js";
  */
 const shots = "/tmp/shots/i18n";
 mkdirSync(shots, { recursive: true });
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const service = await startService({ publicUrl: base, languages: ["en", "ja"] });
-const { createApp } = await import("../../src/http/app.js");
-const app = await createApp({ ...service.deps, clientIp: socketAddress });
-const server: ServerType = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
-const browser = await launchChromium();
-afterAll(async () => {
-  await browser.close();
-  await new Promise((resolve) => server.close(resolve));
-});
+const { base, service, browser } = await openSite({ languages: ["en", "ja"] });
 
 /** The n-th mail (0-based) to an address, parsed, once it arrives. */
 async function mailTo(address: string, n: number) {

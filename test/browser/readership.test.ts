@@ -1,16 +1,12 @@
 import { mkdirSync } from "node:fs";
-import { type ServerType, serve } from "@hono/node-server";
-import { afterAll, expect, it } from "vitest";
-import { socketAddress } from "../../src/http/request.js";
+import { expect, it } from "vitest";
 import { saveIssue } from "../../src/issues/store.js";
 import { addStaff, setPasswordFromLink } from "../../src/staff/accounts.js";
 import { cliActor } from "../../src/staff/audit.js";
 import { createSession } from "../../src/staff/sessions.js";
-import { freePort } from "../helpers/smtp.js";
-import { startService } from "../http/harness.js";
 import { exampleIssue, newsletter } from "../sending/harness.js";
 import { type Hit, mimecast, record, seedSend } from "../tracking/factories.js";
-import { launchChromium } from "./chromium.js";
+import { openSite } from "./site.js";
 
 /**
  * The console's send page with a tracked send: the Readership card and the plot over the last
@@ -18,17 +14,7 @@ import { launchChromium } from "./chromium.js";
  */
 const shots = process.env.SHOTS_DIR ?? "/tmp/shots/report";
 mkdirSync(shots, { recursive: true });
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const service = await startService({ publicUrl: base, worker: false });
-const { createApp } = await import("../../src/http/app.js");
-const app = await createApp({ ...service.deps, clientIp: socketAddress });
-const server: ServerType = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
-const browser = await launchChromium();
-afterAll(async () => {
-  await browser.close();
-  await new Promise((resolve) => server.close(resolve));
-});
+const { base, service, browser } = await openSite({ worker: false });
 const { database } = service;
 
 /** Eight issues a week apart; in each, a few readers click one or two stories, and a scanner clicks everything. */

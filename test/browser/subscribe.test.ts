@@ -1,23 +1,10 @@
-import { type ServerType, serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { subscribers } from "../../src/db/schema.js";
-import { socketAddress } from "../../src/http/request.js";
-import { freePort } from "../helpers/smtp.js";
-import { linkIn, parsed, startService } from "../http/harness.js";
-import { launchChromium } from "./chromium.js";
+import { linkIn, parsed } from "../http/harness.js";
+import { openSite } from "./site.js";
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const service = await startService({ publicUrl: base });
-const { createApp } = await import("../../src/http/app.js");
-const app = await createApp({ ...service.deps, clientIp: socketAddress });
-const server: ServerType = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
-const browser = await launchChromium();
-afterAll(async () => {
-  await browser.close();
-  await new Promise((resolve) => server.close(resolve));
-});
+const { base, service, browser } = await openSite();
 
 const statusOf = async (email: string) =>
   (await service.database.db.select().from(subscribers).where(eq(subscribers.email, email)))[0]?.status;
