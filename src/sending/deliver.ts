@@ -69,13 +69,13 @@ export interface BatchResult {
 
 export async function deliverBatch(deps: DeliverDeps, job: DeliveryBatchJob): Promise<BatchResult> {
   const totals: BatchResult = { sent: 0, deferred: 0, failed: 0, bounced: 0 };
-  // Each run of a job holds its claims under its own name: jobs of one worker run side by side,
-  // and one must never mistake rows another job re-claimed (after its lease ran out) for its own.
-  const claim = {
-    owner: `${deps.owner}/${randomUUID().slice(0, 8)}`,
-    leaseSeconds: deps.settings.leaseSeconds,
-    claimSize: deps.settings.claimSize,
-  };
+  // Each claim is held under its own name. Jobs of one worker run side by side, and one job claims
+  // round after round: a row whose lease ran out can be re-claimed by the next round of the same
+  // job while the round that lost it is still finishing, and that round's outcome write ("lease
+  // ran out") must match nothing, or it would overwrite the new claim and strand the row.
+  const run = `${deps.owner}/${randomUUID().slice(0, 8)}`;
+  let round = 0;
+  const settings = { leaseSeconds: deps.settings.leaseSeconds, claimSize: deps.settings.claimSize };
   // One claim's outcomes are written while the next claim goes out, so SMTP does not wait for
   // Postgres. Crash safety is unchanged: those rows stay `sending` under our lease until the write
   // lands, and at most one write is in flight, so a crash leaves at most two claims ambiguous.
@@ -85,6 +85,7 @@ export async function deliverBatch(deps: DeliverDeps, job: DeliveryBatchJob): Pr
       // Claims hold about a second of mail at the rate in force: while the relay throttles us, a
       // claim sized for SEND_RATE would wait for tokens longer than its lease can be held.
       const share = Math.min(1, deps.rate.share?.() ?? 1);
+      const claim = { ...settings, owner: `${run}.${++round}` };
       const rows = await claimDue(
         deps.db,
         { ...claim, claimSize: Math.max(1, Math.ceil(claim.claimSize * share)) },

@@ -143,7 +143,17 @@ async function expectForcedResumeOnly(sendId: string, reason: RegExp): Promise<v
   expect(forced.stdout.trim()).toBe(`${sendId} running`);
   // Until it stops running, then: done (a breaker that tripped again would leave it paused, and
   // its reason says at what rate).
-  await waitUntil(async () => (await sendStatusOf(database, sendId)) !== "running", 120_000, "send done");
+  await waitUntil(
+    async () => (await sendStatusOf(database, sendId)) !== "running",
+    120_000,
+    "send done",
+  ).catch(async (error: Error) => {
+    // Where the rows stand says which part stopped (a stranded row, a lost job, a slow worker).
+    const rows = await database.query(sql`select status, attempts, ambiguous, count(*)::int as n,
+          min(last_response) as response, min(next_attempt_at)::text as next_attempt
+        from deliveries where send_id = ${sendId} group by 1, 2, 3 order by 1, 2, 3`);
+    throw new Error(`${error.message}; deliveries: ${JSON.stringify(rows)}`, { cause: error });
+  });
   const after = statusJson(sendId);
   expect({ status: after.status, pausedReason: after.pausedReason ?? null }).toEqual({
     status: "done",
