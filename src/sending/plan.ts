@@ -237,7 +237,8 @@ export async function startDueSends(deps: PlanDeps): Promise<string[]> {
         "it will not start until an admin approves the text stored now";
       await query(
         tx,
-        sql`update sends set unapproved_reason = ${reason}, updated_at = now() where id = ${send.id}`,
+        sql`update sends set unapproved_reason = ${reason}, updated_at = now()
+          where id = ${send.id} and status = 'scheduled' and unapproved_reason is null`,
       );
       await recordAudit(tx, workerActor, "send.unapproved", send.id, { issue: send.slug, reason });
     }
