@@ -172,6 +172,12 @@ export const sends = pgTable(
      * approved; a send with a reason never starts by itself.
      */
     unapprovedReason: text("unapproved_reason"),
+    /**
+     * The fingerprint (issues/approval.ts) of the rendition an admin approved for this send, taken
+     * when they approved it. A send starts only while its copy and its issue's text both still have
+     * this fingerprint, and a worker mails nothing from a copy that lost it.
+     */
+    approvedRendition: text("approved_rendition"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -5,7 +5,7 @@ import { DigestError } from "../errors.js";
 import { isUuid } from "../ids.js";
 import type { Newsletter } from "../newsletter.js";
 import { type Actor, cliActor } from "../staff/audit.js";
-import { unapproveChangedSends } from "./approval.js";
+import { type ApprovedRendition, unapproveChangedSends } from "./approval.js";
 import { renderPdf, storeIssuePdf } from "./edition.js";
 import { checkIssue, formatProblem } from "./lint.js";
 import type { Problem } from "./markdown.js";
@@ -75,6 +75,11 @@ export async function saveIssue(
       sql`select s.id from sends s join issues i on i.id = s.issue_id
         where i.slug = ${issue.slug} and s.status = 'scheduled' for update of s`,
     );
+    // The text stored until now, locked: what a send that already waits was last told about.
+    const [before] = await query<ApprovedRendition>(
+      tx,
+      sql`select subject, html, text from issues where slug = ${issue.slug} for update`,
+    );
     // A published issue's text is frozen: the update only happens while it is a draft (or when the
     // text is the same), in the same statement, so a send starting meanwhile cannot slip between.
     const [row] = await tx
@@ -91,11 +96,18 @@ export async function saveIssue(
       throw new PublishedIssueError(issue.volume, published?.publishedAt ?? undefined);
     }
     await indexIssue(tx, row.id, issue);
-    const unapproved = await unapproveChangedSends(tx, actor, { ...issue, id: row.id }, values);
+    // In the same transaction as the text: the PDF edition readers are linked to is always the
+    // stored text's, whichever of two saves at once commits last.
+    await storeIssuePdf(tx, row.id, pdf);
+    const unapproved = await unapproveChangedSends(
+      tx,
+      actor,
+      { ...issue, id: row.id },
+      { before, now: values },
+    );
     return { row, unapproved };
   });
   const { row, unapproved } = saved;
-  await storeIssuePdf(db, row.id, pdf);
   const [stored] = await db.select().from(issues).where(eq(issues.id, row.id));
   if (!stored) throw new Error("stored issue vanished");
   return {

@@ -104,7 +104,8 @@ export async function approveSend(
     await query(
       tx,
       sql`update sends set subject = ${issue.subject}, html = ${issue.html}, text = ${issue.text},
-        unapproved_reason = null, updated_at = now() where id = ${sendId}`,
+        approved_rendition = ${renditionHash(issue)}, unapproved_reason = null, updated_at = now()
+      where id = ${sendId}`,
     );
     await recordAudit(tx, actor, "send.approve", sendId, {
       issue: issue.slug,

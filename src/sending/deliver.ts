@@ -11,11 +11,11 @@ import type { MailIdentity } from "./identity.js";
 import type { Mailer } from "./mailer.js";
 import { failedOutcome, type Outcome, sentOutcome, unbuiltOutcome } from "./outcome.js";
 import { commitOutcomes } from "./outcome-write.js";
-import { pauseForRelayFault, pauseOnPolicyFailures } from "./pause-policy.js";
+import { pauseForRelayFault, pauseOnPolicyFailures, pauseWithReason } from "./pause-policy.js";
 import type { RateLimiter } from "./rate.js";
 import { messageId, readerLinks, returnPath } from "./reader-links.js";
 import type { RelayRate } from "./relay-rate.js";
-import type { SendCache, SendContext } from "./send-cache.js";
+import { type SendCache, type SendContext, UnapprovedCopyError } from "./send-cache.js";
 import { type MessageBuffers, type ReaderTracking, type Spliced, splice } from "./template.js";
 
 /**
@@ -80,6 +80,16 @@ export async function deliverBatch(deps: DeliverDeps, job: DeliveryBatchJob): Pr
   // Postgres. Crash safety is unchanged: those rows stay `sending` under our lease until the write
   // lands, and at most one write is in flight, so a crash leaves at most two claims ambiguous.
   let committing: Promise<void> = Promise.resolve();
+  // Built (and its text checked against the approved fingerprint) before any row is claimed: a
+  // send whose copy is not the approved text pauses here, with every reader still `queued`.
+  try {
+    await deps.sends.get(job.sendId);
+  } catch (error) {
+    if (!(error instanceof UnapprovedCopyError)) throw error;
+    await pauseWithReason(deps.db, job.sendId, error.message);
+    deps.log?.("send paused: its text is not the approved one", { sendId: job.sendId });
+    return totals;
+  }
   try {
     for (;;) {
       // Claims hold about a second of mail at the rate in force: while the relay throttles us, a

@@ -23,6 +23,11 @@ export async function pauseOnPolicyFailures(db: Db, sendId: string, pauseAfter: 
  * pauses the send with the reason, as every other message would fail the same way.
  */
 export async function pauseForRelayFault(db: Db, sendId: string, reason: string): Promise<void> {
+  await pauseWithReason(db, sendId, reason);
+}
+
+/** A running send pauses, saying why; a send in any other state stays as it is. */
+export async function pauseWithReason(db: Db, sendId: string, reason: string): Promise<void> {
   await query(
     db,
     sql`update sends set status = 'paused', paused_reason = ${reason}, updated_at = now()

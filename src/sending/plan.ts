@@ -2,8 +2,14 @@ import type { Queue } from "bullmq";
 import { sql } from "drizzle-orm";
 import { type Database, type Db, query } from "../db/database.js";
 import { DigestError } from "../errors.js";
-import { type ApprovedRendition, checkShownRendition } from "../issues/approval.js";
+import {
+  type ApprovedRendition,
+  checkShownRendition,
+  renditionHash,
+  renditionHashSql,
+} from "../issues/approval.js";
 import { batchJobId, type DeliveriesJob, deliveryJobOptions } from "../queues.js";
+import { type Actor, recordAudit } from "../staff/audit.js";
 import { isSendableAddress } from "../subscribers/address.js";
 
 /**
@@ -61,10 +67,11 @@ export async function startSend(deps: PlanDeps, input: StartSendInput): Promise<
     const [send] = await query<{ id: string }>(
       tx,
       sql`
-      insert into sends (issue_id, status, is_test, scheduled_at, started_at, subject, html, text)
+      insert into sends (issue_id, status, is_test, scheduled_at, started_at, subject, html, text,
+        approved_rendition)
       values (${issue.id}, ${scheduled ? "scheduled" : "running"}, ${test.length > 0},
         ${(input.at ?? new Date()).toISOString()}, ${scheduled ? null : sql`now()`},
-        ${issue.subject}, ${issue.html}, ${issue.text})
+        ${issue.subject}, ${issue.html}, ${issue.text}, ${renditionHash(issue)})
       returning id`,
     );
     if (!send) throw new Error("insert returned no send");
@@ -201,26 +208,54 @@ export async function enqueueDueCall(queue: Queue<DeliveriesJob>, sendId: string
   );
 }
 
+/** Who un-approves a due send whose text is not the approved one, in the audit log. */
+export const workerActor: Actor = { email: "worker" };
+
 /**
  * Starts every scheduled send that is due: status and snapshot in one transaction. A send whose
- * issue changed after its approval waits for an admin (sending/approval.ts), however late.
+ * issue changed after its approval waits for an admin (sending/approval.ts), however late. Belt and
+ * braces: a due send also starts only while its copy and its issue's stored text both still have the
+ * fingerprint its admin approved; one that lost it (a write that went around the store) is
+ * un-approved instead of started, so its issue is not published with a text nobody approved.
  */
 export async function startDueSends(deps: PlanDeps): Promise<string[]> {
   const started = await deps.database.db.transaction(async (tx) => {
-    const due = await query<{ id: string }>(
+    const due = await query<{ id: string; volume: string; slug: string; approved: boolean }>(
       tx,
       sql`
-      update sends set status = 'running', started_at = now(), updated_at = now()
-      where id in (select id from sends where status = 'scheduled' and scheduled_at <= now()
-                     and unapproved_reason is null
-                   for update skip locked)
-      returning id`,
+      select s.id, i.volume, i.slug, coalesce(
+          s.approved_rendition = ${renditionHashSql(sql`s.subject`, sql`s.html`, sql`s.text`)}
+          and (s.subject, s.html, s.text) = (i.subject, i.html, i.text), false) as approved
+      from sends s join issues i on i.id = s.issue_id
+      where s.status = 'scheduled' and s.scheduled_at <= now() and s.unapproved_reason is null
+      for update of s skip locked`,
     );
-    for (const send of due) {
-      await planDeliveries(tx, send.id);
-      await publishIssueOf(tx, send.id);
+    const ready = due.filter((s) => s.approved).map((s) => s.id);
+    for (const send of due.filter((s) => !s.approved)) {
+      const reason =
+        `Vol ${send.volume} holds another text than the one approved for this send; ` +
+        "it will not start until an admin approves the text stored now";
+      await query(
+        tx,
+        sql`update sends set unapproved_reason = ${reason}, updated_at = now()
+          where id = ${send.id} and status = 'scheduled' and unapproved_reason is null`,
+      );
+      await recordAudit(tx, workerActor, "send.unapproved", send.id, { issue: send.slug, reason });
     }
-    return due.map((s) => s.id);
+    if (ready.length > 0)
+      await query(
+        tx,
+        sql`update sends set status = 'running', started_at = now(), updated_at = now()
+          where id in (${sql.join(
+            ready.map((id) => sql`${id}`),
+            sql`, `,
+          )})`,
+      );
+    for (const id of ready) {
+      await planDeliveries(tx, id);
+      await publishIssueOf(tx, id);
+    }
+    return ready;
   });
   if (started.length > 0) await refreshPlannerStatistics(deps.database.db);
   for (const id of started) await enqueueBatches(deps, id);

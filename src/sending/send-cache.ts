@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Db, query } from "../db/database.js";
+import { DigestError } from "../errors.js";
+import { renditionHashSql } from "../issues/approval.js";
 import { trackRendition } from "../tracking/links.js";
 import { saveSendLinks } from "../tracking/send-links.js";
 import { type SendKey, sendKey, trackingKey } from "../tracking/token.js";
@@ -18,6 +20,21 @@ export interface SendContext {
    * have not turned tracking off, and the send's key their tokens are signed with.
    */
   tracked?: { template: MessageTemplate; key: SendKey };
+}
+
+/**
+ * The send's copy is not the text its admin approved (its fingerprint differs): nothing may be
+ * mailed from it. Only a write around the approval can cause it; the send pauses with this reason.
+ */
+export class UnapprovedCopyError extends DigestError {
+  override readonly name = "UnapprovedCopyError";
+  constructor(readonly sendId: string) {
+    super(
+      "conflict",
+      `the text stored for send ${sendId} is not the text an admin approved for it (its fingerprint ` +
+        "differs), so nothing more is mailed; cancel it and start a new send of the issue",
+    );
+  }
 }
 
 /** TRACK_CLICKS, TRACK_OPENS and the SECRET their tokens are signed with. */
@@ -56,14 +73,20 @@ export function sendCache(db: Db, identity: MailIdentity, limit = 8, tracking?: 
       text: string;
       started_at: string | Date | null;
       is_test: boolean;
+      approved: boolean;
     }>(
       db,
       // The send's own copy, the text approved for it; sends from before the copy mail the issue's.
-      sql`select i.slug, coalesce(s.subject, i.subject) as subject, coalesce(s.html, i.html) as html,
-             coalesce(s.text, i.text) as text, s.started_at, s.is_test
-           from sends s join issues i on i.id = s.issue_id where s.id = ${sendId}`,
+      sql`select i.slug, c.subject, c.html, c.text, s.started_at, s.is_test,
+             coalesce(s.approved_rendition = ${renditionHashSql(sql`c.subject`, sql`c.html`, sql`c.text`)}, false)
+               as approved
+           from sends s join issues i on i.id = s.issue_id,
+             lateral (select coalesce(s.subject, i.subject) as subject, coalesce(s.html, i.html) as html,
+                             coalesce(s.text, i.text) as text) c
+           where s.id = ${sendId}`,
     );
     if (!row) throw new Error(`send ${sendId} is gone`);
+    if (!row.approved) throw new UnapprovedCopyError(sendId);
     const rendition = { html: row.html, text: row.text };
     // One Date for both variants: a reader's message must not differ by more than their links.
     const date = new Date();

@@ -1,10 +1,12 @@
 import { sql } from "drizzle-orm";
 import { simpleParser } from "mailparser";
 import { afterAll, describe, expect, it } from "vitest";
+import { query } from "../../src/db/database.js";
+import { renditionHash, renditionHashSql } from "../../src/issues/approval.js";
 import { PublishedIssueError, saveIssue } from "../../src/issues/store.js";
 import { approveSend } from "../../src/sending/approval.js";
 import { controlSend } from "../../src/sending/control.js";
-import { startSend } from "../../src/sending/plan.js";
+import { enqueueBatches, planDeliveries, startSend } from "../../src/sending/plan.js";
 import { loadSendStatus } from "../../src/sending/status.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type CapturedMessage, startSmtpCapture } from "../helpers/smtp.js";
@@ -116,21 +118,91 @@ describe("an editor's change after an admin scheduled the send", { timeout: 60_0
     await controlSend(p.plan, sendId, "cancel");
   });
 
-  it("a worker mails the send's approved copy, whatever the issue row holds when the send starts", async () => {
+  it("a send whose issue no longer holds the approved text does not start: it waits for an admin", async () => {
     const { issue } = await saveIssue(database.db, issueText("31.5", approvedStory), newsletter);
     const { sendId } = await startSend(p.plan, { issueId: issue.id, at: inAMinute() });
-    // A write that goes around the store (a hand-made UPDATE, a restored backup): not approved either.
+    // A write that goes around the store (a hand-made UPDATE, a restored backup): not approved either,
+    // and starting would publish it (archive, "view in browser", PDF) beside the approved mail.
     await database.query(
       sql`update issues set html = replace(html, 'APPROVED-ORIGINAL-TEXT', 'ROGUE-ROW-TEXT'),
         text = replace(text, 'APPROVED-ORIGINAL-TEXT', 'ROGUE-ROW-TEXT') where id = ${issue.id}`,
     );
     await makeDue(sendId);
+    await waitUntil(
+      async () => (await loadSendStatus(database, sendId)).needsApproval,
+      20_000,
+      "the send to need an admin",
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(messagesOf(sendId)).toHaveLength(0);
+    const status = await loadSendStatus(database, sendId);
+    expect(status).toMatchObject({ status: "scheduled", needsApproval: true });
+    expect(status.pausedReason).toContain("Vol 31.5 holds another text than the one approved for this send");
+    const [published] = await database.query<{ published: boolean }>(
+      sql`select published_at is not null as published from issues where id = ${issue.id}`,
+    );
+    expect(published?.published).toBe(false);
+    const audit = await database.query<{ actor: string; action: string }>(
+      sql`select actor, action from audit_log where target = ${sendId} order by id`,
+    );
+    expect(audit).toEqual([{ actor: "worker", action: "send.unapproved" }]);
+
+    // An admin who approves the text stored now gets exactly that text mailed.
+    await approveSend(p.plan, admin, sendId);
     await waitUntil(async () => messagesOf(sendId).length === 3, 20_000, "three messages");
-    for (const m of messagesOf(sendId)) {
-      const text = await textOf(m);
-      expect(text).toContain("APPROVED-ORIGINAL-TEXT");
-      expect(text).not.toContain("ROGUE-ROW-TEXT");
-    }
+    for (const m of messagesOf(sendId)) expect(await textOf(m)).toContain("ROGUE-ROW-TEXT");
+  });
+
+  it("a worker mails nothing from a send copy that is not the text an admin approved", async () => {
+    const { issue } = await saveIssue(database.db, issueText("31.6", approvedStory), newsletter);
+    const { sendId } = await startSend(p.plan, { issueId: issue.id, at: inAMinute() });
+    // The send's own copy rewritten without an approval (a bug, a hand-made UPDATE), and the send
+    // started by a path that does not look: the worker is the last one that can refuse.
+    await database.query(
+      sql`update sends set html = replace(html, 'APPROVED-ORIGINAL-TEXT', 'ROGUE-COPY-TEXT'),
+        text = replace(text, 'APPROVED-ORIGINAL-TEXT', 'ROGUE-COPY-TEXT') where id = ${sendId}`,
+    );
+    await database.db.transaction(async (tx) => {
+      await query(tx, sql`update sends set status = 'running', started_at = now() where id = ${sendId}`);
+      await planDeliveries(tx, sendId);
+    });
+    await enqueueBatches(p.plan, sendId);
+    await waitUntil(async () => (await sendStatusOf(database, sendId)) === "paused", 20_000, "paused");
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(messagesOf(sendId)).toHaveLength(0);
+    const status = await loadSendStatus(database, sendId);
+    expect(status).toMatchObject({ status: "paused", queued: 3 });
+    expect(status.pausedReason).toContain("is not the text an admin approved");
+    // Resuming does not get around it.
+    await controlSend(p.plan, sendId, "resume");
+    await waitUntil(async () => (await sendStatusOf(database, sendId)) === "paused", 20_000, "paused again");
+    expect(messagesOf(sendId)).toHaveLength(0);
+    await controlSend(p.plan, sendId, "cancel");
+  });
+
+  it("a second change while the send waits is said again, naming who made it", async () => {
+    const { issue } = await saveIssue(database.db, issueText("31.7", approvedStory), newsletter);
+    const { sendId } = await startSend(p.plan, { issueId: issue.id, at: inAMinute() });
+    await saveIssue(database.db, issueText("31.7", lateStory), newsletter, "issue", editor);
+    const other = { email: "other-editor@staff.test" };
+    const second = await saveIssue(
+      database.db,
+      issueText("31.7", "SECOND-CHANGE: [click](https://second.example.net/)"),
+      newsletter,
+      "issue",
+      other,
+    );
+    expect(second.unapprovedSends).toEqual([sendId]);
+    const status = await loadSendStatus(database, sendId);
+    expect(status.pausedReason).toContain("Vol 31.7 was changed by other-editor@staff.test");
+    const audit = await database.query<{ actor: string; action: string }>(
+      sql`select actor, action from audit_log where target = ${sendId} order by id`,
+    );
+    expect(audit).toEqual([
+      { actor: "editor@staff.test", action: "send.unapproved" },
+      { actor: "other-editor@staff.test", action: "send.unapproved" },
+    ]);
+    await controlSend(p.plan, sendId, "cancel");
   });
 });
 
@@ -168,5 +240,24 @@ describe("test sends", { timeout: 60_000 }, () => {
     expect(second && (await textOf(second))).toContain("EDITOR-LATE-CHANGE");
     expect((await simpleParser(second?.raw ?? "")).subject).toBe("[TEST] News 33.1");
     await controlSend(p.plan, real.sendId, "cancel");
+  });
+});
+
+describe("the approved fingerprint", () => {
+  it("is the same whether Postgres or Node computes it, for any text", async () => {
+    const texts = [
+      {
+        subject: 'Quotes " and \\ back',
+        html: "<p>日本語 🎉 \u2028 </script></p>",
+        text: "tab\tnl\ncr\r\u0001\u007f",
+      },
+      { subject: "", html: "", text: "" },
+    ];
+    for (const r of texts) {
+      const [row] = await database.query<{ hash: string }>(
+        sql`select ${renditionHashSql(sql`${r.subject}`, sql`${r.html}`, sql`${r.text}`)} as hash`,
+      );
+      expect(row?.hash).toBe(renditionHash(r));
+    }
   });
 });
