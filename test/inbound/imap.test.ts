@@ -3,9 +3,10 @@ import { ImapFlow } from "imapflow";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApplyReportDeps } from "../../src/bounces/apply.js";
+import { PARSED_BYTES } from "../../src/bounces/parse.js";
 import { type BounceMailbox, parseImapUrl, startBounceMailbox } from "../../src/inbound/imap.js";
 import { applyMailedReport, type MailedReportOutcome } from "../../src/inbound/mailed-report.js";
-import { startReadPool } from "../../src/inbound/read-pool.js";
+import { type MessageReader, startReadPool } from "../../src/inbound/read-pool.js";
 import { signDeliveryToken } from "../../src/subscribers/tokens.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type PrivateDovecot, startDovecot } from "../helpers/dovecot.js";
@@ -240,6 +241,46 @@ describe("the bounce mailbox", () => {
     } finally {
       await running.pop()?.close();
       await plain.stop();
+    }
+  });
+});
+
+describe("a large message in the bounce mailbox", () => {
+  it("is fetched only as far as the parser reads (its first 1 MB), and its report is applied", async () => {
+    const server = await startDovecot();
+    const pool = startReadPool();
+    const fetched: number[] = [];
+    // The pool, noting how many bytes of each message the mailbox reader fetched and handed over.
+    const measuring: MessageReader = {
+      read: (raw, request) => {
+        fetched.push(raw.length);
+        return pool.read(raw, request);
+      },
+      close: () => pool.close(),
+    };
+    const mailbox = startBounceMailbox(
+      { report, log: pino({ level: "silent" }), reader: measuring },
+      server.url(),
+      {
+        reconnectSeconds: 1,
+      },
+    );
+    try {
+      // The report, then 4 MB of a returned attachment after its closing boundary.
+      await deliver(dsn(18) + `${"y".repeat(998)}\r\n`.repeat(4096), server);
+      await waitUntil(
+        async () => (await statusOf(database, reader(18))) === "bounced",
+        15_000,
+        "r18 bounced",
+      );
+      await mailbox.settled();
+      expect(await counts(server)).toEqual({ inbox: 0, processed: 1, unparsed: 0 });
+      expect(fetched).toHaveLength(1);
+      expect(fetched[0]).toBe(PARSED_BYTES);
+    } finally {
+      await mailbox.close();
+      await pool.close();
+      await server.stop();
     }
   });
 });
