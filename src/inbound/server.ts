@@ -32,6 +32,7 @@ export interface InboundServerOptions {
 export const inboundLimits = {
   commands: { limit: 10, windowSeconds: 3600 },
   reports: { limit: 600, windowSeconds: 3600 },
+  signed: { limit: 10_000, windowSeconds: 3600 },
 } satisfies Record<keyof InboundLimits, Limit>;
 
 export interface InboundServer {
@@ -56,6 +57,7 @@ export async function startInboundServer(options: InboundServerOptions): Promise
   const limits = options.limits ?? {
     commands: memoryRateLimiter(inboundLimits.commands),
     reports: memoryRateLimiter(inboundLimits.reports),
+    signed: memoryRateLimiter(inboundLimits.signed),
   };
   const reader = options.reader ?? startReadPool();
   const tls: Partial<SMTPServerOptions> = options.tls ? { cert: options.tls.cert, key: options.tls.key } : {};
@@ -118,7 +120,9 @@ export async function startInboundServer(options: InboundServerOptions): Promise
           },
           (error) => {
             if (error instanceof RateLimited) {
-              return callback(smtpError(451, "4.7.1 Too many reports from you; please try again later"));
+              return callback(
+                smtpError(451, `4.7.1 Too many ${error.what} from you; please try again later`),
+              );
             }
             // Reading it again would fail the same way: refused for good, not "try again later".
             if (error instanceof UnreadableMessage) {
