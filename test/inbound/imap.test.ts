@@ -245,6 +245,60 @@ describe("the bounce mailbox", () => {
   });
 });
 
+describe("a report whose words Postgres cannot store as they are", () => {
+  it("is applied and moved to Processed, the NUL in its diagnostic left out, not read again and again", async () => {
+    const server = await startDovecot();
+    const mailbox = startBounceMailbox({ report, log: pino({ level: "silent" }) }, server.url(), {
+      reconnectSeconds: 1,
+    });
+    try {
+      // The delivery-status part in base64, so the NUL survives the message's own clean-up; the
+      // report's Message-ID carries a raw NUL byte too.
+      const status = Buffer.from(
+        `Reporting-MTA: dns; relay.example.net\r\n\r\nFinal-Recipient: rfc822; ${reader(19)}\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such\u0000user\r\n`,
+      ).toString("base64");
+      await deliver(
+        [
+          "From: MAILER-DAEMON@relay.example.net",
+          `To: bounces@${identity.domain}`,
+          "Subject: Undelivered Mail Returned to Sender",
+          "Message-ID: <nul\u0000report@relay.example.net>",
+          'Content-Type: multipart/report; report-type=delivery-status; boundary="n"',
+          "",
+          "--n",
+          "Content-Type: message/delivery-status",
+          "Content-Transfer-Encoding: base64",
+          "",
+          status,
+          "--n",
+          "Content-Type: text/rfc822-headers",
+          "",
+          `To: ${reader(19)}`,
+          `Message-ID: ${ourId(19)}`,
+          "",
+          "--n--",
+          "",
+        ].join("\r\n"),
+        server,
+      );
+      await waitUntil(
+        async () => (await statusOf(database, reader(19))) === "bounced",
+        15_000,
+        "r19 bounced",
+      );
+      await mailbox.settled();
+      expect(await counts(server)).toEqual({ inbox: 0, processed: 1, unparsed: 0 });
+      const [row] = await database.query<{ diagnostic: string }>(
+        sql`select b.diagnostic from bounces b join subscribers s on s.id = b.subscriber_id where s.email = ${reader(19)}`,
+      );
+      expect(row?.diagnostic).toBe("550 5.1.1 no suchuser");
+    } finally {
+      await mailbox.close();
+      await server.stop();
+    }
+  });
+});
+
 describe("a large message in the bounce mailbox", () => {
   it("is fetched only as far as the parser reads (its first 1 MB), and its report is applied", async () => {
     const server = await startDovecot();
