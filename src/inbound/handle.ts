@@ -63,6 +63,7 @@ export interface InboundContext {
 }
 
 export interface InboundMessage {
+  /** The message's first bytes (PARSED_BYTES): all a reader reads, so all the server keeps. */
   raw: Buffer;
   envelopeFrom: string;
   recipients: Recipient[];

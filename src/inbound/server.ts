@@ -1,4 +1,5 @@
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
+import { PARSED_BYTES } from "../bounces/parse.js";
 import { type Limit, memoryRateLimiter } from "../limits.js";
 import type { Logger } from "../log.js";
 import { handleMessage, type InboundActions, type InboundLimits, RateLimited } from "./handle.js";
@@ -90,11 +91,13 @@ export async function startInboundServer(options: InboundServerOptions): Promise
       callback();
     },
     onData(stream, session: Session, callback) {
+      // Only the bytes a reader reads are kept (PARSED_BYTES); the rest is counted for the size limit
+      // and let go, so 200 clients sending 10 MB each hold 200 MB, not 2 GB.
       const chunks: Buffer[] = [];
       let size = 0;
       stream.on("data", (chunk: Buffer) => {
+        if (size < PARSED_BYTES) chunks.push(chunk.subarray(0, PARSED_BYTES - size));
         size += chunk.length;
-        if (size <= maxBytes) chunks.push(chunk);
       });
       stream.on("error", (error) => callback(error));
       stream.on("end", () => {

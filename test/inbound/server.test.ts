@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Bounce } from "../../src/bounces/bounce.js";
+import { PARSED_BYTES } from "../../src/bounces/parse.js";
 import type { InboundActions } from "../../src/inbound/handle.js";
 import { type MessageReader, startReadPool } from "../../src/inbound/read-pool.js";
 import { knownMailboxes } from "../../src/inbound/recipient.js";
@@ -320,6 +321,36 @@ describe("the inbound limits", () => {
       expect(limited.keys.filter((k) => k === "inbound-signed:ip:127.0.0.1")).toHaveLength(2);
       expect(reads).toBe(0);
       expect(calls).toEqual([]);
+    } finally {
+      await limited.close();
+      await pool.close();
+    }
+  });
+  it("keep only the first 1 MB of a large message (all that is read), and still answer it", async () => {
+    const pool = startReadPool();
+    const handed: number[] = [];
+    const measuring: MessageReader = {
+      read: (raw, request) => {
+        handed.push(raw.length);
+        return pool.read(raw, request);
+      },
+      close: () => pool.close(),
+    };
+    const limited = await limitedServer(/^$/, measuring);
+    try {
+      calls.length = 0;
+      const report = [
+        "From: MAILER-DAEMON@mx.elsewhere.example",
+        `To: postmaster@${domain}`,
+        "Subject: Undelivered Mail Returned to Sender",
+        "",
+        "<reader@elsewhere.example>: host mx.elsewhere.example said: 550 5.1.1 User unknown",
+        "",
+        `${"y".repeat(998)}\r\n`.repeat(3000),
+      ].join("\r\n");
+      await limited.send({ envelope: { from: "", to: [`postmaster@${domain}`] }, raw: report });
+      expect(handed).toEqual([PARSED_BYTES]);
+      expect(calls).toEqual(["bounce hard -"]);
     } finally {
       await limited.close();
       await pool.close();
