@@ -66,10 +66,26 @@ function severity(type: string, feedbackType: string | null | undefined): number
   return type === "hard" || (type === "complaint" && stops(feedbackType)) ? 2 : 1;
 }
 
+/**
+ * The report as Postgres can store it. A report's words come from whoever wrote it (a quoted-
+ * printable `=00`, a base64 part, a JSON `\u0000` or lone `\ud800`): text columns refuse NUL and
+ * jsonb refuses NUL and lone surrogates, and a report that can never be stored would be answered
+ * "try again" for days over SMTP and read again at every pass of the bounce mailbox.
+ */
+function storable(input: RecordBounceInput): RecordBounceInput {
+  return JSON.parse(JSON.stringify(input), (_key, value: unknown) =>
+    typeof value === "string" ? value.replace(UNSTORABLE, (c) => (c === "\u0000" ? "" : "\ufffd")) : value,
+  ) as RecordBounceInput;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what Postgres refuses
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 export async function recordBounce(
   deps: RecordBounceDeps,
-  input: RecordBounceInput,
+  reported: RecordBounceInput,
 ): Promise<RecordedBounce> {
+  const input = storable(reported);
   const { bounce } = input;
   if (bounce.type === "none") return { suppressed: false };
   const first = bounce.recipients[0];

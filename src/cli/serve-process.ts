@@ -187,6 +187,11 @@ export async function startServe(
         settings.queuePrefix,
         options.inboundLimits?.reports ?? inboundLimits.reports,
       ),
+      signed: redisRateLimiter(
+        producer.connection,
+        settings.queuePrefix,
+        options.inboundLimits?.signed ?? inboundLimits.signed,
+      ),
     },
     actions: inboundActions({
       ...report,

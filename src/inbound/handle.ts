@@ -43,6 +43,13 @@ export interface InboundActions {
 export interface InboundLimits {
   commands: RateLimiter;
   reports: RateLimiter;
+  /**
+   * Mail to a signed address (a VERP bounce, `unsubscribe+<token>@`), per client IP. The token
+   * proves the address was ours to give, not that the client is a mail server: a reader holds their
+   * own, so without this count one reader could have any number of messages read. Generous (one
+   * relay's bounces after a large send); over it the client is told to try again later.
+   */
+  signed: RateLimiter;
 }
 
 export interface InboundContext {
@@ -56,6 +63,7 @@ export interface InboundContext {
 }
 
 export interface InboundMessage {
+  /** The message's first bytes (PARSED_BYTES): all a reader reads, so all the server keeps. */
   raw: Buffer;
   envelopeFrom: string;
   recipients: Recipient[];
@@ -71,7 +79,7 @@ export type Outcome =
 /** Reports over the limit: the server answers 451 so the reporting server retries later. */
 export class RateLimited extends DigestError {
   override readonly name = "RateLimited";
-  constructor(what: string) {
+  constructor(readonly what: string) {
     super("unavailable", `too many ${what}; try again later`);
   }
 }
@@ -97,6 +105,12 @@ export async function handleMessage(ctx: InboundContext, message: InboundMessage
       });
     return read;
   };
+  // Before anything is read. The other recipients are counted by their own kind (handleOne).
+  const signed = message.recipients.some((r) => r.kind === "bounce" || (r.kind === "unsubscribe" && r.token));
+  if (signed && !(await clientWithin(ctx.limits.signed, "signed", message.remoteAddress))) {
+    ctx.log.info({ remote: limitKey(message.remoteAddress) }, "inbound: signed mail over the rate limit");
+    throw new RateLimited("messages");
+  }
   // Recipients arrive distinct: the server counts a repeated RCPT TO once (server.ts).
   const outcomes: Outcome[] = [];
   for (const recipient of message.recipients) {

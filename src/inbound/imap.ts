@@ -1,6 +1,7 @@
 import { ImapFlow } from "imapflow";
 import type { Logger } from "pino";
 import type { ApplyReportDeps } from "../bounces/apply.js";
+import { PARSED_BYTES } from "../bounces/parse.js";
 import { applyParsedReport, type MailedReportOutcome } from "./mailed-report.js";
 import { type MessageReader, startReadPool, UnreadableMessage } from "./read-pool.js";
 
@@ -110,7 +111,13 @@ export function startBounceMailbox(
     const uids = (await imap.search({ all: true }, { uid: true })) || [];
     for (const uid of uids) {
       if (stopping) return;
-      const message = await imap.fetchOne(String(uid), { source: true }, { uid: true });
+      // Only the bytes the parser reads come over the wire: a message of hundreds of MB in the
+      // mailbox (a returned attachment, an attack) costs no more memory than one of 1 MB.
+      const message = await imap.fetchOne(
+        String(uid),
+        { source: { maxLength: PARSED_BYTES } },
+        { uid: true },
+      );
       if (message === false || !message.source) continue;
       let read: Awaited<ReturnType<MessageReader["read"]>>;
       try {

@@ -1,4 +1,5 @@
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
+import { PARSED_BYTES } from "../bounces/parse.js";
 import { type Limit, memoryRateLimiter } from "../limits.js";
 import type { Logger } from "../log.js";
 import { handleMessage, type InboundActions, type InboundLimits, RateLimited } from "./handle.js";
@@ -32,6 +33,7 @@ export interface InboundServerOptions {
 export const inboundLimits = {
   commands: { limit: 10, windowSeconds: 3600 },
   reports: { limit: 600, windowSeconds: 3600 },
+  signed: { limit: 10_000, windowSeconds: 3600 },
 } satisfies Record<keyof InboundLimits, Limit>;
 
 export interface InboundServer {
@@ -56,6 +58,7 @@ export async function startInboundServer(options: InboundServerOptions): Promise
   const limits = options.limits ?? {
     commands: memoryRateLimiter(inboundLimits.commands),
     reports: memoryRateLimiter(inboundLimits.reports),
+    signed: memoryRateLimiter(inboundLimits.signed),
   };
   const reader = options.reader ?? startReadPool();
   const tls: Partial<SMTPServerOptions> = options.tls ? { cert: options.tls.cert, key: options.tls.key } : {};
@@ -88,11 +91,13 @@ export async function startInboundServer(options: InboundServerOptions): Promise
       callback();
     },
     onData(stream, session: Session, callback) {
+      // Only the bytes a reader reads are kept (PARSED_BYTES); the rest is counted for the size limit
+      // and let go, so 200 clients sending 10 MB each hold 200 MB, not 2 GB.
       const chunks: Buffer[] = [];
       let size = 0;
       stream.on("data", (chunk: Buffer) => {
+        if (size < PARSED_BYTES) chunks.push(chunk.subarray(0, PARSED_BYTES - size));
         size += chunk.length;
-        if (size <= maxBytes) chunks.push(chunk);
       });
       stream.on("error", (error) => callback(error));
       stream.on("end", () => {
@@ -118,7 +123,9 @@ export async function startInboundServer(options: InboundServerOptions): Promise
           },
           (error) => {
             if (error instanceof RateLimited) {
-              return callback(smtpError(451, "4.7.1 Too many reports from you; please try again later"));
+              return callback(
+                smtpError(451, `4.7.1 Too many ${error.what} from you; please try again later`),
+              );
             }
             // Reading it again would fail the same way: refused for good, not "try again later".
             if (error instanceof UnreadableMessage) {

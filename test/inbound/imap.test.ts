@@ -3,9 +3,10 @@ import { ImapFlow } from "imapflow";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApplyReportDeps } from "../../src/bounces/apply.js";
+import { PARSED_BYTES } from "../../src/bounces/parse.js";
 import { type BounceMailbox, parseImapUrl, startBounceMailbox } from "../../src/inbound/imap.js";
 import { applyMailedReport, type MailedReportOutcome } from "../../src/inbound/mailed-report.js";
-import { startReadPool } from "../../src/inbound/read-pool.js";
+import { type MessageReader, startReadPool } from "../../src/inbound/read-pool.js";
 import { signDeliveryToken } from "../../src/subscribers/tokens.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type PrivateDovecot, startDovecot } from "../helpers/dovecot.js";
@@ -240,6 +241,100 @@ describe("the bounce mailbox", () => {
     } finally {
       await running.pop()?.close();
       await plain.stop();
+    }
+  });
+});
+
+describe("a report whose words Postgres cannot store as they are", () => {
+  it("is applied and moved to Processed, the NUL in its diagnostic left out, not read again and again", async () => {
+    const server = await startDovecot();
+    const mailbox = startBounceMailbox({ report, log: pino({ level: "silent" }) }, server.url(), {
+      reconnectSeconds: 1,
+    });
+    try {
+      // The delivery-status part in base64, so the NUL survives the message's own clean-up; the
+      // report's Message-ID carries a raw NUL byte too.
+      const status = Buffer.from(
+        `Reporting-MTA: dns; relay.example.net\r\n\r\nFinal-Recipient: rfc822; ${reader(19)}\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such\u0000user\r\n`,
+      ).toString("base64");
+      await deliver(
+        [
+          "From: MAILER-DAEMON@relay.example.net",
+          `To: bounces@${identity.domain}`,
+          "Subject: Undelivered Mail Returned to Sender",
+          "Message-ID: <nul\u0000report@relay.example.net>",
+          'Content-Type: multipart/report; report-type=delivery-status; boundary="n"',
+          "",
+          "--n",
+          "Content-Type: message/delivery-status",
+          "Content-Transfer-Encoding: base64",
+          "",
+          status,
+          "--n",
+          "Content-Type: text/rfc822-headers",
+          "",
+          `To: ${reader(19)}`,
+          `Message-ID: ${ourId(19)}`,
+          "",
+          "--n--",
+          "",
+        ].join("\r\n"),
+        server,
+      );
+      await waitUntil(
+        async () => (await statusOf(database, reader(19))) === "bounced",
+        15_000,
+        "r19 bounced",
+      );
+      await mailbox.settled();
+      expect(await counts(server)).toEqual({ inbox: 0, processed: 1, unparsed: 0 });
+      const [row] = await database.query<{ diagnostic: string }>(
+        sql`select b.diagnostic from bounces b join subscribers s on s.id = b.subscriber_id where s.email = ${reader(19)}`,
+      );
+      expect(row?.diagnostic).toBe("550 5.1.1 no suchuser");
+    } finally {
+      await mailbox.close();
+      await server.stop();
+    }
+  });
+});
+
+describe("a large message in the bounce mailbox", () => {
+  it("is fetched only as far as the parser reads (its first 1 MB), and its report is applied", async () => {
+    const server = await startDovecot();
+    const pool = startReadPool();
+    const fetched: number[] = [];
+    // The pool, noting how many bytes of each message the mailbox reader fetched and handed over.
+    const measuring: MessageReader = {
+      read: (raw, request) => {
+        fetched.push(raw.length);
+        return pool.read(raw, request);
+      },
+      close: () => pool.close(),
+    };
+    const mailbox = startBounceMailbox(
+      { report, log: pino({ level: "silent" }), reader: measuring },
+      server.url(),
+      {
+        reconnectSeconds: 1,
+      },
+    );
+    try {
+      // The report, then 4 MB of a returned attachment after its closing boundary.
+      await deliver(dsn(18) + `${"y".repeat(998)}\r\n`.repeat(4096), server);
+      await waitUntil(
+        async () => (await statusOf(database, reader(18))) === "bounced",
+        15_000,
+        "r18 bounced",
+      );
+      await mailbox.settled();
+      expect(await counts(server)).toEqual({ inbox: 0, processed: 1, unparsed: 0 });
+      expect(fetched).toHaveLength(1);
+      expect(fetched[0]).toBe(PARSED_BYTES);
+    } finally {
+      await mailbox.close();
+      await pool.close();
+      await server.stop();
     }
   });
 });

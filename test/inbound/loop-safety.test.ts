@@ -24,7 +24,9 @@ let domain: string;
 const many = { limit: 10_000, windowSeconds: 3600 };
 
 beforeAll(async () => {
-  service = await startInboundService("loop-safety", { inboundLimits: { commands: many, reports: many } });
+  service = await startInboundService("loop-safety", {
+    inboundLimits: { commands: many, reports: many, signed: many },
+  });
   ({ database, outbox, domain } = service);
 });
 afterAll(async () => {

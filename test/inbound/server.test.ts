@@ -1,14 +1,17 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Bounce } from "../../src/bounces/bounce.js";
+import { PARSED_BYTES } from "../../src/bounces/parse.js";
 import type { InboundActions } from "../../src/inbound/handle.js";
+import { type MessageReader, startReadPool } from "../../src/inbound/read-pool.js";
 import { knownMailboxes } from "../../src/inbound/recipient.js";
 import { type InboundServer, startInboundServer } from "../../src/inbound/server.js";
 import { silentLogger } from "../../src/log.js";
-import { signDeliveryToken } from "../../src/subscribers/tokens.js";
+import { signDeliveryToken, signSubscriberToken } from "../../src/subscribers/tokens.js";
 import { repoRoot } from "../helpers/cli.js";
 
 const domain = "digest.example.org";
@@ -214,7 +217,7 @@ describe("the inbound server's surface", () => {
 
 describe("the inbound limits", () => {
   /** A server whose limiter refuses the keys `refuse` matches, recording every key it is asked about. */
-  async function limitedServer(refuse: RegExp) {
+  async function limitedServer(refuse: RegExp, reader?: MessageReader) {
     const keys: string[] = [];
     const limiter = {
       async hit(key: string) {
@@ -230,7 +233,8 @@ describe("the inbound limits", () => {
       secret: "inbound-test-secret-0123456789-0123456789",
       log: silentLogger,
       actions,
-      limits: { commands: limiter, reports: limiter },
+      limits: { commands: limiter, reports: limiter, signed: limiter },
+      ...(reader ? { reader } : {}),
     });
     const send = (mail: Parameters<ReturnType<typeof client>["sendMail"]>[0]) =>
       createTransport({ host: "127.0.0.1", port: limited.port, secure: false, ignoreTLS: true }).sendMail(
@@ -258,7 +262,7 @@ describe("the inbound limits", () => {
     }
   });
 
-  it("answer reports over the limit with 451, so a real server retries later; VERP bounces are not counted", async () => {
+  it("answer reports over the limit with 451, so a real server retries later; VERP bounces are not counted as reports", async () => {
     const limited = await limitedServer(/^inbound-report:/);
     const dsn = [
       "From: MAILER-DAEMON@mx.example.com",
@@ -285,6 +289,71 @@ describe("the inbound limits", () => {
       expect(calls).toEqual(["bounce hard 42"]);
     } finally {
       await limited.close();
+    }
+  });
+  it("count mail to signed addresses (VERP, unsubscribe+token) per client IP before reading it, and answer 451 over the limit", async () => {
+    const pool = startReadPool();
+    let reads = 0;
+    const counting: MessageReader = {
+      read: (raw, request) => {
+        reads++;
+        return pool.read(raw, request);
+      },
+      close: () => pool.close(),
+    };
+    const limited = await limitedServer(/^inbound-signed:/, counting);
+    const secret = "inbound-test-secret-0123456789-0123456789";
+    const bounce = `bounces+${signDeliveryToken(secret, 42)}@${domain}`;
+    const unsubscribe = `unsubscribe+${signSubscriberToken(secret, "unsubscribe", randomUUID())}@${domain}`;
+    try {
+      calls.length = 0;
+      for (const to of [bounce, unsubscribe]) {
+        await expect(
+          limited.send({
+            envelope: { from: "someone@elsewhere.example", to: [to] },
+            raw: `Subject: x\r\n\r\n${"a".repeat(100_000)}\r\n`,
+          }),
+        ).rejects.toMatchObject({
+          responseCode: 451,
+          response: expect.stringContaining("Too many messages"),
+        });
+      }
+      expect(limited.keys.filter((k) => k === "inbound-signed:ip:127.0.0.1")).toHaveLength(2);
+      expect(reads).toBe(0);
+      expect(calls).toEqual([]);
+    } finally {
+      await limited.close();
+      await pool.close();
+    }
+  });
+  it("keep only the first 1 MB of a large message (all that is read), and still answer it", async () => {
+    const pool = startReadPool();
+    const handed: number[] = [];
+    const measuring: MessageReader = {
+      read: (raw, request) => {
+        handed.push(raw.length);
+        return pool.read(raw, request);
+      },
+      close: () => pool.close(),
+    };
+    const limited = await limitedServer(/^$/, measuring);
+    try {
+      calls.length = 0;
+      const report = [
+        "From: MAILER-DAEMON@mx.elsewhere.example",
+        `To: postmaster@${domain}`,
+        "Subject: Undelivered Mail Returned to Sender",
+        "",
+        "<reader@elsewhere.example>: host mx.elsewhere.example said: 550 5.1.1 User unknown",
+        "",
+        `${"y".repeat(998)}\r\n`.repeat(3000),
+      ].join("\r\n");
+      await limited.send({ envelope: { from: "", to: [`postmaster@${domain}`] }, raw: report });
+      expect(handed).toEqual([PARSED_BYTES]);
+      expect(calls).toEqual(["bounce hard -"]);
+    } finally {
+      await limited.close();
+      await pool.close();
     }
   });
 });

@@ -28,7 +28,9 @@ let serve: RunningServe;
 beforeAll(async () => {
   // A thousand messages from one address: far past the per-IP limits, which other tests cover.
   const many = { limit: 100_000, windowSeconds: 3600 };
-  service = await startInboundService("inbound-fuzz", { inboundLimits: { commands: many, reports: many } });
+  service = await startInboundService("inbound-fuzz", {
+    inboundLimits: { commands: many, reports: many, signed: many },
+  });
   ({ database, outbox, serve } = service);
 });
 
