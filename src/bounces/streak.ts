@@ -27,7 +27,10 @@ import { type SQL, sql } from "drizzle-orm";
 export function softBounceStreak(subscriberId: SQL, horizonSeconds: number, around?: SQL): SQL {
   const bounced = (delivery: SQL, which: SQL) =>
     sql`exists (select 1 from bounces fb where fb.delivery_id = ${delivery} and ${which})`;
-  const proofs = (which: SQL, bound: SQL) => sql`(select ${which} from sends es join deliveries ed on ed.send_id = es.id
+  const proofs = (
+    which: SQL,
+    bound: SQL,
+  ) => sql`(select ${which} from sends es join deliveries ed on ed.send_id = es.id
         where ed.subscriber_id = ${subscriberId} and not es.is_test and ed.status = 'sent'
           and ed.sent_at <= now() - make_interval(secs => ${horizonSeconds})
           and not ${bounced(sql`ed.id`, sql`fb.type in ('hard', 'soft')`)} and ${bound})`;

@@ -282,7 +282,8 @@ async function onImap<T>(work: (imap: ImapFlow) => Promise<T>): Promise<T> {
 function processed(): Promise<number> {
   return onImap(async (imap) => {
     if (!(await imap.list()).some((b) => b.path === "INBOX/Processed")) return 0;
-    return (await imap.status("INBOX/Processed", { messages: true })).messages ?? 0;
+    const status = await imap.status("INBOX/Processed", { messages: true });
+    return status ? (status.messages ?? 0) : 0;
   });
 }
 
@@ -307,7 +308,11 @@ describe("one report counts once, by SMTP, the bounce mailbox (IMAP) and webhook
     }
     const before = relay.messages.length;
     const started = await startSend(sending.plan, { issueId, again: true });
-    await waitUntil(async () => (await sendStatusOf(database, started.sendId)) === "done", 20_000, "send done");
+    await waitUntil(
+      async () => (await sendStatusOf(database, started.sendId)) === "done",
+      20_000,
+      "send done",
+    );
     const sent = (await relay.waitFor(before + started.deliveries)).slice(before);
     for (const m of sent) next.set(m.to[0] ?? "", m);
   });
@@ -318,6 +323,11 @@ describe("one report counts once, by SMTP, the bounce mailbox (IMAP) and webhook
     await intoMailbox(first.raw);
     await mailboxRead(1);
     expect(await recorded("mailed@readers.test")).toEqual([{ type: "soft", source: "dsn" }]);
+    // Staff can tell which report it was, whichever channel brought it.
+    const [kept] = await database.query<{ report_id: string }>(sql`
+      select b.details->>'reportId' as report_id from bounces b join subscribers s on s.id = b.subscriber_id
+      where s.email = 'mailed@readers.test'`);
+    expect(kept?.report_id).toBe(/^Message-Id: (<[^>]+>)/m.exec(first.raw)?.[1]);
 
     const boxed = postfixDsn(nextTo("boxed@readers.test"));
     await intoMailbox(boxed.raw);
