@@ -138,7 +138,7 @@ export async function recordBounce(
       } else if (bounce.type === "soft") {
         // Counted after the row above is in: this send is part of the streak.
         const [row] = await run<{ streak: number }>(
-          sql`select ${softBounceStreak(sql`${match.id}`, deps.deferHorizonSeconds)} as streak`,
+          sql`select ${softBounceStreak(sql`${match.id}`, deps.deferHorizonSeconds, sql`${input.deliveryId}::bigint`)} as streak`,
         );
         if (row && row.streak >= deps.softBounceLimit) {
           await run(sql`update subscribers set status = 'bounced', updated_at = now()

@@ -33,8 +33,8 @@ export function inboundActions(
       if (reader?.status !== "active") return;
       await deps.notify([unsubscribeLinkRequest(reader.id, new Date())]);
     },
-    applyReport(bounce, proofs, source) {
-      return applyReport(deps, { bounce, proofs, source });
+    applyReport(bounce, proofs, source, reportId) {
+      return applyReport(deps, { bounce, proofs, source, reportId });
     },
   };
 }

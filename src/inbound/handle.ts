@@ -6,6 +6,7 @@ import type { MailLanguageHints } from "../i18n/choose.js";
 import { limitKey, type RateLimiter } from "../limits.js";
 import type { Logger } from "../log.js";
 import { verifyDeliveryToken, verifySubscriberToken } from "../subscribers/tokens.js";
+import { reportIdOf } from "./mailed-report.js";
 import type { ReadResult } from "./read.js";
 import { type MessageReader, UnreadableMessage } from "./read-pool.js";
 import type { Recipient } from "./recipient.js";
@@ -31,7 +32,12 @@ export interface InboundActions {
    * Proof, then the bounce policy (one transaction): see bounces/apply.ts. The outcome says whether
    * the report was applied, or why not.
    */
-  applyReport(bounce: Bounce, proofs: ReportProof[], source: "dsn" | "arf"): Promise<ReportOutcome>;
+  applyReport(
+    bounce: Bounce,
+    proofs: ReportProof[],
+    source: "dsn" | "arf",
+    reportId: string,
+  ): Promise<ReportOutcome>;
 }
 
 /**
@@ -244,7 +250,7 @@ async function bounce(
   const proofs: ReportProof[] = [];
   if (verifiedDelivery !== undefined) proofs.push({ kind: "verp", deliveryId: verifiedDelivery });
   if (parsed.originalMessageId) proofs.push({ kind: "message-id", messageId: parsed.originalMessageId });
-  const outcome = await ctx.actions.applyReport(parsed, proofs, source);
+  const outcome = await ctx.actions.applyReport(parsed, proofs, source, reportIdOf(message.raw));
   if (!outcome.applied) {
     ctx.log.info(
       { deliveryId: outcome.deliveryId, why: outcome.why },

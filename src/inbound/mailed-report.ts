@@ -17,8 +17,8 @@ export type MailedReportOutcome =
 /**
  * One message from the bounce mailbox (BOUNCE_IMAP_URL), applied like inbound mail: parsed into a
  * `Bounce`, proven by the VERP address the relay delivered it to (Delivered-To, X-Original-To or To,
- * verified by its token) or by the signed Message-ID it quotes. The report's own Message-ID (or a
- * hash of its bytes) identifies it, so reading it twice records it once.
+ * verified by its token) or by the signed Message-ID it quotes. Reading it twice, or getting it by
+ * SMTP too, records it once: the policy counts one failure per delivery (bounces/record.ts).
  */
 export async function applyMailedReport(deps: ApplyReportDeps, raw: Buffer): Promise<MailedReportOutcome> {
   return applyParsedReport(deps, raw, await parseBounce(raw));
@@ -34,12 +34,19 @@ export async function applyParsedReport(
   if (bounce.type === "none") return { result: "ignored", why: "not a failure or complaint report" };
   const head = headerBlock(raw);
   const proofs = savedReportProofs(head, bounce, deps);
-  const ownId = /^message-id[ \t]*:[ \t]*(<[^>\s]{1,900}>)/im.exec(head)?.[1];
-  const reportId = ownId ?? `sha256:${createHash("sha256").update(raw).digest("hex")}`;
-  const outcome = await applyReport(deps, { bounce, proofs, source: "mailbox", reportId });
+  const outcome = await applyReport(deps, { bounce, proofs, source: "mailbox", reportId: reportIdOf(raw) });
   if (!outcome.applied) return { result: "ignored", why: outcome.why };
   if (outcome.recorded.duplicate) return { result: "duplicate", deliveryId: outcome.deliveryId };
   return { result: "applied", deliveryId: outcome.deliveryId, type: bounce.type };
+}
+
+/**
+ * The report's own identity, kept with the record for staff (counting is per delivery, not by it):
+ * its Message-ID, or a hash of its bytes when it has none.
+ */
+export function reportIdOf(raw: Buffer): string {
+  const ownId = /^message-id[ \t]*:[ \t]*(<[^>\s]{1,900}>)/im.exec(headerBlock(raw))?.[1];
+  return ownId ?? `sha256:${createHash("sha256").update(raw).digest("hex")}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
+import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bounceSources } from "../../src/bounces/sources.js";
 import { applyMailedReport } from "../../src/inbound/mailed-report.js";
@@ -7,6 +8,7 @@ import { startSend } from "../../src/sending/plan.js";
 import { loadSendReport } from "../../src/sending/report.js";
 import { addressHash } from "../../src/subscribers/suppression.js";
 import type { TestDatabase } from "../helpers/db.js";
+import { type PrivateDovecot, startDovecot } from "../helpers/dovecot.js";
 import { type CapturedMessage, type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
 import {
   identity,
@@ -32,6 +34,9 @@ let database: TestDatabase;
 let relay: SmtpCapture;
 let sending: Pipeline;
 let sendId: string;
+let issueId: string;
+/** The bounce mailbox (BOUNCE_IMAP_URL) `digest serve` reads, on a Dovecot of the test's own. */
+let dovecot: PrivateDovecot;
 const mailgunKey = `key-${randomBytes(16).toString("hex")}`;
 const got = new Map<string, CapturedMessage>();
 const readers = ["again", "everywhere", "delayed", "worse", "angry"].map((name) => `${name}@readers.test`);
@@ -84,11 +89,14 @@ const mailbox = () => ({
 });
 
 beforeAll(async () => {
-  service = await startInboundService("once", { settings: { webhookMailgunSigningKey: mailgunKey } });
+  dovecot = await startDovecot();
+  service = await startInboundService("once", {
+    settings: { webhookMailgunSigningKey: mailgunKey, bounceImapUrl: dovecot.url() },
+  });
   database = service.database;
   relay = await startSmtpCapture();
   sending = await pipeline(database, relay.url);
-  const issueId = await storeIssue(database);
+  issueId = await storeIssue(database);
   for (const email of readers) {
     await database.query(
       sql`insert into subscribers (email, status, consent_source) values (${email}, 'active', 'admin')`,
@@ -105,6 +113,7 @@ afterAll(async () => {
   await sending?.close();
   await relay?.close();
   await service?.close();
+  await dovecot?.stop();
 });
 
 describe("one report counts once", () => {
@@ -228,5 +237,139 @@ describe("one report counts once", () => {
       "inbound mail (VERP, complaint) complaint abuse 1",
       "inbound mail (VERP) hard user_unknown 1",
     ]);
+  });
+});
+
+/** Mailgun's word that the reader's server refused `message` for a full mailbox. */
+function mailgunOverQuota(message: CapturedMessage) {
+  return postMailgun({
+    event: "failed",
+    severity: "permanent",
+    reason: "bounce",
+    recipient: message.to[0],
+    message: { headers: { "message-id": ourMessageId(message).slice(1, -1) } },
+    "delivery-status": {
+      code: 552,
+      "enhanced-code": "5.2.2",
+      description: "5.2.2 The email account that you tried to reach is over quota.",
+    },
+  });
+}
+
+/** The relay, rewriting the return path, delivers the report to the bounce mailbox instead. */
+async function intoMailbox(raw: string) {
+  await onImap((imap) => imap.append("INBOX", raw).then(() => {}));
+}
+
+async function onImap<T>(work: (imap: ImapFlow) => Promise<T>): Promise<T> {
+  const imap = new ImapFlow({
+    host: "127.0.0.1",
+    port: dovecot.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: dovecot.user, pass: dovecot.password },
+    logger: false,
+  });
+  await imap.connect();
+  try {
+    return await work(imap);
+  } finally {
+    await imap.logout();
+  }
+}
+
+/** How many reports `digest serve` has read from the bounce mailbox and moved to Processed. */
+function processed(): Promise<number> {
+  return onImap(async (imap) => {
+    if (!(await imap.list()).some((b) => b.path === "INBOX/Processed")) return 0;
+    const status = await imap.status("INBOX/Processed", { messages: true });
+    return status ? (status.messages ?? 0) : 0;
+  });
+}
+
+async function mailboxRead(count: number) {
+  await waitUntil(async () => (await processed()) >= count, 15_000, `${count} read from the mailbox`);
+}
+
+describe("one report counts once, by SMTP, the bounce mailbox (IMAP) and webhooks", () => {
+  const more = ["mailed", "boxed", "hooked", "crowd"].map((name) => `${name}@readers.test`);
+  const next = new Map<string, CapturedMessage>();
+  const nextTo = (email: string) => {
+    const message = next.get(email);
+    if (!message) throw new Error(`${email} got no message`);
+    return message;
+  };
+
+  beforeAll(async () => {
+    for (const email of more) {
+      await database.query(
+        sql`insert into subscribers (email, status, consent_source) values (${email}, 'active', 'admin')`,
+      );
+    }
+    const before = relay.messages.length;
+    const started = await startSend(sending.plan, { issueId, again: true });
+    await waitUntil(
+      async () => (await sendStatusOf(database, started.sendId)) === "done",
+      20_000,
+      "send done",
+    );
+    const sent = (await relay.waitFor(before + started.deliveries)).slice(before);
+    for (const m of sent) next.set(m.to[0] ?? "", m);
+  });
+
+  it("a DSN by SMTP to the VERP address and the same DSN in the bounce mailbox count once, whichever comes first", async () => {
+    const first = postfixDsn(nextTo("mailed@readers.test"));
+    await overSmtp(first.to, first.raw);
+    await intoMailbox(first.raw);
+    await mailboxRead(1);
+    expect(await recorded("mailed@readers.test")).toEqual([{ type: "soft", source: "dsn" }]);
+    // Staff can tell which report it was, whichever channel brought it.
+    const [kept] = await database.query<{ report_id: string }>(sql`
+      select b.details->>'reportId' as report_id from bounces b join subscribers s on s.id = b.subscriber_id
+      where s.email = 'mailed@readers.test'`);
+    expect(kept?.report_id).toBe(/^Message-Id: (<[^>]+>)/m.exec(first.raw)?.[1]);
+
+    const boxed = postfixDsn(nextTo("boxed@readers.test"));
+    await intoMailbox(boxed.raw);
+    await mailboxRead(2);
+    await overSmtp(boxed.to, boxed.raw);
+    expect(await recorded("boxed@readers.test")).toEqual([{ type: "soft", source: "mailbox" }]);
+  });
+
+  it("the relay's webhook and then its DSN by SMTP count once", async () => {
+    const message = nextTo("hooked@readers.test");
+    await mailgunOverQuota(message);
+    const dsn = postfixDsn(message);
+    await overSmtp(dsn.to, dsn.raw);
+    expect(await recorded("hooked@readers.test")).toEqual([{ type: "soft", source: "webhook" }]);
+  });
+
+  it("three copies by SMTP, one in the mailbox and one by webhook, all at the same moment, count once", async () => {
+    const message = nextTo("crowd@readers.test");
+    const dsn = postfixDsn(message);
+    const read = await processed();
+    await Promise.all([
+      overSmtp(dsn.to, dsn.raw),
+      overSmtp(dsn.to, dsn.raw),
+      overSmtp(dsn.to, dsn.raw),
+      intoMailbox(dsn.raw),
+      mailgunOverQuota(message),
+    ]);
+    await mailboxRead(read + 1);
+    expect(await recorded("crowd@readers.test")).toHaveLength(1);
+    expect(await statusOf("crowd@readers.test")).toBe("active");
+  });
+
+  it("the database itself refuses a second counted failure for one delivery", async () => {
+    const [row] = await database.query<{ delivery_id: string }>(sql`
+      select b.delivery_id from bounces b join subscribers s on s.id = b.subscriber_id
+      where s.email = 'crowd@readers.test' and b.counted`);
+    const refusal = await database
+      .query(sql`insert into bounces (delivery_id, type, source) values (${row?.delivery_id}, 'soft', 'dsn')`)
+      .then(
+        () => undefined,
+        (error: Error) => error,
+      );
+    expect(String(refusal?.cause ?? refusal)).toMatch(/unique constraint "bounces_counted_key"/);
   });
 });

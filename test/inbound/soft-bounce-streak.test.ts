@@ -126,6 +126,35 @@ describe("soft bounces behind a relay", () => {
     expect(await statusOf("patient@readers.test")).toBe("bounced");
   });
 
+  it("DSNs that come days late, when the sends after them already look delivered, still stop the reader after three in a row", async () => {
+    // A daily newsletter behind Postfix: a full mailbox is retried for its queue lifetime (5 days),
+    // so the DSN about Monday's issue comes on Saturday, when Tuesday's to Friday's went out longer
+    // ago than the horizon with no word yet.
+    await addReader("late@readers.test");
+    const week: (CapturedMessage | undefined)[] = [];
+    for (let day = 0; day < 5; day++) week.push((await sendIssue()).get("late@readers.test"));
+    await database.query(sql`update deliveries set sent_at = now() - interval '2 hours'
+      where subscriber_id = (select id from subscribers where email = 'late@readers.test')`);
+    const failed = { status: "4.2.2", reply: "452 4.2.2 <late@readers.test>: Mailbox full" };
+    await bounceBack(week[0], failed);
+    await bounceBack(week[1], failed);
+    expect(await statusOf("late@readers.test")).toBe("active");
+    await bounceBack(week[2], failed);
+    expect(await statusOf("late@readers.test")).toBe("bounced");
+    expect(await isSuppressed("late@readers.test")).toBe(true);
+  });
+
+  it("late DSNs about sends that a delivered one separates are no row: the reader stays", async () => {
+    await addReader("patchy@readers.test");
+    const week: (CapturedMessage | undefined)[] = [];
+    for (let day = 0; day < 4; day++) week.push((await sendIssue()).get("patchy@readers.test"));
+    await database.query(sql`update deliveries set sent_at = now() - interval '2 hours'
+      where subscriber_id = (select id from subscribers where email = 'patchy@readers.test')`);
+    // The third issue reached them (no bounce past the horizon); the others came back.
+    for (const day of [0, 1, 3]) await bounceBack(week[day]);
+    expect(await statusOf("patchy@readers.test")).toBe("active");
+  });
+
   it("a reader whose suppression staff lift starts counting afresh", async () => {
     expect(await unsuppress(database.db, "full@readers.test")).toBe("bounced");
     expect(await statusOf("full@readers.test")).toBe("active");
