@@ -24,19 +24,36 @@ export function replyForbidden(facts: MessageFacts, ownDomain: string): string |
   const { headers } = facts;
   const responder = autoReplySign(headers, facts.subject);
   if (responder) return responder;
-  const precedence = headers.get("precedence")?.[0]?.trim().toLowerCase();
-  if (precedence && /^(bulk|list|junk)\b/.test(precedence)) return `Precedence: ${precedence}`;
+  // A list that adds its Precedence below the writer's one still says so: every value counts.
+  const precedence = headers
+    .get("precedence")
+    ?.map((value) => value.trim().toLowerCase())
+    .find((value) => /^(bulk|list|junk)\b/.test(value));
+  if (precedence) return `Precedence: ${precedence}`;
   // RFC 2369 and 2919: any List-* header is list traffic, whichever of them a list chose to send.
   const listHeader = [...headers.keys()].find((name) => name.startsWith("list-"));
   if (listHeader) return `${headerName(listHeader)} present`;
   // Exchange sets it on mail that must not be answered automatically (its own notices included).
   if (headers.has("x-auto-response-suppress")) return "X-Auto-Response-Suppress present";
+  // A delivery, read (RFC 8098) or feedback report is a program's, from whatever address it comes.
+  if (/^\s*multipart\/report\b/i.test(headers.get("content-type")?.[0] ?? "")) return "a report";
   const from = (facts.fromAddress ?? "").toLowerCase();
   if (!from) return "no From address";
   const sender = facts.envelopeFrom.toLowerCase();
   for (const address of [from, sender]) {
     if (address.endsWith(`@${ownDomain.toLowerCase()}`)) return "mail from our own domain";
-    if (/^(mailer-daemon|postmaster|noreply|no-reply|do-not-reply)@/.test(address)) return "a daemon address";
+    if (DAEMON.test(address)) return "a daemon address";
   }
+  // A list's envelope sender says "list" even when a forwarder dropped its List-* headers.
+  if (LIST_SENDER.test(sender)) return "a mailing list's envelope sender";
   return undefined;
 }
+
+/** Addresses that only programs send from (RFC 2142 §4 postmaster, MAILER-DAEMON, no-reply). */
+const DAEMON = /^(?:mailer-daemon|postmaster|no-?reply|no_reply|do-?not-?reply|do_not_reply)@/;
+
+/**
+ * The return paths of list software: Mailman's `list-bounces[+verp]@`, Majordomo's `owner-list@`.
+ * (`-owner@` and `-request@` are left out: a person may well write from `product-owner@`.)
+ */
+const LIST_SENDER = /^(?:owner-[^@]+|[^@]+-bounces(?:\+[^@]*)?)@/;

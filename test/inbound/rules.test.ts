@@ -1,4 +1,6 @@
+import { simpleParser } from "mailparser";
 import { describe, expect, it } from "vitest";
+import { readHeaderBlock } from "../../src/bounces/auto-reply.js";
 import { readCommand } from "../../src/inbound/command.js";
 import { replyForbidden } from "../../src/inbound/loop-safety.js";
 import { knownMailboxes, routeRecipient } from "../../src/inbound/recipient.js";
@@ -82,6 +84,60 @@ describe("loop safety", () => {
     expect(
       replyForbidden(facts({}, "MAILER-DAEMON@example.com", "mailer-daemon@example.com"), domain),
     ).toMatch(/daemon/);
+  });
+});
+
+describe("loop safety reads the raw header block", () => {
+  const raw = Buffer.from(
+    [
+      "From: Friend <friend@example.com>",
+      "To: subscribe@digest.example.org",
+      "Subject: subscribe",
+      "List-Id: Friends",
+      " <friends.lists.example.com>",
+      "",
+      "subscribe",
+      "",
+    ].join("\r\n"),
+  );
+
+  it("because mailparser files every List-* header under `list`, where a look for `list-id` finds nothing", async () => {
+    const parsed = await simpleParser(raw);
+    expect(parsed.headers.has("list-id")).toBe(false);
+    expect(parsed.headers.has("list")).toBe(true);
+    const headers = readHeaderBlock(raw);
+    expect(headers.get("list-id")).toEqual(["Friends <friends.lists.example.com>"]);
+    const facts = {
+      envelopeFrom: "friend@example.com",
+      fromAddress: "friend@example.com",
+      subject: "subscribe",
+    };
+    expect(replyForbidden({ ...facts, headers }, domain)).toBe("List-Id present");
+    expect(
+      replyForbidden({ ...facts, headers: new Map([["precedence", ["first-class", "LIST"]]]) }, domain),
+    ).toBe("Precedence: list");
+  });
+
+  it("and lets a person's mail through, even from a role address", () => {
+    const person = (address: string, headers: Record<string, string> = {}) =>
+      replyForbidden(
+        {
+          envelopeFrom: address,
+          fromAddress: address,
+          headers: new Map(Object.entries(headers).map(([name, value]) => [name, [value]])),
+          subject: "subscribe",
+        },
+        domain,
+      );
+    expect(person("product-owner@example.com")).toBeUndefined();
+    expect(person("pull-request@example.com")).toBeUndefined();
+    expect(person("reader@example.com", { "auto-submitted": "No (a person wrote this)" })).toBeUndefined();
+    expect(person("reader@example.com", { precedence: "first-class" })).toBeUndefined();
+    expect(
+      person("reader@example.com", { "content-type": "multipart/alternative; boundary=x" }),
+    ).toBeUndefined();
+    expect(person("friends-bounces+reader=example.com@lists.example.com")).toMatch(/list/);
+    expect(person("noreply@example.com")).toMatch(/daemon/);
   });
 });
 
