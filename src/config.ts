@@ -65,8 +65,11 @@ function isTimeZone(name: string): boolean {
 }
 
 /**
- * SMTP_URL query options (nodemailer's syntax) that would weaken TLS: skipping STARTTLS, any `tls.*`
- * option (`tls.rejectUnauthorized=false` turns certificate checks off), or `secure=false` on smtps.
+ * SMTP_URL query options (nodemailer's syntax) that would weaken TLS: skipping STARTTLS
+ * (`ignoreTLS` with anything but false), any `tls.*` option (`tls.rejectUnauthorized=false` turns
+ * certificate checks off), and `secure` or `requireTLS` with anything but true (`secure=false`
+ * makes smtps:// plain; nodemailer reads an empty value as 0, so `secure=` is the same). The URL
+ * may make TLS stricter, never looser: SMTP_TLS=insecure is the one way to loosen it.
  */
 export function smtpUrlTlsOptions(url: string): string[] {
   let query: URLSearchParams;
@@ -78,7 +81,12 @@ export function smtpUrlTlsOptions(url: string): string[] {
   const found: string[] = [];
   for (const [key, value] of query) {
     const off = /^(?:false|0|no)$/i.test(value);
-    if ((key === "ignoreTLS" && !off) || key.startsWith("tls.") || (key === "secure" && off))
+    const on = /^(?:true|1|yes)$/i.test(value);
+    if (
+      (key === "ignoreTLS" && !off) ||
+      key.startsWith("tls.") ||
+      ((key === "secure" || key === "requireTLS") && !on)
+    )
       found.push(`${key}=${value}`);
   }
   return found;
