@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
@@ -109,12 +110,28 @@ export function dnsServerEntry(entry: string): string | undefined {
   return isIP(ip) === 6 ? `[${ip}]:${portText}` : `${ip}:${portText}`;
 }
 
-function isPemCertificateFile(path: string): boolean {
+/**
+ * What is wrong with SMTP_CA_FILE, or undefined: it must be readable and hold PEM certificates
+ * that each parse. Checked here, at start: a broken one would otherwise fail every TLS handshake.
+ */
+function caFileProblem(path: string): string | undefined {
+  let pem: string;
   try {
-    return readFileSync(path, "utf8").includes("-----BEGIN CERTIFICATE-----");
-  } catch {
-    return false;
+    pem = readFileSync(path, "utf8");
+  } catch (error) {
+    return `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): it must be a PEM file of CA certificates`;
   }
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`;
+  const broken = blocks.findIndex((block) => {
+    try {
+      new X509Certificate(block);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  return broken === -1 ? undefined : `${path}: certificate ${broken + 1} of ${blocks.length} cannot be read`;
 }
 
 /** LANGUAGES: catalogue languages only, each once; the first is the default. */
@@ -160,7 +177,10 @@ const fields = {
     env: "SMTP_CA_FILE",
     schema: z
       .string()
-      .refine(isPemCertificateFile, "must be a readable PEM file of CA certificates")
+      .superRefine((path, ctx) => {
+        const problem = caFileProblem(path);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
       .optional(),
   },
   smtpTls: { env: "SMTP_TLS", schema: z.enum(["verify", "insecure"]).default("verify") },

@@ -418,6 +418,27 @@ describe("the TLS settings", () => {
     expect(loadConfig(["smtpUrl"], { SMTP_URL: stricter }).smtpUrl).toBe(stricter);
   });
 
+  it("refuse an SMTP_CA_FILE that holds no certificate or a broken one, saying which", () => {
+    const problemOf = (content: string) => {
+      const file = join(dir, "broken.pem");
+      writeFileSync(file, content);
+      try {
+        loadConfig(["smtpCaFile"], { SMTP_CA_FILE: file });
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(problemOf("not a certificate\n")).toEqual([
+      `SMTP_CA_FILE ${join(dir, "broken.pem")} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    ]);
+    const garbled = `${ca}-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n`;
+    expect(problemOf(garbled)).toEqual([
+      `SMTP_CA_FILE ${join(dir, "broken.pem")}: certificate 2 of 2 cannot be read`,
+    ]);
+    expect(problemOf(`${ca}${ca}`)).toEqual([]);
+  });
+
   it("are reported by digest doctor together with its other settings' problems", () => {
     let error: unknown;
     try {
