@@ -73,12 +73,10 @@ function isTimeZone(name: string): boolean {
  * may make TLS stricter, never looser: SMTP_TLS=insecure is the one way to loosen it.
  */
 export function smtpUrlTlsOptions(url: string): string[] {
-  let query: URLSearchParams;
-  try {
-    query = new URL(url).searchParams;
-  } catch {
-    return [];
-  }
+  // Read from the text itself, not through new URL(): nodemailer's older parser still reads the
+  // query of a URL that WHATWG refuses (a port above 65535, say), and it must not go unchecked.
+  const start = url.indexOf("?");
+  const query = new URLSearchParams(start === -1 ? "" : (url.slice(start + 1).split("#")[0] ?? ""));
   const found: string[] = [];
   for (const [key, value] of query) {
     const off = /^(?:false|0|no)$/i.test(value);

@@ -91,6 +91,9 @@ export function relaySessionOptions(
     ...fromUrl,
     host,
     port: Number(fromUrl.port ?? (fromUrl.secure ? 465 : 587)),
+    // Never skip STARTTLS, whatever the query said: nodemailer reads `?ignoreTLS=false&ignoreTLS=false`
+    // as a list, and a list is true.
+    ignoreTLS: false,
     // A relay that stops offering STARTTLS (or someone on the path who strips it from EHLO) would
     // get the password and every message in clear, with no certificate checked at all: only
     // SMTP_TLS=insecure allows that. A relay on this machine is the exception (no path to strip on).

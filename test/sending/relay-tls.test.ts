@@ -418,6 +418,16 @@ describe("the TLS settings", () => {
     expect(loadConfig(["smtpUrl"], { SMTP_URL: stricter }).smtpUrl).toBe(stricter);
   });
 
+  it("read the query as nodemailer does: one WHATWG refuses is still checked, and a repeated ignoreTLS=false never skips STARTTLS", () => {
+    // WHATWG refuses the port; nodemailer's parser reads ignoreTLS=true from it all the same.
+    expect(() =>
+      loadConfig(["smtpUrl"], { SMTP_URL: "smtp://relay.example.org:99999/?ignoreTLS=true" }),
+    ).toThrow(/SMTP_URL may not set ignoreTLS=true/);
+    const twice = "smtp://relay.example.org:587/?ignoreTLS=false&ignoreTLS=false";
+    expect(loadConfig(["smtpUrl"], { SMTP_URL: twice }).smtpUrl).toBe(twice);
+    expect(relaySessionOptions({ smtpUrl: twice }).ignoreTLS).toBe(false);
+  });
+
   it("refuse an SMTP_CA_FILE that holds no certificate or a broken one, saying which", () => {
     const problemOf = (content: string) => {
       const file = join(dir, "broken.pem");
