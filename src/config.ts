@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
@@ -65,20 +66,26 @@ function isTimeZone(name: string): boolean {
 }
 
 /**
- * SMTP_URL query options (nodemailer's syntax) that would weaken TLS: skipping STARTTLS, any `tls.*`
- * option (`tls.rejectUnauthorized=false` turns certificate checks off), or `secure=false` on smtps.
+ * SMTP_URL query options (nodemailer's syntax) that would weaken TLS: skipping STARTTLS
+ * (`ignoreTLS` with anything but false), any `tls.*` option (`tls.rejectUnauthorized=false` turns
+ * certificate checks off), and `secure` or `requireTLS` with anything but true (`secure=false`
+ * makes smtps:// plain; nodemailer reads an empty value as 0, so `secure=` is the same). The URL
+ * may make TLS stricter, never looser: SMTP_TLS=insecure is the one way to loosen it.
  */
 export function smtpUrlTlsOptions(url: string): string[] {
-  let query: URLSearchParams;
-  try {
-    query = new URL(url).searchParams;
-  } catch {
-    return [];
-  }
+  // Read from the text itself, not through new URL(): nodemailer's older parser still reads the
+  // query of a URL that WHATWG refuses (a port above 65535, say), and it must not go unchecked.
+  const start = url.indexOf("?");
+  const query = new URLSearchParams(start === -1 ? "" : (url.slice(start + 1).split("#")[0] ?? ""));
   const found: string[] = [];
   for (const [key, value] of query) {
     const off = /^(?:false|0|no)$/i.test(value);
-    if ((key === "ignoreTLS" && !off) || key.startsWith("tls.") || (key === "secure" && off))
+    const on = /^(?:true|1|yes)$/i.test(value);
+    if (
+      (key === "ignoreTLS" && !off) ||
+      key.startsWith("tls.") ||
+      ((key === "secure" || key === "requireTLS") && !on)
+    )
       found.push(`${key}=${value}`);
   }
   return found;
@@ -101,12 +108,28 @@ export function dnsServerEntry(entry: string): string | undefined {
   return isIP(ip) === 6 ? `[${ip}]:${portText}` : `${ip}:${portText}`;
 }
 
-function isPemCertificateFile(path: string): boolean {
+/**
+ * What is wrong with SMTP_CA_FILE, or undefined: it must be readable and hold PEM certificates
+ * that each parse. Checked here, at start: a broken one would otherwise fail every TLS handshake.
+ */
+function caFileProblem(path: string): string | undefined {
+  let pem: string;
   try {
-    return readFileSync(path, "utf8").includes("-----BEGIN CERTIFICATE-----");
-  } catch {
-    return false;
+    pem = readFileSync(path, "utf8");
+  } catch (error) {
+    return `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): it must be a PEM file of CA certificates`;
   }
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`;
+  const broken = blocks.findIndex((block) => {
+    try {
+      new X509Certificate(block);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  return broken === -1 ? undefined : `${path}: certificate ${broken + 1} of ${blocks.length} cannot be read`;
 }
 
 /** LANGUAGES: catalogue languages only, each once; the first is the default. */
@@ -152,7 +175,10 @@ const fields = {
     env: "SMTP_CA_FILE",
     schema: z
       .string()
-      .refine(isPemCertificateFile, "must be a readable PEM file of CA certificates")
+      .superRefine((path, ctx) => {
+        const problem = caFileProblem(path);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
       .optional(),
   },
   smtpTls: { env: "SMTP_TLS", schema: z.enum(["verify", "insecure"]).default("verify") },

@@ -77,7 +77,7 @@ export async function startWorkers(
   const tls = relayTls(settings);
   if (tls.mode === "insecure")
     log.warn(
-      "SMTP_TLS=insecure: the relay's certificate is not checked, so anyone on the path can read and change every message",
+      "SMTP_TLS=insecure: the relay's certificate is not checked and a relay without TLS is used in clear, so anyone on the path can read and change every message and see the relay's password",
     );
   const queueSettings = queueSettingsOf(settings);
   // A row whose SMTP session outlives its lease is re-sent by another worker while still in flight.

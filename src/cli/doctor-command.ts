@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ConfigError, type Env, environment, loadConfig, resolvePublicUrl } from "../config.js";
+import { type Config, ConfigError, type Env, environment, loadConfig, resolvePublicUrl } from "../config.js";
 import type { DoctorReport } from "../doctor/check.js";
 import { checklistText } from "../doctor/check.js";
 import { type DoctorInputs, runDoctor } from "../doctor/run.js";
@@ -23,14 +23,23 @@ const doctorSettings = [
 
 /** This install's settings as the doctor's inputs. A missing SMTP_URL is a finding, not an error. */
 export function configuredDoctorInputs(env: Env = environment()): DoctorInputs {
-  const settings = loadConfig(doctorSettings, env);
+  // Both loads run before either throws, so a bad SMTP_URL and a bad SMTP_CA_FILE are reported together.
+  const problems: string[] = [];
   let smtpUrl: string | undefined;
   try {
     smtpUrl = loadConfig(["smtpUrl"], env).smtpUrl;
   } catch (error) {
-    if (!(error instanceof ConfigError && error.problems.every((p) => p.endsWith("is required"))))
-      throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems.filter((p) => !p.endsWith("is required")));
   }
+  let settings: Config<(typeof doctorSettings)[number]>;
+  try {
+    settings = loadConfig(doctorSettings, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError([...problems, ...error.problems]);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   const from = settings.mailFrom
     ? parseMailbox(settings.mailFrom, "MAIL_FROM")
     : parseMailbox(loadNewsletter(settings.newsletterFile).from, "the newsletter's from");

@@ -55,8 +55,9 @@ export async function relayChecks(settings: RelaySettings): Promise<Check[]> {
   }
   const where = `${options.host}:${options.port}`;
   const { auth, ...anonymous } = options;
-  // The first session never logs in: a relay without TLS must not see the password in clear.
-  const session = await open(anonymous);
+  // The first session never logs in: a relay without TLS must not see the password in clear. It
+  // does not insist on TLS either, so a relay without STARTTLS is reported as exactly that.
+  const session = await open({ ...anonymous, requireTLS: false });
   if (!(session instanceof SmtpSession)) {
     if (session.code === "ETLS")
       return [

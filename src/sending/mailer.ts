@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { rootCertificates } from "node:tls";
 import { parseConnectionUrl } from "nodemailer/lib/shared";
 import { smtpUrlTlsOptions } from "../config.js";
@@ -82,19 +83,33 @@ export function relaySessionOptions(
   // Options in the URL's query string (`smtp://host:587/?socketTimeout=30000`) win over these.
   const fromUrl = parseConnectionUrl(options.smtpUrl) as Partial<SessionOptions>;
   const ca = options.tls?.ca;
+  const host = fromUrl.host ?? "localhost";
   return {
     socketTimeout: options.socketTimeoutMs ?? 60_000,
     greetingTimeout: waitMs,
     connectionTimeout: waitMs,
     ...fromUrl,
-    host: fromUrl.host ?? "localhost",
+    host,
     port: Number(fromUrl.port ?? (fromUrl.secure ? 465 : 587)),
+    // Never skip STARTTLS, whatever the query said: nodemailer reads `?ignoreTLS=false&ignoreTLS=false`
+    // as a list, and a list is true.
+    ignoreTLS: false,
+    // A relay that stops offering STARTTLS (or someone on the path who strips it from EHLO) would
+    // get the password and every message in clear, with no certificate checked at all: only
+    // SMTP_TLS=insecure allows that. A relay on this machine is the exception (no path to strip on).
+    requireTLS: fromUrl.requireTLS === true || (options.tls?.mode !== "insecure" && !isLoopbackHost(host)),
     tls: {
       rejectUnauthorized: options.tls?.mode !== "insecure",
       // `ca` replaces Node's bundled list: a private CA comes on top of it, not instead of it.
       ...(ca ? { ca: [...rootCertificates, ca] } : {}),
     },
   };
+}
+
+/** localhost, 127.0.0.0/8 or ::1: a relay on this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return bare === "localhost" || bare === "::1" || (isIP(bare) === 4 && bare.startsWith("127."));
 }
 
 export function createMailer(options: MailerOptions): Mailer {

@@ -115,6 +115,8 @@ export function failedOutcome(
 export function relayFault(error: unknown): string | undefined {
   const { code, responseCode, message } = error as { code?: string; responseCode?: number; message?: string };
   const said = (message ?? String(error)).replace(/\s+/g, " ").slice(0, 200);
+  if (code === "ETLS" && (error as { command?: string }).command === "EHLO")
+    return `the SMTP relay offers no TLS (${said}): use its submission port with STARTTLS (smtp://...:587) or implicit TLS (smtps://...:465) in SMTP_URL (SMTP_TLS=insecure sends in clear: only for tests), then resume the send`;
   if (code === "ETLS")
     return `TLS with the SMTP relay failed (${said}): for a relay with a private CA set SMTP_CA_FILE, otherwise fix its certificate; then resume the send`;
   if (code === "EAUTH" && responseCode !== undefined && responseCode >= 500)

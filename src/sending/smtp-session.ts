@@ -133,7 +133,7 @@ export class SmtpSession {
       await this.upgrade();
       await this.hello();
     } else if (this.options.requireTLS && !this.options.secure) {
-      throw smtpError("the server does not offer STARTTLS", "ETLS");
+      throw smtpError("the server does not offer STARTTLS", "ETLS", undefined, "EHLO");
     }
     if (this.options.auth && this.authMethods.length > 0) await this.login(this.options.auth);
   }

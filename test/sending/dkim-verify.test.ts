@@ -87,6 +87,39 @@ describe("an issue signed for each reader", () => {
     }
   });
 
+  it("names From, Subject and List-Unsubscribe in h= once more than the message has them, so dkimpy refuses a second one added after signing", async () => {
+    const [raw] = await sendIssue(false);
+    const signed = raw as Buffer;
+    const [field] = signatureFields(signed);
+    const names = (signatureTags(field ?? "").get("h") ?? "").toLowerCase().split(":");
+    const text = signed.toString("latin1");
+    const head = text.slice(0, text.indexOf("\r\n\r\n") + 2);
+    for (const name of ["from", "subject", "list-unsubscribe"]) {
+      const present = head.split("\r\n").filter((line) => line.toLowerCase().startsWith(`${name}:`)).length;
+      expect(present, name).toBe(1);
+      expect(names.filter((n) => n === name).length, name).toBe(present + 1);
+    }
+    // A header added on the way: on top (where relays add theirs) or at the end of the header block.
+    const added = (line: string) => [
+      Buffer.concat([Buffer.from(`${line}\r\n`, "latin1"), signed]),
+      Buffer.from(text.replace("\r\n\r\n", `\r\n${line}\r\n\r\n`), "latin1"),
+    ];
+    const forged = [
+      ...added("From: Bank <security@bank.example>"),
+      ...added("Subject: Your account is locked"),
+      ...added("List-Unsubscribe: <https://evil.example/u>"),
+    ];
+    const verdicts = await dkimpyVerify(
+      [...forged, ...added("Received: from relay.example by mx.example")],
+      records,
+    );
+    expect(verdicts.map((v) => v.map((one) => one === true))).toEqual([
+      ...forged.map(() => [false]),
+      [true],
+      [true],
+    ]);
+  });
+
   it("carries a second, Ed25519 signature (RFC 8463) that verifies too, when a key is given", async () => {
     const messages = await sendIssue(true);
     expect(await dkimpyVerify(messages, records)).toEqual(readers.map(() => [true, true]));

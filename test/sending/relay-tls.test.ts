@@ -1,16 +1,20 @@
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { pino } from "pino";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configuredDoctorInputs } from "../../src/cli/doctor-command.js";
+import { statusText } from "../../src/cli/status-text.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { controlSend } from "../../src/sending/control.js";
-import { createMailer } from "../../src/sending/mailer.js";
+import { createMailer, relaySessionOptions } from "../../src/sending/mailer.js";
+import { relayFault } from "../../src/sending/outcome.js";
 import { startSend } from "../../src/sending/plan.js";
+import { loadSendStatus } from "../../src/sending/status.js";
 import { startWorkers, workerSettings } from "../../workers/main.js";
 import { repoRoot } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
@@ -70,6 +74,7 @@ interface Relay {
 async function startRelay(
   mode: "smtps" | "starttls",
   extra: Partial<SMTPServerOptions> = {},
+  bind = "127.0.0.1",
 ): Promise<Relay> {
   const relay: Relay = { port: 0, servernames: [], received: 0 };
   const server = new SMTPServer({
@@ -92,7 +97,7 @@ async function startRelay(
     },
     ...extra,
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, bind, resolve));
   server.on("error", () => {});
   relay.port = (server.server.address() as { port: number }).port;
   closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -181,6 +186,117 @@ function run(...args: string[]) {
   execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
 }
 
+/** A relay certificate signed by the test CA with set validity dates (`openssl ca` can backdate). */
+function signedCertificate(name: string, startDate: string, endDate: string): Buffer {
+  writeFileSync(join(dir, "index.txt"), "");
+  writeFileSync(join(dir, "serial"), "1000\n");
+  writeFileSync(
+    join(dir, "ca.cnf"),
+    "[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n",
+  );
+  run(
+    ...["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.crt", "-keyfile", "ca.key", "-in", "relay.csr"],
+    ...[
+      "-out",
+      `${name}.crt`,
+      "-startdate",
+      startDate,
+      "-enddate",
+      endDate,
+      "-extfile",
+      "ext.cnf",
+      "-notext",
+    ],
+  );
+  return readFileSync(join(dir, `${name}.crt`));
+}
+
+/** The relay's key in a certificate it signed itself, for localhost. */
+function selfSignedCertificate(): Buffer {
+  run(
+    ...["req", "-x509", "-key", "relay.key", "-out", "self.crt", "-days", "2", "-subj", "/CN=localhost"],
+    ...["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+  );
+  return readFileSync(join(dir, "self.crt"));
+}
+
+describe("a relay certificate that cannot be trusted", () => {
+  const cases = [
+    ["expired", () => signedCertificate("expired", "20200101000000Z", "20200102000000Z"), /expired/i],
+    ["self-signed", selfSignedCertificate, /self.signed/i],
+  ] as const;
+  it.each(cases)(
+    "is a TLS failure, and the pause it causes gives the reason, even with SMTP_CA_FILE set (%s)",
+    async (_kind, certificate, said) => {
+      const relay = await startRelay("smtps", { cert: certificate() });
+      const mailer = createMailer({
+        smtpUrl: `smtps://localhost:${relay.port}`,
+        pool: 1,
+        tls: { mode: "verify", ca },
+      });
+      const error = await mailer.sendRaw(envelope, message).catch((e: unknown) => e);
+      mailer.close();
+      expect(error).toMatchObject({ code: "ETLS" });
+      expect(relayFault(error)).toMatch(/^TLS with the SMTP relay failed/);
+      expect(relayFault(error)).toMatch(said);
+      expect(relay.received).toBe(0);
+    },
+  );
+});
+
+/** An address of this machine that is not loopback, if it has one (a relay "elsewhere" for the tests). */
+const outwardAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i && i.family === "IPv4" && !i.internal)?.address;
+
+describe("a relay that offers no STARTTLS", () => {
+  it("is required to use TLS unless it is on this machine or SMTP_TLS=insecure", () => {
+    const required = (url: string, mode: "verify" | "insecure" = "verify") =>
+      relaySessionOptions({ smtpUrl: url, tls: { mode } }).requireTLS;
+    expect(required("smtp://relay.example.org:587")).toBe(true);
+    expect(required("smtp://user:pw@192.0.2.25:25")).toBe(true);
+    expect(required("smtp://relay.example.org:587", "insecure")).toBe(false);
+    expect(required("smtp://127.0.0.1:25")).toBe(false);
+    expect(required("smtp://localhost:25")).toBe(false);
+    expect(required("smtp://[::1]:25")).toBe(false);
+    expect(required("smtp://127.0.0.1:25/?requireTLS=true")).toBe(true);
+  });
+
+  it.skipIf(outwardAddress === undefined)(
+    "gets neither the password nor a message in clear: the send pauses saying the relay offers no TLS",
+    async () => {
+      const host = outwardAddress ?? "";
+      const logins: string[] = [];
+      const relay = await startRelay(
+        "starttls",
+        {
+          hideSTARTTLS: true,
+          authOptional: true,
+          allowInsecureAuth: true,
+          onAuth(auth, _session, callback) {
+            logins.push(auth.username ?? "");
+            callback(null, { user: auth.username });
+          },
+        },
+        host,
+      );
+      const url = `smtp://digest:secret@${host}:${relay.port}`;
+      const strict = createMailer({ smtpUrl: url, pool: 1 });
+      const error = await strict.sendRaw(envelope, message).catch((e: unknown) => e);
+      strict.close();
+      expect(error).toMatchObject({ code: "ETLS" });
+      expect(relayFault(error)).toMatch(/^the SMTP relay offers no TLS/);
+      expect(logins).toEqual([]);
+      expect(relay.received).toBe(0);
+      // SMTP_TLS=insecure is the one way to send in clear.
+      const insecure = createMailer({ smtpUrl: url, pool: 1, tls: { mode: "insecure" } });
+      expect((await insecure.sendRaw(envelope, message)).response).toMatch(/^250/);
+      insecure.close();
+      expect(logins).toEqual(["digest"]);
+    },
+  );
+});
+
 const database = await createTestDatabase();
 
 describe("a send through a relay we cannot use", () => {
@@ -202,6 +318,11 @@ describe("a send through a relay we cannot use", () => {
     );
     expect(send?.paused_reason).toMatch(/TLS/);
     expect(send?.paused_reason).toMatch(/SMTP_CA_FILE/);
+    // `digest status` says why, in the words of the relay fault.
+    const shown = statusText(await loadSendStatus(database, sendId), "UTC");
+    expect(shown).toMatch(
+      /paused: TLS with the SMTP relay failed \(.*certificate.*\): for a relay with a private CA set SMTP_CA_FILE/,
+    );
     // Nothing is held against the readers: no row failed or bounced, nobody is suppressed.
     const rows = await deliveryRows(database, sendId);
     expect(rows.filter((r) => r.status === "failed" || r.status === "bounced")).toEqual([]);
@@ -286,6 +407,62 @@ describe("the TLS settings", () => {
     expect(cfg.smtpTls).toBe("verify");
     expect(cfg.smtpCaFile).toBe(caFile);
     expect(loadConfig(["smtpTls"], { SMTP_TLS: "insecure" }).smtpTls).toBe("insecure");
+  });
+
+  it("refuse secure and requireTLS with anything but true, as nodemailer would read them as off", () => {
+    for (const query of ["secure=", "secure=no", "requireTLS=false", "requireTLS=", "ignoreTLS=1"]) {
+      const env = { SMTP_URL: `smtps://relay.example.org:465/?${query}` };
+      expect(() => loadConfig(["smtpUrl"], env), query).toThrow(/SMTP_URL may not set .*SMTP_TLS=insecure/);
+    }
+    const stricter = "smtp://relay.example.org:587/?secure=true&requireTLS=true&ignoreTLS=false";
+    expect(loadConfig(["smtpUrl"], { SMTP_URL: stricter }).smtpUrl).toBe(stricter);
+  });
+
+  it("read the query as nodemailer does: one WHATWG refuses is still checked, and a repeated ignoreTLS=false never skips STARTTLS", () => {
+    // WHATWG refuses the port; nodemailer's parser reads ignoreTLS=true from it all the same.
+    expect(() =>
+      loadConfig(["smtpUrl"], { SMTP_URL: "smtp://relay.example.org:99999/?ignoreTLS=true" }),
+    ).toThrow(/SMTP_URL may not set ignoreTLS=true/);
+    const twice = "smtp://relay.example.org:587/?ignoreTLS=false&ignoreTLS=false";
+    expect(loadConfig(["smtpUrl"], { SMTP_URL: twice }).smtpUrl).toBe(twice);
+    expect(relaySessionOptions({ smtpUrl: twice }).ignoreTLS).toBe(false);
+  });
+
+  it("refuse an SMTP_CA_FILE that holds no certificate or a broken one, saying which", () => {
+    const problemOf = (content: string) => {
+      const file = join(dir, "broken.pem");
+      writeFileSync(file, content);
+      try {
+        loadConfig(["smtpCaFile"], { SMTP_CA_FILE: file });
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(problemOf("not a certificate\n")).toEqual([
+      `SMTP_CA_FILE ${join(dir, "broken.pem")} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    ]);
+    const garbled = `${ca}-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n`;
+    expect(problemOf(garbled)).toEqual([
+      `SMTP_CA_FILE ${join(dir, "broken.pem")}: certificate 2 of 2 cannot be read`,
+    ]);
+    expect(problemOf(`${ca}${ca}`)).toEqual([]);
+  });
+
+  it("are reported by digest doctor together with its other settings' problems", () => {
+    let error: unknown;
+    try {
+      configuredDoctorInputs({
+        MAIL_FROM: "News <news@example.org>",
+        SMTP_URL: "smtp://relay.example.org:587/?tls.rejectUnauthorized=false",
+        SMTP_CA_FILE: join(dir, "missing.pem"),
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems.map((p) => p.split(" ")[0])).toEqual(["SMTP_URL", "SMTP_CA_FILE"]);
   });
 
   it("a mailer handed a weakening SMTP_URL anyway refuses it", () => {
