@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/http/app.js";
 import { loginVerdict, startLoginAttempt } from "../../src/staff/throttle.js";
+import { createEmbeddedDatabase } from "../helpers/db.js";
 import { startService } from "../http/harness.js";
 import { form, password, staffMember } from "./session.js";
 
@@ -115,4 +116,15 @@ describe("login throttling", () => {
     expect(await loginVerdict(db, "mapped@staff.test", "::FFFF:192.0.2.77")).toEqual({ refused: true });
     expect(await loginVerdict(db, "mapped@staff.test", "192.0.2.78")).toEqual({ refused: false, delayMs: 0 });
   });
+
+  it("counts attempts the same way on embedded PGlite: ten at once for one account, and the eleventh is refused", async () => {
+    const embedded = await createEmbeddedDatabase();
+    const attempts = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        startLoginAttempt(embedded.db, "lite@staff.test", `192.0.2.${i + 1}`),
+      ),
+    );
+    expect(attempts.filter((a) => !a.refused)).toHaveLength(10);
+    expect(await loginVerdict(embedded.db, "LITE@staff.test", "192.0.2.200")).toEqual({ refused: true });
+  }, 60_000);
 });
