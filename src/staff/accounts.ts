@@ -48,7 +48,8 @@ async function issueSetupToken(db: Db, staffId: string, now: Date): Promise<stri
 
 /**
  * Adds an account (or, for an address that has one, issues a fresh setup link: the way to reset
- * a forgotten password). Returns the setup token, shown once.
+ * a forgotten password, which also ends every session of the account). Returns the setup token,
+ * shown once.
  */
 export async function addStaff(
   db: Db,
@@ -64,9 +65,16 @@ export async function addStaff(
     : await db.insert(staff).values({ email, role }).onConflictDoNothing().returning();
   if (!account) throw new DigestError("conflict", `${email} was added at the same moment; try again`);
   const token = await issueSetupToken(db, account.id, now);
-  await recordAudit(db, actor, existing ? "staff.setup-link" : "staff.add", account.email, {
-    role: account.role,
-  });
+  // A fresh link for an account is an admin's reset, made for a lost laptop as much as a forgotten
+  // password: whoever is signed in as that person is signed out now, not when the link is used.
+  const sessionsEnded = existing ? await endOtherSessions(db, account.id) : 0;
+  await recordAudit(
+    db,
+    actor,
+    existing ? "staff.setup-link" : "staff.add",
+    account.email,
+    existing ? { role: account.role, sessionsEnded } : { role: account.role },
+  );
   return { account, token, created: !existing };
 }
 

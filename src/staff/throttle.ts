@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, gt, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/database.js";
 import { staffLoginFailures } from "../db/schema.js";
 import { limitKey } from "../limits.js";
@@ -8,8 +8,9 @@ import { addressKey } from "../subscribers/address.js";
 /**
  * Login throttling per email and per client address, counted in Postgres so every server sees the
  * same failures. After `freeFailures` failures in the window each attempt waits longer (doubling,
- * up to `maxDelayMs`); past the limit it is refused outright. A successful login clears the email's
- * count, not the client's: one office behind one address must not unlock a guessed account.
+ * up to `maxDelayMs`); past the limit it is refused outright, the right password included, until
+ * failures leave the window. A successful login clears the email's count, not the client's: one
+ * office behind one address must not unlock a guessed account.
  */
 export const loginLimits = {
   windowMinutes: 15,
@@ -43,6 +44,8 @@ const keysFor = (email: string, client: string | undefined) => [
   emailKey(email),
   ...(client ? [`ip:${limitKey(client)}`] : []),
 ];
+
+/** What the counts so far allow the next attempt: refused, or tried after a delay. */
 export async function loginVerdict(db: Db, email: string, client: string | undefined): Promise<LoginVerdict> {
   const since = sql`now() - make_interval(mins => ${loginLimits.windowMinutes})`;
   const rows = await db
@@ -59,16 +62,58 @@ export async function loginVerdict(db: Db, email: string, client: string | undef
   return { refused: false, delayMs: over < 0 ? 0 : Math.min(100 * 2 ** over, loginLimits.maxDelayMs) };
 }
 
-export async function recordLoginFailure(db: Db, email: string, client: string | undefined): Promise<void> {
-  await db.insert(staffLoginFailures).values(keysFor(email, client).map((key) => ({ key })));
+/** An attempt let through: its delay, and the rows that count it until it proves to be right. */
+export type LoginAttempt = { refused: true } | { refused: false; delayMs: number; rows: number[] };
+
+/**
+ * Takes a place for one login attempt before its password is checked: the attempt is counted as a
+ * failure from the start (`loginSucceeded` takes it back). Checking the counts and adding to them
+ * happen under a lock per key, so guesses sent all at once are counted one after another: without
+ * that, forty guesses in flight together all read a count of zero and were all tried, undelayed.
+ */
+export async function startLoginAttempt(
+  db: Db,
+  email: string,
+  client: string | undefined,
+): Promise<LoginAttempt> {
+  const keys = keysFor(email, client);
+  const attempt = await db.transaction(async (tx): Promise<LoginAttempt> => {
+    const txDb = tx as unknown as Db;
+    // In one order everywhere, so two attempts sharing both keys cannot wait for each other.
+    for (const key of [...keys].sort())
+      await txDb.execute(sql`select pg_advisory_xact_lock(hashtext('digest-staff-login'), hashtext(${key}))`);
+    const verdict = await loginVerdict(txDb, email, client);
+    if (verdict.refused) return verdict;
+    const rows = await txDb
+      .insert(staffLoginFailures)
+      .values(keys.map((key) => ({ key })))
+      .returning({ id: staffLoginFailures.id });
+    return { ...verdict, rows: rows.map((r) => r.id) };
+  });
   // Old rows are no longer counted; dropping them here keeps the table small without a cron job.
   await db
     .delete(staffLoginFailures)
     .where(
       lt(staffLoginFailures.createdAt, sql`now() - make_interval(mins => ${loginLimits.windowMinutes * 2})`),
     );
+  return attempt;
 }
 
-export async function clearLoginFailures(db: Db, email: string): Promise<void> {
-  await db.delete(staffLoginFailures).where(inArray(staffLoginFailures.key, keysFor(email, undefined)));
+/**
+ * The right password: the email's failures are cleared, and this attempt no longer counts against
+ * its client either. The client's other failures stay (see the top of this file).
+ */
+export async function loginSucceeded(
+  db: Db,
+  email: string,
+  attempt: Extract<LoginAttempt, { refused: false }>,
+): Promise<void> {
+  await db
+    .delete(staffLoginFailures)
+    .where(
+      or(
+        inArray(staffLoginFailures.key, keysFor(email, undefined)),
+        inArray(staffLoginFailures.id, attempt.rows),
+      ),
+    );
 }

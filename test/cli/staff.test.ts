@@ -1,5 +1,8 @@
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { accountForSetup } from "../../src/staff/accounts.js";
+import { query } from "../../src/db/database.js";
+import { accountForSetup, findStaff } from "../../src/staff/accounts.js";
+import { createSession } from "../../src/staff/sessions.js";
 import { digest } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
 
@@ -14,6 +17,22 @@ describe("digest staff", () => {
     expect(run.stderr).toMatch(/added Chief@example\.org \(admin\)/);
     const token = run.stdout.trim().split("/").pop() ?? "";
     expect((await accountForSetup(database.db, token))?.role).toBe("admin");
+  });
+
+  it("renews the link of an existing account (the reset) and signs its sessions out there and then", async () => {
+    const account = await findStaff(database.db, "Chief@example.org");
+    if (!account) throw new Error("no account");
+    await createSession(database.db, account);
+    const run = digest(["staff", "add", "chief@example.org"], { env });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(
+      /renewed the setup link of Chief@example\.org \(admin\) and signed out its sessions/,
+    );
+    const [live] = await query<{ n: number }>(
+      database.db,
+      sql`select count(*)::int as n from staff_sessions where staff_id = ${account.id} and revoked_at is null`,
+    );
+    expect(live?.n).toBe(0);
   });
 
   it("lists accounts with their role and whether the link is still pending", () => {

@@ -118,6 +118,7 @@ describe("signing in", () => {
     for (const headers of forged) {
       const res = await post("/admin/login", { email: "admin@staff.test", password }, headers);
       expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(await res.text()).toContain("this form did not come from this console");
       expect(res.headers.get("set-cookie")).toBeNull();
     }
     const { token } = await addStaff(db, cliActor, { email: "framed@staff.test", role: "editor" });

@@ -1,5 +1,6 @@
-import { sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { auditLog } from "../../src/db/schema.js";
 import { readSession, sessionLimits } from "../../src/staff/sessions.js";
 import { startService } from "../http/harness.js";
 import { form, password, signIn, staffMember } from "./session.js";
@@ -167,13 +168,33 @@ describe("staff in the console", () => {
     expect((await other.get("/admin")).status).toBe(200);
   });
 
+  it("ends every session of the account when an admin issues a fresh setup link (the reset)", async () => {
+    await staffMember(db, "stolen@staff.test", "editor");
+    const laptop = await signIn(app, "stolen@staff.test");
+    const phone = await signIn(app, "stolen@staff.test");
+    expect((await phone.get("/admin")).status).toBe(200);
+    const res = await admin.post("/admin/staff", { email: "stolen@staff.test", role: "editor" });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("every session of this account is signed out");
+    expect((await laptop.get("/admin")).status).toBe(303);
+    expect((await phone.get("/admin")).status).toBe(303);
+    expect((await phone.post("/admin/account/logout-everywhere")).status).toBe(401);
+    expect((await admin.get("/admin")).status).toBe(200);
+    const [entry] = await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, "staff.setup-link"), eq(auditLog.target, "stolen@staff.test")));
+    expect(entry?.detail).toMatchObject({ sessionsEnded: 2 });
+  });
+
   it("ends every session of the account when a setup link (the reset) sets its password", async () => {
     await staffMember(db, "forgetful@staff.test", "editor");
-    const laptop = await signIn(app, "forgetful@staff.test");
-    const phone = await signIn(app, "forgetful@staff.test");
     const res = await admin.post("/admin/staff", { email: "forgetful@staff.test", role: "editor" });
     expect(res.status).toBe(200);
     const token = (await res.text()).match(/\/admin\/setup\/([A-Za-z0-9_-]{43})/)?.[1] ?? "";
+    // Signed in after the reset was issued, with the old password: the link's use still ends them.
+    const laptop = await signIn(app, "forgetful@staff.test");
+    const phone = await signIn(app, "forgetful@staff.test");
     const set = await app.request(
       `/admin/setup/${token}`,
       form({ password: "reset passphrase here", repeat: "reset passphrase here" }),

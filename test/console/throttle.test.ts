@@ -1,6 +1,8 @@
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/http/app.js";
-import { loginVerdict, recordLoginFailure } from "../../src/staff/throttle.js";
+import { loginVerdict, startLoginAttempt } from "../../src/staff/throttle.js";
+import { createEmbeddedDatabase } from "../helpers/db.js";
 import { startService } from "../http/harness.js";
 import { form, password, staffMember } from "./session.js";
 
@@ -80,11 +82,49 @@ describe("login throttling", () => {
     expect((await login("v6@staff.test", password, "2001:db8:7:a::1")).status).toBe(303);
   }, 120_000);
 
+  it("counts guesses sent all at once as they arrive: at most 10 for one account and 30 from one /64 are tried", async () => {
+    await staffMember(db, "burst@staff.test", "admin");
+    // 40 guesses at one account, all in flight together, each from another IPv4 address.
+    const atAccount = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => login("burst@staff.test", `guess ${i}`, `198.51.100.${i + 101}`)),
+    );
+    const tried = atAccount.filter((r) => r.status === 401).length;
+    expect(tried).toBe(10);
+    expect(atAccount.filter((r) => r.status === 429)).toHaveLength(30);
+    const right = await login("burst@staff.test", password, "203.0.113.98");
+    expect(right.status).toBe(429);
+    expect(right.headers.get("set-cookie")).toBeNull();
+
+    // 60 guesses from one /64 at as many accounts, all in flight together.
+    const fromClient = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        login(`burst${i}@staff.test`, `guess ${i}`, `2001:db8:8::${i.toString(16)}`),
+      ),
+    );
+    expect(fromClient.filter((r) => r.status === 401)).toHaveLength(30);
+    expect(fromClient.filter((r) => r.status === 429)).toHaveLength(30);
+
+    // The lock ends when the failures leave the 15-minute window: then the right password signs in.
+    await db.execute(sql`update staff_login_failures set created_at = created_at - interval '16 minutes'`);
+    expect((await login("burst@staff.test", password, "203.0.113.98")).status).toBe(303);
+  }, 120_000);
+
   it("counts an IPv4-mapped IPv6 address as the IPv4 address it is", async () => {
     for (let i = 0; i < 30; i++)
-      await recordLoginFailure(db, `mapped${i}@staff.test`, i % 2 === 0 ? "192.0.2.77" : "::ffff:192.0.2.77");
+      await startLoginAttempt(db, `mapped${i}@staff.test`, i % 2 === 0 ? "192.0.2.77" : "::ffff:192.0.2.77");
     expect(await loginVerdict(db, "mapped@staff.test", "192.0.2.77")).toEqual({ refused: true });
     expect(await loginVerdict(db, "mapped@staff.test", "::FFFF:192.0.2.77")).toEqual({ refused: true });
     expect(await loginVerdict(db, "mapped@staff.test", "192.0.2.78")).toEqual({ refused: false, delayMs: 0 });
   });
+
+  it("counts attempts the same way on embedded PGlite: ten at once for one account, and the eleventh is refused", async () => {
+    const embedded = await createEmbeddedDatabase();
+    const attempts = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        startLoginAttempt(embedded.db, "lite@staff.test", `192.0.2.${i + 1}`),
+      ),
+    );
+    expect(attempts.filter((a) => !a.refused)).toHaveLength(10);
+    expect(await loginVerdict(embedded.db, "LITE@staff.test", "192.0.2.200")).toEqual({ refused: true });
+  }, 60_000);
 });

@@ -145,8 +145,8 @@ describe("the archive's HTML", () => {
     slug = issue.slug;
   });
 
-  it("runs no script, cannot be framed, and keeps its base and forms at home, the 404 page too", async () => {
-    for (const path of [`/archive/${slug}`, "/", "/archive/vol-404"]) {
+  it("runs no script, cannot be framed, and keeps its base and forms at home: issues, the list, search results and the 404 page", async () => {
+    for (const path of [`/archive/${slug}`, "/", "/archive", "/archive?q=statement", "/archive/vol-404"]) {
       const res = await app.request(path);
       expect(res.headers.get("content-type"), path).toMatch(/^text\/html/);
       const csp = (res.headers.get("content-security-policy") ?? "").split(/;\s*/);

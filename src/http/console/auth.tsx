@@ -4,7 +4,7 @@ import { DigestError } from "../../errors.js";
 import { accountForSetup, authenticate, setPasswordFromLink } from "../../staff/accounts.js";
 import { minPasswordLength } from "../../staff/password.js";
 import { createSession } from "../../staff/sessions.js";
-import { clearLoginFailures, loginVerdict, recordLoginFailure } from "../../staff/throttle.js";
+import { loginSucceeded, startLoginAttempt } from "../../staff/throttle.js";
 import { readFields } from "../request.js";
 import { type ConsoleDeps, clientAddress } from "./deps.js";
 import { sameOrigin, sessionCookie } from "./guard.js";
@@ -103,18 +103,18 @@ export function authRoutes(deps: ConsoleDeps) {
     const email = (fields.email ?? "").slice(0, 254);
     const password = fields.password ?? "";
     const client = clientAddress(deps, c);
-    const verdict = await loginVerdict(deps.db, email, client);
-    if (verdict.refused) {
+    const attempt = await startLoginAttempt(deps.db, email, client);
+    if (attempt.refused) {
       c.header("Retry-After", "900");
       return c.html(
         <LoginPage email={email} error="Too many failed attempts. Wait 15 minutes and try again." />,
         429,
       );
     }
-    if (verdict.delayMs > 0) await sleep(verdict.delayMs);
+    if (attempt.delayMs > 0) await sleep(attempt.delayMs);
     const account = email && password ? await authenticate(deps.db, email, password) : undefined;
+    // A wrong password stays counted: the attempt was counted as a failure when it started.
     if (!account) {
-      await recordLoginFailure(deps.db, email, client);
       return c.html(
         <LoginPage
           email={email}
@@ -124,7 +124,7 @@ export function authRoutes(deps: ConsoleDeps) {
         401,
       );
     }
-    await clearLoginFailures(deps.db, email);
+    await loginSucceeded(deps.db, email, attempt);
     sessionCookie(deps, await createSession(deps.db, account), c);
     return c.redirect(safeNext(fields.next), 303);
   });

@@ -61,7 +61,10 @@ export function staffRoutes(deps: ConsoleDeps) {
   const form = formOf;
   const str = fieldText;
 
-  async function staffPage(session: Session, extra: { link?: string; email?: string; error?: string } = {}) {
+  async function staffPage(
+    session: Session,
+    extra: { link?: string; email?: string; renewed?: boolean; error?: string } = {},
+  ) {
     const [accounts, audit] = await Promise.all([listStaff(deps.db), recentAudit(deps.db, undefined, 200)]);
     const staffAudit = audit.filter((e) => e.action.startsWith("staff.")).slice(0, 30);
     return (
@@ -69,7 +72,8 @@ export function staffRoutes(deps: ConsoleDeps) {
         <h1>Staff</h1>
         {extra.link && (
           <Notice kind="ok">
-            Setup link for {extra.email} (works once, for 24 hours; send it privately):
+            Setup link for {extra.email} (works once, for 24 hours; send it privately)
+            {extra.renewed && "; every session of this account is signed out"}:
             <br />
             <code id="setup-link">{extra.link}</code>
           </Notice>
@@ -186,7 +190,10 @@ export function staffRoutes(deps: ConsoleDeps) {
     });
     if (refused || !added) return c.html(refused ?? "", 422);
     const link = `${deps.publicUrl}/admin/setup/${added.token}`;
-    return c.html(await staffPage(session, { link, email: added.account.email }), added.created ? 201 : 200);
+    return c.html(
+      await staffPage(session, { link, email: added.account.email, renewed: !added.created }),
+      added.created ? 201 : 200,
+    );
   });
 
   app.post("/staff/role", adminOnly, async (c) => {
