@@ -254,11 +254,11 @@ export function exportSubscribers(db: Db, options: { pageSize?: number; excel?: 
 /**
  * A cell a spreadsheet would run as a formula gets a quote mark before its formula lead (OWASP "CSV
  * injection"): names are typed by readers, and staff open the export in spreadsheets. A lead counts
- * at the start of the cell and after any separator-like character inside it, because a spreadsheet
- * set to split on `;` (most of Europe) or tabs cuts "Bob;=cmd|..." into a second cell that starts
- * with `=`, quotes or not. Spaces before the lead do not hide it; the full-width forms count
- * because Apple Numbers folds them to ASCII.
+ * at the start of the cell and after any separator-like character inside it (`,` `;` tab `|` and
+ * line breaks), because a spreadsheet set to split on `;` (most of Europe), tabs or pipes cuts
+ * "Bob;=cmd|..." into a second cell that starts with `=`, quotes or not. Spaces before the lead do
+ * not hide it; the full-width forms count because Apple Numbers folds them to ASCII.
  */
 export function spreadsheetSafe(value: string): string {
-  return value.replace(/(^|[,;\t\r\n])( *)(?=[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20])/g, "$1$2'");
+  return value.replace(/(^|[,;|\t\r\n])( *)(?=[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20])/g, "$1$2'");
 }

@@ -12,7 +12,8 @@ import { addressHash, suppress } from "./suppression.js";
  * servers' answers kept on deliveries, test-send
  * deliveries addressed to it (deliveries keep their counts with the reader's id set to null),
  * staff's remembered test addresses, and login attempts typed with it. The audit log keeps its
- * entries, each mention of the address replaced by `erased:<hash prefix>`. Only the address hash
+ * entries, and a send its pause reason (a relay's answer can quote an address), each mention of the
+ * address replaced by `erased:<hash prefix>`. Only the address hash
  * stays whole, on the suppression list, so the address is never mailed again. Works for an address
  * we never had too.
  */
@@ -57,6 +58,10 @@ export async function eraseReader(db: Db, address: string, actor: Actor): Promis
     await tx.execute(
       sql`update suppressions set detail = ${replaced(sql`detail`)} where ${mentions(sql`detail`)}`,
     );
+    // A send paused by the relay keeps the relay's words as its reason, and those can quote a reader.
+    await tx.execute(sql`update sends set paused_reason = ${replaced(sql`paused_reason`)},
+      unapproved_reason = ${replaced(sql`unapproved_reason`)}
+      where ${mentions(sql`paused_reason`)} or ${mentions(sql`unapproved_reason`)}`);
     await tx.execute(sql`delete from staff_login_failures where ${mentions(sql`key`)}`);
     await forgetTestAddress(tx, key, pattern);
     if (row) await tx.delete(subscribers).where(eq(subscribers.id, row.id));

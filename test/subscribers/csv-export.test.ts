@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { exportSubscribers, spreadsheetSafe } from "../../src/subscribers/csv.js";
+import { signIn, staffMember } from "../console/session.js";
+import { digest } from "../helpers/cli.js";
 import { bearer, startService } from "../http/harness.js";
 
 /** Names are typed by readers; staff open the export in whatever spreadsheet their locale gives them. */
@@ -12,12 +14,17 @@ const hostile = [
   "Eve; -2+3",
   '=HYPERLINK("http://evil.test")',
   "Mal\uFF1Dcmd;\uFF1Dcmd",
+  "Pipe|=cmd|' /C calc'!A0",
+  "Pip| -2+3|@SUM(1)",
 ];
 await database.query(sql`insert into subscribers (email, name, status, consent_source)
   select 'r' || i || '@readers.test', n, 'active', 'admin'
   from json_array_elements_text(${JSON.stringify(hostile)}::json) with ordinality as t(n, i)`);
 
 const formulaLead = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/** The separators a spreadsheet may be told to split on. */
+const separators = [",", ";", "\t", "|"];
 
 /** Every cell a spreadsheet that splits on `sep` (and ignores quotes) would make of the export. */
 function cellsSplitOn(csv: string, sep: string): string[] {
@@ -41,10 +48,13 @@ describe("a cell that would start a formula", () => {
     ["a,+b", "a,'+b"],
     ["a\t-b", "a\t'-b"],
     ["x;@y", "x;'@y"],
+    ["Pipe|=cmd", "Pipe|'=cmd"],
+    ["a| +b|@c", "a| '+b|'@c"],
     ["\tTab", "'\tTab"],
     ["\uFF1Dcmd", "'\uFF1Dcmd"],
     ["Jean-Luc Picard", "Jean-Luc Picard"],
     ["Smith; John", "Smith; John"],
+    ["A|B", "A|B"],
     ["山田 太郎", "山田 太郎"],
   ])("is neutralised where a spreadsheet would start a cell: %j becomes %j", (given, safe) => {
     expect(spreadsheetSafe(given)).toBe(safe);
@@ -52,13 +62,14 @@ describe("a cell that would start a formula", () => {
 });
 
 describe("the subscriber export", () => {
-  it("quotes every data cell and starts no formula, whether a spreadsheet splits on commas, semicolons or tabs", async () => {
+  it("quotes every data cell and starts no formula, whether a spreadsheet splits on commas, semicolons, tabs or pipes", async () => {
     const csv = await text(exportSubscribers(database.db));
     const [header, ...rows] = csv.trim().split("\n");
     expect(header).toBe("email,name,status,consent_source,consent_at,confirmed_at,created_at");
     for (const row of rows) expect(row).toMatch(/^"[^"]+@readers\.test","/);
     expect(csv).toContain(`"Bob;'=cmd|' /C calc'!A0"`);
-    for (const sep of [",", ";", "\t"])
+    expect(csv).toContain(`"Pipe|'=cmd|' /C calc'!A0"`);
+    for (const sep of separators)
       for (const cell of cellsSplitOn(csv, sep))
         expect(cell, `split on ${JSON.stringify(sep)}`).not.toMatch(formulaLead);
   });
@@ -68,8 +79,38 @@ describe("the subscriber export", () => {
     expect(res.status).toBe(200);
     const csv = await res.text();
     expect(csv).toContain(`"r1@readers.test","Bob;'=cmd|' /C calc'!A0","active"`);
-    for (const sep of [",", ";", "\t"])
+    for (const sep of separators)
       for (const cell of cellsSplitOn(csv, sep))
         expect(cell, `split on ${JSON.stringify(sep)}`).not.toMatch(formulaLead);
+  });
+
+  it("is the same guarded file from the console, for admins only", async () => {
+    await staffMember(database.db, "admin@staff.test", "admin");
+    await staffMember(database.db, "editor@staff.test", "editor");
+    const editor = await signIn(app, "editor@staff.test");
+    expect((await editor.get("/admin/subscribers/export")).status).toBe(403);
+    const admin = await signIn(app, "admin@staff.test");
+    const res = await admin.get("/admin/subscribers/export");
+    expect(res.status).toBe(200);
+    const csv = await res.text();
+    expect(csv).toContain(`"r7@readers.test","Pipe|'=cmd|' /C calc'!A0","active"`);
+    for (const sep of separators)
+      for (const cell of cellsSplitOn(csv, sep))
+        expect(cell, `split on ${JSON.stringify(sep)}`).not.toMatch(formulaLead);
+  });
+
+  it("is the same guarded file from digest subscribers export, with or without --excel", () => {
+    for (const args of [[], ["--excel"]]) {
+      const run = digest(["subscribers", "export", ...args], {
+        env: { DATABASE_URL: database.url, REDIS_URL: "redis://127.0.0.1:1" },
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const csv = run.stdout.replace(/^\uFEFF/, "");
+      expect(csv).toContain(`"r1@readers.test","Bob;'=cmd|' /C calc'!A0","active"`);
+      expect(csv).toContain(`"r8@readers.test","Pip| '-2+3|'@SUM(1)","active"`);
+      for (const sep of separators)
+        for (const cell of cellsSplitOn(csv, sep))
+          expect(cell, `split on ${JSON.stringify(sep)}`).not.toMatch(formulaLead);
+    }
   });
 });
