@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSend } from "../../src/sending/plan.js";
-import { digest } from "../helpers/cli.js";
+import { digestAsync } from "../helpers/cli.js";
 import type { TestDatabase } from "../helpers/db.js";
 import { sharedRedisUrl } from "../helpers/redis.js";
 import type { SmtpCapture } from "../helpers/smtp.js";
@@ -124,20 +124,25 @@ async function deliveryCounts(sendId: string) {
   return row ?? { sent: 0, handled: 0, total: 0 };
 }
 
-const statusJson = (sendId: string) => JSON.parse(digest(["status", sendId, "--json"], { env }).stdout);
+/**
+ * The CLI runs beside this process, never blocking it: the worker and the inbound server live here,
+ * and a CLI waiting for a row lock that a frozen worker holds would wait for ever.
+ */
+const digest = (args: string[]) => digestAsync(args, { env });
+const statusJson = async (sendId: string) => JSON.parse((await digest(["status", sendId, "--json"])).stdout);
 
 /**
  * The waits are long because a loaded 2-core machine (CI with the fault suites beside) sends these
  * 2,000 readers five times slower than an idle one; what is asserted is where each send ends.
  */
 async function expectForcedResumeOnly(sendId: string, reason: RegExp): Promise<void> {
-  const plain = digest(["resume", sendId], { env });
+  const plain = await digest(["resume", sendId]);
   expect(plain.code).toBe(2);
   expect(plain.stderr).toContain("--force");
   expect(await sendStatusOf(database, sendId)).toBe("paused");
-  expect(statusJson(sendId).pausedReason).toMatch(reason);
+  expect((await statusJson(sendId)).pausedReason).toMatch(reason);
 
-  const forced = digest(["resume", sendId, "--force"], { env });
+  const forced = await digest(["resume", sendId, "--force"]);
   expect(forced.stderr).toBe("");
   expect(forced.code).toBe(0);
   expect(forced.stdout.trim()).toBe(`${sendId} running`);
@@ -154,7 +159,7 @@ async function expectForcedResumeOnly(sendId: string, reason: RegExp): Promise<v
         from deliveries where send_id = ${sendId} group by 1, 2, 3 order by 1, 2, 3`);
     throw new Error(`${error.message}; deliveries: ${JSON.stringify(rows)}`, { cause: error });
   });
-  const after = statusJson(sendId);
+  const after = await statusJson(sendId);
   expect({ status: after.status, pausedReason: after.pausedReason ?? null }).toEqual({
     status: "done",
     pausedReason: null,
@@ -174,14 +179,14 @@ describe("a send that readers complain about or that bounces hard pauses itself"
     expect((await deliveryCounts(sendId)).sent).toBeLessThan(readers);
     await Promise.all(reports);
 
-    const status = statusJson(sendId);
+    const status = await statusJson(sendId);
     expect(status.status).toBe("paused");
     expect(status.pausedReason).toMatch(
       /^complaints reached [\d.]+ % of sent \(\d+ of \d+; the limit is 0\.3 %\)/,
     );
     expect(status.guardrails.breaker).toBe("complaints");
     expect(status.guardrails.complaints).toBeGreaterThan(0);
-    const text = digest(["status", sendId], { env }).stdout;
+    const text = (await digest(["status", sendId])).stdout;
     expect(text).toContain("paused: complaints reached");
     expect(text).toContain(`digest resume ${sendId} --force`);
 
@@ -207,7 +212,7 @@ describe("a send that readers complain about or that bounces hard pauses itself"
     expect(await sendStatusOf(database, sendId)).toBe("paused");
     expect((await deliveryCounts(sendId)).handled).toBeLessThan(readers);
 
-    const status = statusJson(sendId);
+    const status = await statusJson(sendId);
     expect(status.pausedReason).toMatch(
       /^hard bounces reached [\d.]+ % of sent \(\d+ of \d+; the limit is 5 %\)/,
     );
@@ -240,7 +245,7 @@ describe("a send that readers complain about or that bounces hard pauses itself"
     await Promise.all(reports);
     expect([...seen]).not.toContain("paused");
     expect((await deliveryCounts(sendId)).handled).toBe(readers);
-    const status = statusJson(sendId);
+    const status = await statusJson(sendId);
     expect(status.pausedReason).toBeNull();
     expect(status.guardrails).toMatchObject({ breaker: null, complaints: 2, hardBounces: 40 });
     expect(status.guardrails.warning).toMatch(/^complaints at 0\.1 % of sent \(2 of 2000\)/);
