@@ -1,8 +1,9 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSend } from "../../src/sending/plan.js";
-import { relayRate } from "../../src/sending/relay-rate.js";
+import { relayRate, relayRateKey } from "../../src/sending/relay-rate.js";
 import { loadSendStatus, type SendProgress } from "../../src/sending/status.js";
+import { throttlePolicy } from "../../src/sending/throttle-policy.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
 import {
@@ -23,7 +24,10 @@ import {
  */
 const limit = 40;
 const sendRate = 200;
-const readers = 1600;
+// 25 s at the relay's pace: about ten rounds of lowering and raising the rate (one every 2.5 s),
+// and a second half long enough that the last retries (a throttled reader goes again after 1 s)
+// weigh little in its rate. 1,600 readers took twice as long and showed nothing more.
+const readers = 1000;
 const throttleAnswer = "Throttling failure: Maximum sending rate exceeded.";
 
 const database = await createTestDatabase();
@@ -61,20 +65,55 @@ afterAll(async () => {
   await smtp.close();
 });
 
+/** One read of the shared rate: SEND_RATE while Redis holds no lowered rate. */
+interface RateSample {
+  rate: number;
+  /** Local clock before the read was sent and after its answer came. */
+  askedAt: number;
+  readBy: number;
+}
+
+/** Reads the shared rate from Redis every 50 ms until stopped. */
+function sampleSharedRate(): { samples: Promise<RateSample[]>; stop(): void } {
+  let running = true;
+  const samples = (async () => {
+    const all: RateSample[] = [];
+    while (running) {
+      const askedAt = Date.now();
+      const stored = await redis.hget(relayRateKey(pipe.prefix), "rate");
+      all.push({ rate: stored === null ? sendRate : Number(stored), askedAt, readBy: Date.now() });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return all;
+  })();
+  return {
+    samples,
+    stop: () => {
+      running = false;
+    },
+  };
+}
+
 describe("relay throttling", () => {
   it("all workers slow to the relay's rate together: every reader gets one copy, few answers are throttled, and status names the lowered rate", async () => {
     const issueId = await storeIssue(database);
     const { sendId } = await startSend(pipe.plan, { issueId });
     const rateLimit = relayRate(redis, pipe.prefix, sendRate).view;
     const seen: SendProgress[] = [];
-    await waitUntil(
-      async () => {
-        seen.push(await loadSendStatus(database, sendId, { sendRate, rateLimit }));
-        return (await sendStatusOf(database, sendId)) === "done";
-      },
-      120_000,
-      "the send to finish",
-    );
+    const sampling = sampleSharedRate();
+    try {
+      await waitUntil(
+        async () => {
+          seen.push(await loadSendStatus(database, sendId, { sendRate, rateLimit }));
+          return (await sendStatusOf(database, sendId)) === "done";
+        },
+        120_000,
+        "the send to finish",
+      );
+    } finally {
+      sampling.stop();
+    }
+    const samples = await sampling.samples;
 
     const rows = await deliveryRows(database, sendId);
     expect(rows.filter((r) => r.status === "sent")).toHaveLength(readers);
@@ -94,9 +133,29 @@ describe("relay throttling", () => {
     expect(secondHalf, figures).toBeLessThan(limit * 1.3);
     expect(throttled, figures).toBeLessThan(readers * 0.2);
 
+    // The rate all workers share, as Redis held it: never above SEND_RATE, lowered at once by at
+    // least the policy's factor and raised back by one step of a tenth of SEND_RATE at a time.
+    // Moves are at least the hold apart, so two reads closer than that see at most one move.
+    expect(Math.max(...samples.map((s) => s.rate)), figures).toBeLessThanOrEqual(sendRate);
+    const moves = samples.slice(1).flatMap((after, i) => {
+      const before = samples[i] as RateSample;
+      return after.rate !== before.rate && after.readBy - before.askedAt < throttlePolicy.holdMs
+        ? [{ from: before.rate, to: after.rate }]
+        : [];
+    });
+    const lowered = moves.filter((m) => m.to < m.from);
+    const raised = moves.filter((m) => m.to > m.from);
+    const shape = `${figures}; moves seen: ${moves.map((m) => `${m.from}->${m.to}`).join(", ")}`;
+    // The first one from SEND_RATE down to the relay's pace, and again after a step too far up.
+    expect(lowered.length, shape).toBeGreaterThanOrEqual(2);
+    expect(raised.length, shape).toBeGreaterThanOrEqual(1);
+    for (const m of lowered) expect(m.to, shape).toBeLessThanOrEqual(m.from * throttlePolicy.decrease);
+    const step = sendRate * throttlePolicy.raiseShare;
+    for (const m of raised) expect(m.to, shape).toBeCloseTo(Math.min(sendRate, m.from + step), 6);
+
     // While the relay's limit holds, status shows the lowered rate in force, near that limit.
-    const lowered = seen.find((s) => (s.rateLimit?.inForce ?? sendRate) <= limit * 1.5);
-    expect(lowered?.rateLimit).toMatchObject({
+    const shown = seen.find((s) => (s.rateLimit?.inForce ?? sendRate) <= limit * 1.5);
+    expect(shown?.rateLimit).toMatchObject({
       configured: sendRate,
       reason: expect.stringContaining(`454 ${throttleAnswer}`),
     });
