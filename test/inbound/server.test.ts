@@ -61,20 +61,45 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** Talks raw SMTP, for input no well-behaved client would send. */
+/**
+ * Talks raw SMTP, for input no well-behaved client would send: one line at a time, each once the
+ * server has answered the one before (its greeting first), and the transcript once the last line is
+ * answered or the server has closed the connection.
+ */
 async function rawSession(lines: string[], port = server.port): Promise<string> {
   const socket = new Socket();
   let transcript = "";
+  let closed = false;
+  let changed = () => {};
   socket.on("data", (d) => {
     transcript += d.toString("latin1");
+    changed();
   });
+  socket.on("close", () => {
+    closed = true;
+    changed();
+  });
+  socket.on("error", () => {});
+  // A reply's last line is its code and a space ("250 OK"); the lines before it have a hyphen.
+  const answers = () => transcript.match(/^\d{3}(?: |\r?$)/gm)?.length ?? 0;
+  /** Resolves once the server has given `n` answers, closed the connection, or stayed silent 5 s. */
+  const answered = (n: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      changed = () => {
+        if (answers() < n && !closed) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      changed();
+    });
   await new Promise<void>((resolve) => socket.connect(port, "127.0.0.1", resolve));
-  for (let i = 0; i < 50 && !transcript.includes("220 "); i++) await new Promise((r) => setTimeout(r, 20));
-  for (const line of lines) {
-    await new Promise((r) => setTimeout(r, 40));
+  await answered(1);
+  for (const [i, line] of lines.entries()) {
+    if (closed) break;
     socket.write(line);
+    await answered(i + 2);
   }
-  await new Promise((r) => setTimeout(r, 150));
   socket.destroy();
   return transcript;
 }
