@@ -3,7 +3,7 @@ import { createTransport } from "nodemailer";
 import { type RunningServe, type ServeSettings, startServe } from "../../src/cli/serve-process.js";
 import type { inboundLimits } from "../../src/inbound/server.js";
 import { type Logger, silentLogger } from "../../src/log.js";
-import { redisConnection } from "../../src/queues.js";
+import { openQueue, redisConnection, type TransactionalJob } from "../../src/queues.js";
 import { createMailer } from "../../src/sending/mailer.js";
 import { startTransactionalWorker, type TransactionalWorker } from "../../workers/transactional-worker.js";
 import { repoRoot } from "../helpers/cli.js";
@@ -22,7 +22,12 @@ export interface InboundService {
   /** The queue prefix on the shared Redis. */
   prefix: string;
   /** A nodemailer client that talks plain SMTP to the inbound server. */
-  client(options?: { pool?: boolean }): ReturnType<typeof createTransport>;
+  client(options?: { pool?: boolean; maxConnections?: number }): ReturnType<typeof createTransport>;
+  /**
+   * Resolves once the transactional queue holds no job waiting, running or due for a retry: every
+   * mail the service queued so far has then been sent, and is in `outbox`.
+   */
+  transactionalIdle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -103,6 +108,24 @@ export async function startInboundService(
         ignoreTLS: true,
         ...options,
       }),
+    async transactionalIdle(timeoutMs = 20_000) {
+      const settings = { redisUrl: sharedRedisUrl, queuePrefix: prefix };
+      const connection = redisConnection(settings, "producer");
+      const queue = openQueue<TransactionalJob>("transactional", settings, connection);
+      try {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized");
+          if (Object.values(counts).every((n) => n === 0)) return;
+          if (Date.now() > deadline)
+            throw new Error(`transactional jobs still queued: ${JSON.stringify(counts)}`);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      } finally {
+        await queue.close();
+        connection.disconnect();
+      }
+    },
     async close() {
       await transactional.close();
       await serve.close();
