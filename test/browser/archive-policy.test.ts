@@ -82,7 +82,8 @@ describe("the archive under its Content-Security-Policy, in Chromium", () => {
     const { page } = await watchedPage();
     await page.goto(`${other}/`);
     const frame = page.frames().find((f) => f !== page.mainFrame());
-    await page.waitForTimeout(500);
+    // The framing page's load waits for its frame: refused, the frame has its error page by then.
+    await frame?.waitForLoadState("load");
     // A refused frame never shows the issue: its document is Chromium's error page, not the archive.
     const shown = await frame?.evaluate("document.body ? document.body.innerText : ''").catch(() => "");
     expect(shown ?? "").not.toContain("日米同盟の強化で一致");
