@@ -114,9 +114,11 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
     SMTP_POOL: "3",
     // Short, so recovery takes seconds; not shorter, or a loaded 2-core CI box expires live leases.
     LEASE_SECONDS: "5",
-    RECONCILE_SECONDS: "1",
+    // Deferred rows wait for the reconciler to queue them again, and a retried row waits its
+    // backoff first: both only set how soon a retry comes, which no scenario measures.
+    RECONCILE_SECONDS: "0.25",
     STALL_SECONDS: "2",
-    RETRY_BASE_SECONDS: "0.3",
+    RETRY_BASE_SECONDS: "0.1",
     LOG_LEVEL: "warn",
     ...options.env,
   };
@@ -206,10 +208,17 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
       closed = true;
       // The private servers go whatever else fails: a leaked cluster would outlive the test run.
       try {
-        await Promise.all([...workers].map((w) => scenario.stopWorker(w, 10_000)));
+        // The checks are done: a worker gets a moment to stop cleanly, then SIGKILL. After a
+        // PostgreSQL restart a pool can wait out the driver's whole 5 s close timeout (postgres.js
+        // waits on a connection left mid-connect), in a worker and in this process's own handle:
+        // that one is given half a second and finishes closing in the background.
+        const handleClosed = database.close().catch(() => {});
+        await Promise.all([
+          ...[...workers].map((w) => scenario.stopWorker(w, 2_000)),
+          Promise.race([handleClosed, new Promise((r) => setTimeout(r, 500))]),
+        ]);
         await queue.close().catch(() => {});
         producer.disconnect();
-        await database.close().catch(() => {});
         await smtp.close();
       } finally {
         await redis.stop(true);
