@@ -10,7 +10,7 @@ import { type Db, query } from "../../src/db/database.js";
  */
 export async function guessesInTurn(
   db: Db,
-  guesses: (() => Promise<Response>)[],
+  guesses: (() => Response | Promise<Response>)[],
 ): Promise<{ statuses: number[]; times: number[] }> {
   const failures = async () =>
     (await query<{ n: number }>(db, sql`select count(*)::int as n from staff_login_failures`))[0]?.n ?? 0;
@@ -20,7 +20,7 @@ export async function guessesInTurn(
     const before = await failures();
     const started = Date.now();
     let answered = false;
-    const answer = guess().then((res) => {
+    const answer = Promise.resolve(guess()).then((res) => {
       times[i] = Date.now() - started;
       return res.status;
     });

@@ -34,12 +34,12 @@ export function digestAsync(
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v === undefined) delete env[k];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [digestBin, ...args], {
-      cwd: options.cwd ?? repoRoot,
-      env: env as NodeJS.ProcessEnv,
-      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-      timeout: 120_000,
-    });
+    const common = { cwd: options.cwd ?? repoRoot, env: env as NodeJS.ProcessEnv, timeout: 120_000 };
+    const argv = [digestBin, ...args];
+    const child =
+      options.input === undefined
+        ? spawn(process.execPath, argv, { ...common, stdio: ["ignore", "pipe", "pipe"] })
+        : spawn(process.execPath, argv, { ...common, stdio: ["pipe", "pipe", "pipe"] });
     // A command that exits without reading its input is not an error of the test (as with spawnSync).
     child.stdin?.on("error", () => {}).end(options.input);
     let stdout = "";
