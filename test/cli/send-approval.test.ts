@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { simpleParser } from "mailparser";
 import { afterAll, describe, expect, it } from "vitest";
-import { digest } from "../helpers/cli.js";
+import { digestAsync } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
 import { startSmtpCapture } from "../helpers/smtp.js";
@@ -20,7 +20,7 @@ afterAll(async () => {
   await smtp.close();
   await dropPrefix(prefix);
 });
-await workers.startWorker();
+const worker = await workers.startWorker();
 const env = {
   DATABASE_URL: database.url,
   REDIS_URL: sharedRedisUrl,
@@ -30,6 +30,9 @@ const env = {
 };
 await database.query(sql`insert into subscribers (email, status, consent_source)
   select 'r' || i || '@readers.test', 'active', 'admin' from generate_series(1, 3) as i`);
+
+// Not spawnSync: the worker runs in this process and goes on working while a command runs.
+const digest = (args: string[]) => digestAsync(args, { env });
 
 const file = join(mkdtempSync(join(tmpdir(), "digest-approval-")), "vol-51-1.md");
 const write = (story: string) =>
@@ -43,26 +46,41 @@ const messagesOf = (sendId: string) =>
 describe("digest send FILE of a file changed after the send was scheduled", { timeout: 120_000 }, () => {
   it("un-approves the send and says so; nothing goes out until `digest resume --yes`, then the new text", async () => {
     write("APPROVED-ORIGINAL-TEXT of the story.");
-    const scheduled = digest(["send", file, "--at", "2099-06-01T09:00:00Z", "--yes"], { env });
+    const scheduled = await digest(["send", file, "--at", "2099-06-01T09:00:00Z", "--yes"]);
     expect(scheduled.code, scheduled.stderr).toBe(0);
     const sendId = scheduled.stdout.trim();
 
     write("EDITOR-LATE-CHANGE: see [our offer](https://late.example.net/offer).");
-    const again = digest(["send", file, "--yes"], { env });
+    const again = await digest(["send", file, "--yes"]);
     await database.query(
       sql`update sends set scheduled_at = now() - interval '1 second' where id = ${sendId}`,
     );
-    await new Promise((r) => setTimeout(r, 3500));
+    // Instead of a fixed wait: two passes of the reconciler that starts due sends (the second begun
+    // after the update), then until no delivery job is left to run, so any mail it let out is here.
+    await worker.reconcileNow();
+    await worker.reconcileNow();
+    await waitUntil(
+      async () => {
+        const jobs = await workers.queue.getJobCounts("waiting", "active", "prioritized");
+        return Object.values(jobs).every((n) => n === 0);
+      },
+      20_000,
+      "no delivery job left to run",
+    );
     expect(messagesOf(sendId)).toHaveLength(0);
 
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`note: send ${sendId} was approved for the earlier text of vol-51-1`);
     expect(again.stderr).toContain(`approve it with \`digest resume ${sendId}\``);
 
-    const json = JSON.parse(digest(["status", sendId, "--json"], { env }).stdout);
+    const [asJson, asText] = await Promise.all([
+      digest(["status", sendId, "--json"]),
+      digest(["status", sendId]),
+    ]);
+    const json = JSON.parse(asJson.stdout);
     expect(json).toMatchObject({ sendId, status: "scheduled", needsApproval: true, queued: 0, ambiguous: 0 });
     expect(json.pausedReason).toContain("Vol 51.1 was changed by cli after this send was approved");
-    const text = digest(["status", sendId], { env }).stdout;
+    const text = asText.stdout;
     expect(text).toMatch(/needs an admin again \(scheduled for (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC\)/);
     expect(text).toContain(`approve the new text with: digest resume ${sendId}`);
     const audit = await database.query<{ actor: string; action: string }>(
@@ -71,15 +89,15 @@ describe("digest send FILE of a file changed after the send was scheduled", { ti
     expect(audit).toEqual([{ actor: "cli", action: "send.unapproved" }]);
 
     // Without a terminal, approving needs --yes, as a send does; nothing changes without it.
-    const unconfirmed = digest(["resume", sendId], { env });
+    const unconfirmed = await digest(["resume", sendId]);
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toContain("3 active readers");
     expect(unconfirmed.stderr).toContain("--yes");
-    expect(JSON.parse(digest(["status", sendId, "--json"], { env }).stdout)).toMatchObject({
+    expect(JSON.parse((await digest(["status", sendId, "--json"])).stdout)).toMatchObject({
       needsApproval: true,
     });
 
-    const approved = digest(["resume", sendId, "--yes"], { env });
+    const approved = await digest(["resume", sendId, "--yes"]);
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toBe(`${sendId} scheduled\n`);
     await waitUntil(async () => messagesOf(sendId).length === 3, 20_000, "three messages");

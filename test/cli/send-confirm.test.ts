@@ -4,11 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
-import { digest, digestBin, digestUntil, repoRoot } from "../helpers/cli.js";
+import { digestAsync, digestBin, digestUntil, repoRoot } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
 
-/** A real send asks first, everywhere staff can start one from a terminal. */
+/**
+ * A real send asks first, everywhere staff can start one from a terminal. Each `digest` is a whole
+ * process start, so runs that do not depend on each other go at the same time: tests marked
+ * concurrent each send their own issue and read only their own send.
+ */
 const database = await createTestDatabase();
 const prefix = uniquePrefix("confirm");
 afterAll(() => dropPrefix(prefix));
@@ -31,6 +35,8 @@ function issue(volume: string): string {
   );
   return file;
 }
+
+const digest = (args: string[], options: { input?: string } = {}) => digestAsync(args, { env, ...options });
 
 const count = async (table: "sends" | "deliveries") =>
   (await database.query<{ n: number }>(sql`select count(*)::int as n from ${sql.raw(table)}`))[0]?.n;
@@ -76,78 +82,87 @@ describe("digest send asks before a real send", { timeout: 120_000 }, () => {
     expect(await count("deliveries")).toBe(3);
   });
 
-  it("with --yes: sends, and a second send of the issue without --again exits 2", async () => {
+  // The two above count every send in the database, so they ran alone; these two start their own.
+  it.concurrent("with --yes: sends, and a second send of the issue without --again exits 2", async () => {
     const other = issue("7.2");
-    const r = digest(["send", other, "--yes"], { env });
+    const r = await digest(["send", other, "--yes"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
     expect(r.stderr).toContain("3 deliveries planned");
-    const again = digest(["send", other, "--yes"], { env });
+    const again = await digest(["send", other, "--yes"]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain("already has send");
     expect(again.stderr).not.toContain("readers:");
   });
 
-  it("says 1 delivery, not 1 deliveries, and asks nothing for a test send", () => {
-    const r = digest(["send", issue("7.3"), "--test", "me@staff.test"], { env, input: "" });
+  it.concurrent("says 1 delivery, not 1 deliveries, and asks nothing for a test send", async () => {
+    const r = await digest(["send", issue("7.3"), "--test", "me@staff.test"], { input: "" });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("1 delivery planned");
   });
 });
 
 describe("--at and SEND everywhere", { timeout: 120_000 }, () => {
-  it("reads a time without offset in TIMEZONE and says it both ways, with no warning", () => {
-    const r = digest(["send", issue("8.1"), "--at", "2099-06-01 09:00", "--yes"], { env });
+  it.concurrent("reads a time without offset in TIMEZONE and says it both ways, with no warning", async () => {
+    const r = await digest(["send", issue("8.1"), "--at", "2099-06-01 09:00", "--yes"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("scheduled for 2099-06-01 09:00 America/New_York (13:00 UTC)");
     expect(r.stderr).not.toMatch(/warning|0 deliveries/);
-    const status = digest(["status", "vol-8-1"], { env });
+    const status = await digest(["status", "vol-8-1"]);
     expect(status.stdout).toContain("scheduled for 2099-06-01 09:00 America/New_York (13:00 UTC)");
     expect(status.stdout).not.toMatch(/error|warning/i);
   });
 
-  it("takes an ISO time with its offset as exact, and refuses what is not a time", () => {
-    const r = digest(["send", issue("8.2"), "--at", "2099-06-01T09:00:00+02:00", "--yes"], { env });
+  it.concurrent("takes an ISO time with its offset as exact, and refuses what is not a time", async () => {
+    const [r, bad] = await Promise.all([
+      digest(["send", issue("8.2"), "--at", "2099-06-01T09:00:00+02:00", "--yes"]),
+      digest(["send", issue("8.3"), "--at", "next tuesday", "--yes"]),
+    ]);
     expect(r.stderr).toContain("(07:00 UTC)");
-    const bad = digest(["send", issue("8.3"), "--at", "next tuesday", "--yes"], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--at "next tuesday" is not a time');
   });
 
-  it("pauses, resumes and cancels by issue slug, and status shows the latest send without SEND", async () => {
-    const r = digest(["send", issue("9.1"), "--yes"], { env });
-    const sendId = r.stdout.trim();
-    expect(digest(["pause", "vol-9-1"], { env }).stdout).toBe(`${sendId} paused\n`);
-    expect(digest(["resume", "vol-9-1"], { env }).stdout).toBe(`${sendId} running\n`);
-    const latest = JSON.parse(digest(["status", "--json"], { env }).stdout);
-    expect(latest.sendId).toBe(sendId);
-    expect(digest(["cancel"], { env }).stdout).toBe(`${sendId} cancelled, 3 deliveries skipped\n`);
-    const unknown = digest(["pause", "vol-404"], { env });
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('"vol-404" is neither a send id nor a stored issue');
-  });
-
+  // Alone, and its first status alone: that one must run within 5 s of the backdating (it says "4x s").
   it("says plainly when no worker has taken work for 30 s", async () => {
-    const r = digest(["send", issue("9.2"), "--yes"], { env });
+    const r = await digest(["send", issue("9.2"), "--yes"]);
     const sendId = r.stdout.trim();
     await database.query(
       sql`update sends set started_at = now() - interval '45 seconds' where id = ${sendId}`,
     );
-    const status = digest(["status", sendId], { env });
+    const status = await digest(["status", sendId]);
     expect(status.stdout).toMatch(/no worker has taken work for 4\d s: is `digest worker` running/);
-    const json = JSON.parse(digest(["status", sendId, "--json"], { env }).stdout);
-    expect(json).toMatchObject({ queued: 3, sent: 0, ambiguous: 0, rate: 0, secondsLeft: null, reasons: [] });
-    expect(json.idleSeconds).toBeGreaterThanOrEqual(45);
     // --follow (no terminal: plain lines) says it too, instead of a bar that never moves. It
     // follows until the send ends, which it never does here: stopped once both lines are out.
     const idle = /no worker has taken work for \d+ s: is `digest worker` running/;
     const progress = /running: sent 0 of 3, 0 deferred, failed 0, 0 msg\/s, time left \?/;
-    const follow = await digestUntil(
-      ["status", sendId, "--follow"],
-      (stderr) => idle.test(stderr) && progress.test(stderr),
-      { env, timeoutMs: 15_000 },
-    );
+    const [asJson, follow] = await Promise.all([
+      digest(["status", sendId, "--json"]),
+      digestUntil(["status", sendId, "--follow"], (stderr) => idle.test(stderr) && progress.test(stderr), {
+        env,
+        timeoutMs: 15_000,
+      }),
+    ]);
+    const json = JSON.parse(asJson.stdout);
+    expect(json).toMatchObject({ queued: 3, sent: 0, ambiguous: 0, rate: 0, secondsLeft: null, reasons: [] });
+    expect(json.idleSeconds).toBeGreaterThanOrEqual(45);
     expect(follow.stderr).toMatch(idle);
     expect(follow.stderr).toMatch(progress);
+  });
+
+  // Last and alone: without SEND, status and cancel take the latest send, which must be this one.
+  it("pauses, resumes and cancels by issue slug, and status shows the latest send without SEND", async () => {
+    const [r, unknown] = await Promise.all([
+      digest(["send", issue("9.1"), "--yes"]),
+      digest(["pause", "vol-404"]),
+    ]);
+    const sendId = r.stdout.trim();
+    expect((await digest(["pause", "vol-9-1"])).stdout).toBe(`${sendId} paused\n`);
+    expect((await digest(["resume", "vol-9-1"])).stdout).toBe(`${sendId} running\n`);
+    const latest = JSON.parse((await digest(["status", "--json"])).stdout);
+    expect(latest.sendId).toBe(sendId);
+    expect((await digest(["cancel"])).stdout).toBe(`${sendId} cancelled, 3 deliveries skipped\n`);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('"vol-404" is neither a send id nor a stored issue');
   });
 });

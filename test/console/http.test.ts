@@ -6,6 +6,7 @@ import { saveIssue } from "../../src/issues/store.js";
 import { addStaff } from "../../src/staff/accounts.js";
 import { cliActor } from "../../src/staff/audit.js";
 import { startService } from "../http/harness.js";
+import { guessesInTurn } from "./guesses.js";
 import { form, password, signIn, staffMember } from "./session.js";
 
 /** The staff console through app.request(), with real Postgres and Redis behind it. */
@@ -83,17 +84,14 @@ describe("signing in", () => {
 
   it("slows and then refuses 20 wrong passwords with 429, even when the 20th is right", async () => {
     await staffMember(db, "target@staff.test", "editor");
-    const statuses: number[] = [];
-    const times: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const started = Date.now();
-      const res = await app.request(
-        "/admin/login",
-        form({ email: "target@staff.test", password: `guess ${i}` }),
-      );
-      times.push(Date.now() - started);
-      statuses.push(res.status);
-    }
+    const { statuses, times } = await guessesInTurn(
+      db,
+      Array.from(
+        { length: 20 },
+        (_, i) => () =>
+          app.request("/admin/login", form({ email: "target@staff.test", password: `guess ${i}` })),
+      ),
+    );
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(10).every((s) => s === 429)).toBe(true);
     expect(Math.max(...times.slice(5, 10))).toBeGreaterThan(Math.max(...times.slice(0, 3)) + 150);

@@ -23,21 +23,25 @@ export function digest(
 
 /**
  * `digest(...)` without blocking this process: for commands that talk to servers the test runs in
- * this same process (a DNS server, an SMTP relay), which a blocked event loop could not answer.
+ * this same process (a DNS server, an SMTP relay), which a blocked event loop could not answer, and
+ * for runs that do not depend on each other, which can then go at the same time. Without `input`,
+ * stdin is /dev/null.
  */
 export function digestAsync(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+  options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v === undefined) delete env[k];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [digestBin, ...args], {
-      cwd: options.cwd ?? repoRoot,
-      env: env as NodeJS.ProcessEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 120_000,
-    });
+    const common = { cwd: options.cwd ?? repoRoot, env: env as NodeJS.ProcessEnv, timeout: 120_000 };
+    const argv = [digestBin, ...args];
+    const child =
+      options.input === undefined
+        ? spawn(process.execPath, argv, { ...common, stdio: ["ignore", "pipe", "pipe"] })
+        : spawn(process.execPath, argv, { ...common, stdio: ["pipe", "pipe", "pipe"] });
+    // A command that exits without reading its input is not an error of the test (as with spawnSync).
+    child.stdin?.on("error", () => {}).end(options.input);
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {

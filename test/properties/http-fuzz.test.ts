@@ -99,11 +99,13 @@ describe("10,000 generated malformed HTTP requests", () => {
         const res = await app.request(request);
         await res.arrayBuffer();
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        const body = typeof r.body === "string" ? r.body.slice(0, 120) : "";
-        expect(
-          res.status,
-          `${r.method} ${r.path.slice(0, 120)} ${JSON.stringify(r.headers).slice(0, 200)} ${body}`,
-        ).toBeLessThan(500);
+        // The request described only when it failed: stringifying 10,000 headers of up to 64 KB
+        // for messages never shown cost a few hundred milliseconds of the run.
+        const described = () => {
+          const body = typeof r.body === "string" ? r.body.slice(0, 120) : "";
+          return `${r.method} ${r.path.slice(0, 120)} ${JSON.stringify(r.headers).slice(0, 200)} ${body}`;
+        };
+        expect(res.status, res.status < 500 ? undefined : described()).toBeLessThan(500);
       }),
       { numRuns: runs },
     );
