@@ -3,6 +3,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { connect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { ImapFlow } from "imapflow";
 import { freePort } from "./smtp.js";
 
 /**
@@ -127,4 +128,22 @@ function answers(port: number): Promise<boolean> {
     });
     socket.once("error", () => resolve(false));
   });
+}
+
+/** An IMAP session on a private Dovecot, as a person's mail client would open one, for `work`. */
+export async function withImap<T>(server: PrivateDovecot, work: (imap: ImapFlow) => Promise<T>): Promise<T> {
+  const imap = new ImapFlow({
+    host: "127.0.0.1",
+    port: server.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: server.user, pass: server.password },
+    logger: false,
+  });
+  await imap.connect();
+  try {
+    return await work(imap);
+  } finally {
+    await imap.logout();
+  }
 }

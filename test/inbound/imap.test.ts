@@ -1,5 +1,4 @@
 import { sql } from "drizzle-orm";
-import { ImapFlow } from "imapflow";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApplyReportDeps } from "../../src/bounces/apply.js";
@@ -9,7 +8,7 @@ import { applyMailedReport, type MailedReportOutcome } from "../../src/inbound/m
 import { type MessageReader, startReadPool } from "../../src/inbound/read-pool.js";
 import { signDeliveryToken } from "../../src/subscribers/tokens.js";
 import { createTestDatabase } from "../helpers/db.js";
-import { type PrivateDovecot, startDovecot } from "../helpers/dovecot.js";
+import { type PrivateDovecot, startDovecot, withImap } from "../helpers/dovecot.js";
 import { identity, type Pipeline, secret, softBounces, waitUntil } from "../sending/harness.js";
 import { type Relay, sendThroughRelay, startRelay, statusOf } from "../webhooks/relay.js";
 
@@ -42,23 +41,6 @@ function start(url = dovecot.url(), pollSeconds = 60): BounceMailbox {
   );
   running.push(mailbox);
   return mailbox;
-}
-
-async function withImap<T>(server: PrivateDovecot, work: (imap: ImapFlow) => Promise<T>): Promise<T> {
-  const imap = new ImapFlow({
-    host: "127.0.0.1",
-    port: server.port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: server.user, pass: server.password },
-    logger: false,
-  });
-  await imap.connect();
-  try {
-    return await work(imap);
-  } finally {
-    await imap.logout();
-  }
 }
 
 const deliver = (raw: string, server = dovecot) =>

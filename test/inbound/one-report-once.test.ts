@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { ImapFlow } from "imapflow";
+import type { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bounceSources } from "../../src/bounces/sources.js";
 import { applyMailedReport } from "../../src/inbound/mailed-report.js";
@@ -8,7 +8,7 @@ import { startSend } from "../../src/sending/plan.js";
 import { loadSendReport } from "../../src/sending/report.js";
 import { addressHash } from "../../src/subscribers/suppression.js";
 import type { TestDatabase } from "../helpers/db.js";
-import { type PrivateDovecot, startDovecot } from "../helpers/dovecot.js";
+import { type PrivateDovecot, startDovecot, withImap } from "../helpers/dovecot.js";
 import { type CapturedMessage, type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
 import {
   identity,
@@ -262,20 +262,7 @@ async function intoMailbox(raw: string) {
 }
 
 async function onImap<T>(work: (imap: ImapFlow) => Promise<T>): Promise<T> {
-  const imap = new ImapFlow({
-    host: "127.0.0.1",
-    port: dovecot.port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: dovecot.user, pass: dovecot.password },
-    logger: false,
-  });
-  await imap.connect();
-  try {
-    return await work(imap);
-  } finally {
-    await imap.logout();
-  }
+  return withImap(dovecot, work);
 }
 
 /** How many reports `digest serve` has read from the bounce mailbox and moved to Processed. */
