@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyReport } from "../../src/bounces/apply.js";
 import { createTestDatabase } from "../helpers/db.js";
-import { identity, type Pipeline, secret } from "../sending/harness.js";
+import { type Pipeline, reportDeps } from "../sending/harness.js";
 import { type Relay, sendThroughRelay, startRelay, statusOf } from "../webhooks/relay.js";
 
 /**
@@ -15,13 +15,7 @@ const database = await createTestDatabase();
 let relay: Relay;
 let pipe: Pipeline;
 const reader = (i: number) => `r${i}@readers.test`;
-const deps = {
-  db: database.db,
-  secret,
-  domain: identity.domain,
-  softBounceLimit: 3,
-  deferHorizonSeconds: 3600,
-};
+const deps = reportDeps(database);
 
 beforeAll(async () => {
   relay = await startRelay();

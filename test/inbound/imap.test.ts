@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ApplyReportDeps } from "../../src/bounces/apply.js";
 import { PARSED_BYTES } from "../../src/bounces/parse.js";
 import { type BounceMailbox, parseImapUrl, startBounceMailbox } from "../../src/inbound/imap.js";
 import { applyMailedReport, type MailedReportOutcome } from "../../src/inbound/mailed-report.js";
@@ -9,7 +8,7 @@ import { type MessageReader, startReadPool } from "../../src/inbound/read-pool.j
 import { signDeliveryToken } from "../../src/subscribers/tokens.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type PrivateDovecot, startDovecot, withImap } from "../helpers/dovecot.js";
-import { identity, type Pipeline, secret, softBounces, waitUntil } from "../sending/harness.js";
+import { identity, type Pipeline, reportDeps, secret, softBounces, waitUntil } from "../sending/harness.js";
 import { type Relay, sendThroughRelay, startRelay, statusOf } from "../webhooks/relay.js";
 
 /**
@@ -17,13 +16,7 @@ import { type Relay, sendThroughRelay, startRelay, statusOf } from "../webhooks/
  * delivers bounces there; each is applied like inbound mail, then moved to Processed (or Unparsed).
  */
 const database = await createTestDatabase();
-const report: ApplyReportDeps = {
-  db: database.db,
-  secret,
-  domain: identity.domain,
-  softBounceLimit: 3,
-  deferHorizonSeconds: 3600,
-};
+const report = reportDeps(database);
 let dovecot: PrivateDovecot;
 let relay: Relay;
 let pipe: Pipeline;

@@ -14,7 +14,7 @@ import {
   identity,
   type Pipeline,
   pipeline,
-  secret,
+  reportDeps,
   sendStatusOf,
   storeIssue,
   waitUntil,
@@ -80,13 +80,7 @@ async function postMailgun(event: Record<string, unknown>) {
   expect(res.status).toBe(200);
 }
 
-const mailbox = () => ({
-  db: database.db,
-  secret,
-  domain: identity.domain,
-  softBounceLimit: 3,
-  deferHorizonSeconds: 3600,
-});
+const mailbox = () => reportDeps(database);
 
 beforeAll(async () => {
   dovecot = await startDovecot();

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
+import type { ApplyReportDeps } from "../../src/bounces/apply.js";
 import { softBounceStreak } from "../../src/bounces/streak.js";
 import type { Database } from "../../src/db/database.js";
 import { saveIssue } from "../../src/issues/store.js";
@@ -23,6 +24,15 @@ export const identity = resolveIdentity(
   newsletter,
 );
 export const exampleIssue = readFileSync(join(repoRoot, "examples/issues/vol-2-6.md"), "utf8");
+
+/** What applying a report needs, for reports about this harness's sends in `database`. */
+export const reportDeps = (database: Database): ApplyReportDeps => ({
+  db: database.db,
+  secret,
+  domain: identity.domain,
+  softBounceLimit: 3,
+  deferHorizonSeconds: 3600,
+});
 
 export async function storeIssue(database: Database): Promise<string> {
   return (await saveIssue(database.db, exampleIssue, newsletter)).issue.id;

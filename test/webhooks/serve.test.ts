@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServe, startServe } from "../../src/cli/serve-process.js";
 import { silentLogger } from "../../src/log.js";
 import { createTestDatabase } from "../helpers/db.js";
-import { type PrivateDovecot, startDovecot } from "../helpers/dovecot.js";
+import { type PrivateDovecot, startDovecot, withImap } from "../helpers/dovecot.js";
 import { dropPrefix, uniquePrefix } from "../helpers/redis.js";
 import { serveSettingsFor } from "../inbound/harness.js";
 import { type Pipeline, waitUntil } from "../sending/harness.js";
@@ -83,16 +82,7 @@ describe("digest serve with a relay's bounce settings", () => {
   });
 
   it("reads the mailbox named by BOUNCE_IMAP_URL, creating Processed under it", async () => {
-    const imap = new ImapFlow({
-      host: "127.0.0.1",
-      port: dovecot.port,
-      secure: false,
-      doSTARTTLS: false,
-      auth: { user: dovecot.user, pass: dovecot.password },
-      logger: false,
-    });
-    await imap.connect();
-    try {
+    await withImap(dovecot, async (imap) => {
       await imap.mailboxCreate("Bounces");
       const messageId = relay.messageIdOf.get(reader(1)) ?? "";
       await imap.append(
@@ -135,8 +125,6 @@ describe("digest serve with a relay's bounce settings", () => {
       const metrics = await (await fetch(`http://127.0.0.1:${serve.httpPort}/metrics`)).text();
       expect(metrics).toMatch(/digest_bounce_mailbox_messages\{result="applied"\} 1/);
       expect(metrics).toMatch(/digest_webhook_events_total\{provider="mailgun",outcome="applied"\} 1/);
-    } finally {
-      await imap.logout();
-    }
+    });
   }, 60_000);
 });
