@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, type KeyObject, sign } from "node:crypto";
 import { hashRelaxedBody } from "./dkim-body.js";
+import { relaxedHeader, signedHeaders, templateSignedHeaders } from "./dkim-headers.js";
 import { templateBodyHash } from "./dkim-template.js";
 import type { SplicedParts } from "./template.js";
 
@@ -24,29 +25,6 @@ export interface DkimOptions {
   /** A second signature, a=ed25519-sha256, under a selector of its own (a selector holds one key). */
   ed25519?: { keySelector: string; privateKey: string | KeyObject };
 }
-
-/** Signed when present, in this order; RFC 8058 one-click counts only when both List-Unsubscribe headers are. */
-const signedNames = [
-  "from",
-  "sender",
-  "reply-to",
-  "subject",
-  "date",
-  "message-id",
-  "to",
-  "cc",
-  "mime-version",
-  "content-type",
-  "content-transfer-encoding",
-  "list-id",
-  "list-archive",
-  "list-unsubscribe",
-  "list-unsubscribe-post",
-  "auto-submitted",
-];
-const signed = new Set(signedNames);
-/** Named once more than they occur, so a second one added later breaks the signature. */
-const oversigned = new Set(["from", "subject", "list-unsubscribe"]);
 
 /**
  * The DKIM-Signature header field(s) of a message, to be written in front of it. The message must
@@ -82,8 +60,9 @@ export function dkimSigner(options: DkimOptions): DkimSigner {
   };
   return async (message, parts) => {
     const split = message.indexOf(headEnd);
-    const head = message.toString("latin1", 0, split === -1 ? message.length : split + 2);
-    const { names, canonical } = signedHeaders(head);
+    const { names, canonical } =
+      (parts && templateSignedHeaders(parts)) ??
+      signedHeaders(message.toString("latin1", 0, split === -1 ? message.length : split + 2));
     const bodyHash = (parts && templateBodyHash(parts)) ?? generalBodyHash(message, split);
     const common = `c=relaxed/relaxed; d=${domain};`;
     const tags = ` t=${Math.floor(Date.now() / 1000)}; h=${names};\r\n bh=${bodyHash}; b=`;
@@ -127,63 +106,3 @@ const folded = (signature: Buffer) => signature.toString("base64").replace(/.{1,
 
 /** The signature field as it is signed: canonical, without its final CRLF (RFC 6376 §3.7). */
 const unterminated = (field: string) => relaxedHeader(field).slice(0, -2);
-
-/**
- * The `h=` list and the canonical fields it names, from the header block (the only part of the
- * message read as text). Instances are signed from the bottom up (RFC 6376 §5.4.2); a name past
- * the last instance signs "nothing here", which is what stops a later addition.
- */
-function signedHeaders(head: string): { names: string; canonical: string } {
-  const found = new Map<string, string[]>();
-  let current: string[] | undefined;
-  let at = 0;
-  while (at < head.length) {
-    const lineEnd = head.indexOf("\r\n", at);
-    const end = lineEnd === -1 ? head.length : lineEnd + 2;
-    const first = head.charCodeAt(at);
-    if (first === 0x20 || first === 0x09) {
-      // A continuation line belongs to the field above it.
-      if (current) current[current.length - 1] += head.slice(at, end);
-    } else {
-      const colon = head.indexOf(":", at);
-      const name = head
-        .slice(at, colon === -1 || colon > end ? end : colon)
-        .replace(blankEnds, "")
-        .toLowerCase();
-      current = undefined;
-      if (signed.has(name)) {
-        current = found.get(name) ?? [];
-        found.set(name, current);
-        current.push(head.slice(at, end));
-      }
-    }
-    at = end;
-  }
-  const names: string[] = [];
-  let canonical = "";
-  for (const name of signedNames) {
-    const instances = found.get(name) ?? [];
-    for (let i = instances.length - 1; i >= 0; i--) {
-      names.push(name);
-      canonical += relaxedHeader(instances[i] as string);
-    }
-    if (oversigned.has(name)) names.push(name);
-  }
-  return { names: names.join(":"), canonical };
-}
-
-const blankEnds = /^[ \t]+|[ \t]+$/g;
-
-/** RFC 6376 §3.4.2: lower-case name, unfolded, runs of blanks as one space, none at the ends. */
-export function relaxedHeader(raw: string): string {
-  const colon = raw.indexOf(":");
-  // Blanks are SP and HTAB only: String.trim() would also take a latin1 NBSP (0xA0).
-  const name = raw.slice(0, colon).replace(blankEnds, "").toLowerCase();
-  const value = raw
-    .slice(colon + 1)
-    .replace(/\r\n(?=[ \t])/g, "")
-    .replace(/\r\n$/, "")
-    .replace(/[ \t]+/g, " ")
-    .replace(blankEnds, "");
-  return `${name}:${value}\r\n`;
-}
