@@ -90,6 +90,26 @@ export function redisConnection(settings: QueueSettings, role: "worker" | "produ
   });
 }
 
+/**
+ * Resolves true once the connection is ready, or false after `ms`. A producer connection does not
+ * queue commands while it connects (enableOfflineQueue: false), so a server that answers requests
+ * before its first connection is up would fail them (a webhook's replay check got "Stream isn't
+ * writeable" in the few milliseconds after start).
+ */
+export function redisReady(connection: Redis, ms: number): Promise<boolean> {
+  if (connection.status === "ready") return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      connection.off("ready", onReady);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    connection.on("ready", onReady);
+  });
+}
+
 function queueOptions(settings: QueueSettings, connection: Redis): QueueOptions {
   return { connection, prefix: bullPrefix(settings.queuePrefix) };
 }

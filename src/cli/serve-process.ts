@@ -18,13 +18,16 @@ import { inboundLimits, startInboundServer } from "../inbound/server.js";
 import { proxyMatcher } from "../limits.js";
 import { createLogger, type Logger } from "../log.js";
 import { loadNewsletter } from "../newsletter.js";
-import { openProducer, queueSettingsOf } from "../queues.js";
+import { openProducer, queueSettingsOf, redisReady } from "../queues.js";
 import { resolveIdentity } from "../sending/identity.js";
 import { rateLimitOrUnknown, relayRate } from "../sending/relay-rate.js";
 import { untilStopSignal } from "../signals.js";
 import { forgetReaderJobs, queueNotify } from "../subscribers/notify.js";
 
 /** Per-IP limit on POST /subscribe, shared by all serve processes through Redis. */
+/** How long start waits for Redis's first connection before serving without it. */
+const redisStartMs = 5000;
+
 export const subscribeLimit = { limit: 20, windowSeconds: 3600 };
 
 export const serveSettings = [
@@ -107,6 +110,10 @@ export async function startServe(
   const newsletter = loadNewsletter(settings.newsletterFile);
   const identity = resolveIdentity({ ...settings, publicUrl: publicUrl.url }, newsletter);
   const producer = openProducer(queueSettingsOf(settings), (error) => log.warn({ err: error }, "redis"));
+  // Requests that need Redis (webhook replay checks, rate limits, enqueueing) wait for its first
+  // connection; a Redis that is down does not stop the archive and pages from being served.
+  if (!(await redisReady(producer.connection, redisStartMs)))
+    log.warn(`Redis is not answering after ${redisStartMs / 1000} s; starting anyway`);
   const { transactional: queue, deliveries } = producer;
   const notify = queueNotify(queue);
   const report = {

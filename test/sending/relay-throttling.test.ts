@@ -150,8 +150,7 @@ describe("relay throttling", () => {
     expect(lowered.length, shape).toBeGreaterThanOrEqual(2);
     expect(raised.length, shape).toBeGreaterThanOrEqual(1);
     // Rates are kept in hundredths (and 30.6 × 0.7 is 21.419999999999998 in floating point).
-    for (const m of lowered)
-      expect(m.to, shape).toBeLessThanOrEqual(m.from * throttlePolicy.decrease + 0.01);
+    for (const m of lowered) expect(m.to, shape).toBeLessThanOrEqual(m.from * throttlePolicy.decrease + 0.01);
     const step = sendRate * throttlePolicy.raiseShare;
     for (const m of raised) expect(m.to, shape).toBeCloseTo(Math.min(sendRate, m.from + step), 6);
 

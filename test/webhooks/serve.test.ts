@@ -63,7 +63,7 @@ describe("digest serve with a relay's bounce settings", () => {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
-    expect(res.status).toBe(200);
+    expect(res.status, await res.clone().text()).toBe(200);
     expect(await statusOf(database, reader(0))).toBe("complained");
     const postmark = await fetch(`http://127.0.0.1:${serve.httpPort}/webhooks/postmark`, {
       method: "POST",
