@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
-import { afterAll, onTestFinished } from "vitest";
+import { onTestFinished } from "vitest";
 import { openDatabase } from "../../src/db/connect.js";
 import type { Database } from "../../src/db/database.js";
 import { migrateDatabase } from "../../src/db/migrate.js";
+import { pending } from "./cleanups.js";
 import { databasePattern, testRunId, testTemplate } from "./run.js";
 
 /** The shared PostgreSQL every machine runs; each test file gets its own database in it. */
@@ -12,17 +13,6 @@ export const sharedPostgresUrl = process.env.TEST_POSTGRES_URL ?? "postgres://po
 export interface TestDatabase extends Database {
   url: string;
 }
-
-/** Cleanups not run yet: the file's end runs whatever its tests have not. */
-const pending = new Set<() => Promise<void>>();
-
-// Registered when a test file first imports this module, which happens while vitest collects the
-// file, so it runs after the file's tests (and, hooks running as a stack, after the file's own
-// afterAll hooks have closed what used the databases). An afterAll registered later, from inside
-// beforeAll or a test, is silently never run: that is how test databases used to be left behind.
-afterAll(async () => {
-  for (const cleanup of [...pending]) await cleanup();
-});
 
 /** Runs `cleanup` when the current test ends, or at the end of the file when called outside a test. */
 function whenDone(cleanup: () => Promise<void>): void {
@@ -33,7 +23,7 @@ function whenDone(cleanup: () => Promise<void>): void {
   try {
     onTestFinished(once);
   } catch {
-    // Not inside a test (top level or beforeAll): the file-end hook above runs it.
+    // Not inside a test (top level or beforeAll): the file-end hook (cleanups.ts) runs it.
   }
 }
 
