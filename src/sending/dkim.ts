@@ -14,8 +14,9 @@ import type { SplicedParts } from "./template.js";
  * It costs about one RSA signature a message and little else (measured with --cpu-prof, see the
  * README's Figures): the key is parsed once (a PEM parsed at every signature cost four times the
  * signature itself), the body is hashed from the message's bytes in one pass without a string of
- * it, only the header block is read as text, and the signature itself is computed on libuv's
- * thread pool, so the sessions of the worker go on meanwhile.
+ * it, only the header block is read as text (and for a spliced message not even that: its signed
+ * headers are canonicalised once per template, dkim-headers.ts), and the signature itself is
+ * computed on libuv's thread pool, so the sessions of the worker go on meanwhile.
  */
 export interface DkimOptions {
   domainName: string;
