@@ -1,12 +1,12 @@
 import { defineConfig } from "vitest/config";
 import SpreadFaults from "./test/sequencer.js";
 
-// Fast tests (unit + integration against the shared Postgres/Redis) run in one project; suites that
-// spawn real processes or private servers live in their own project so they can be run alone
-// (`npm run test:faults`) and do not slow the edit-test loop.
 /** Test files that mock a module of the product, so must not share modules with other files. */
 const ownModules = ["test/tracking/send.test.ts"];
 
+// Fast tests (unit + integration against the shared Postgres/Redis) run in one project; suites that
+// spawn real processes or private servers live in their own project so they can be run alone
+// (`npm run test:faults`) and do not slow the edit-test loop.
 export default defineConfig({
   test: {
     pool: "forks",

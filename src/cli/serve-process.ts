@@ -24,10 +24,10 @@ import { rateLimitOrUnknown, relayRate } from "../sending/relay-rate.js";
 import { untilStopSignal } from "../signals.js";
 import { forgetReaderJobs, queueNotify } from "../subscribers/notify.js";
 
-/** Per-IP limit on POST /subscribe, shared by all serve processes through Redis. */
 /** How long start waits for Redis's first connection before serving without it. */
 const redisStartMs = 5000;
 
+/** Per-IP limit on POST /subscribe, shared by all serve processes through Redis. */
 export const subscribeLimit = { limit: 20, windowSeconds: 3600 };
 
 export const serveSettings = [

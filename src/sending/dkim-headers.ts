@@ -1,3 +1,4 @@
+import { headerBlockEnd, perTemplate } from "./dkim-template.js";
 import type { MessageTemplate, SplicedParts } from "./template.js";
 
 /**
@@ -104,11 +105,7 @@ export function relaxedHeader(raw: string): string {
  * header value we splice (an address, a Message-ID, an unsubscribe URL) is such a value.
  */
 export function templateSignedHeaders(parts: SplicedParts): SignedHeaders | undefined {
-  let plan = plans.get(parts.template);
-  if (plan === undefined) {
-    plan = headerPlan(parts.template);
-    plans.set(parts.template, plan);
-  }
+  const plan = planOf(parts.template);
   if (!plan) return undefined;
   let canonical = "";
   for (const piece of plan.pieces) {
@@ -128,19 +125,15 @@ interface HeaderPlan {
   pieces: (string | number)[];
 }
 
-const plans = new WeakMap<MessageTemplate, HeaderPlan | null>();
 const dropsIn = /^[\x21-\x7e]+$/;
-const headEnd = Buffer.from("\r\n\r\n");
 /** Around a value's index in the marked header block; no header we build has a NUL. */
 const marker = /\0(\d+)\0/g;
 
+const planOf = perTemplate(headerPlan);
+
 function headerPlan(template: MessageTemplate): HeaderPlan | null {
   const { bytes, slots } = template;
-  // The header block ends at the first blank line of the static bytes with no slot inside it
-  // (as in dkim-template.ts: a header value is never empty, so a slot there means the line is not blank).
-  let split = bytes.indexOf(headEnd);
-  while (split !== -1 && slots.some((s) => s.at > split && s.at < split + 4))
-    split = bytes.indexOf(headEnd, split + 1);
+  const split = headerBlockEnd(template);
   if (split === -1 || bytes.subarray(0, split).includes(0)) return null;
   let head = "";
   let from = 0;

@@ -21,16 +21,36 @@ interface BodyPlan {
   steps: { value: number; after: Buffer }[];
 }
 
-const plans = new WeakMap<MessageTemplate, BodyPlan | null>();
+/** `build`'s result for a template, built once per template (a send's template lives as long as its send). */
+export function perTemplate<T>(build: (template: MessageTemplate) => T): (template: MessageTemplate) => T {
+  const built = new WeakMap<MessageTemplate, T>();
+  return (template) => {
+    if (built.has(template)) return built.get(template) as T;
+    const result = build(template);
+    built.set(template, result);
+    return result;
+  };
+}
+
 const headEnd = Buffer.from("\r\n\r\n");
+
+/**
+ * Where a template's header block ends: its first blank line in the static bytes with no slot
+ * inside it (a header value is never empty, so a slot there means the line is not blank), the
+ * offset of its "\r\n\r\n"; -1 when it has none.
+ */
+export function headerBlockEnd({ bytes, slots }: MessageTemplate): number {
+  let split = bytes.indexOf(headEnd);
+  while (split !== -1 && slots.some((s) => s.at > split && s.at < split + 4))
+    split = bytes.indexOf(headEnd, split + 1);
+  return split;
+}
+
+const planOf = perTemplate(bodyPlan);
 
 /** The body hash (base64) of the spliced message, or undefined where the general path must do it. */
 export function templateBodyHash(parts: SplicedParts): string | undefined {
-  let plan = plans.get(parts.template);
-  if (plan === undefined) {
-    plan = bodyPlan(parts.template);
-    plans.set(parts.template, plan);
-  }
+  const plan = planOf(parts.template);
   if (!plan) return undefined;
   const hash = plan.prefix.copy();
   for (const step of plan.steps) {
@@ -55,11 +75,7 @@ const edgeSafe = (first: number, last: number) =>
 function bodyPlan(template: MessageTemplate): BodyPlan | null {
   const { bytes, slots } = template;
   if (!template.plainLines) return null;
-  // The header block ends at the first blank line of the static bytes with no slot inside it
-  // (header values are never empty, so a slot there means the line is not blank).
-  let split = bytes.indexOf(headEnd);
-  while (split !== -1 && slots.some((s) => s.at > split && s.at < split + 4))
-    split = bytes.indexOf(headEnd, split + 1);
+  const split = headerBlockEnd(template);
   if (split === -1) return null;
   const bodyStart = split + 4;
   const body = slots.filter((s) => s.at >= bodyStart);
