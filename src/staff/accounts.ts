@@ -48,8 +48,8 @@ async function issueSetupToken(db: Db, staffId: string, now: Date): Promise<stri
 
 /**
  * Adds an account (or, for an address that has one, issues a fresh setup link: the way to reset
- * a forgotten password, which also ends every session of the account). Returns the setup token,
- * shown once.
+ * a forgotten password, which also ends every session of the account and its old password).
+ * Returns the setup token, shown once.
  */
 export async function addStaff(
   db: Db,
@@ -66,7 +66,11 @@ export async function addStaff(
   if (!account) throw new DigestError("conflict", `${email} was added at the same moment; try again`);
   const token = await issueSetupToken(db, account.id, now);
   // A fresh link for an account is an admin's reset, made for a lost laptop as much as a forgotten
-  // password: whoever is signed in as that person is signed out now, not when the link is used.
+  // or stolen password: whoever is signed in as that person is signed out now, and the old password
+  // stops working now (a laptop's saved password would otherwise sign straight back in), not when
+  // the link is used. Until then the account has no password, as a new one has none.
+  if (existing && existing.passwordHash !== null)
+    await db.update(staff).set({ passwordHash: null, updatedAt: sql`now()` }).where(eq(staff.id, account.id));
   const sessionsEnded = existing ? await endOtherSessions(db, account.id) : 0;
   await recordAudit(
     db,

@@ -22,7 +22,7 @@ export function register(program: Command): void {
           addStaff(db.db, cliActor, { email, role: options.role }),
         );
         process.stderr.write(
-          `${added.created ? "added" : "renewed the setup link of"} ${added.account.email} (${added.account.role})${added.created ? "" : " and signed out its sessions"}; the link works once, for 24 hours:\n`,
+          `${added.created ? "added" : "renewed the setup link of"} ${added.account.email} (${added.account.role})${added.created ? "" : " and signed out its sessions; its old password no longer works"}; the link works once, for 24 hours:\n`,
         );
         process.stdout.write(`${publicUrl.url}/admin/setup/${added.token}\n`);
       }),

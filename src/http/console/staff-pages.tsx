@@ -73,7 +73,9 @@ export function staffRoutes(deps: ConsoleDeps) {
         {extra.link && (
           <Notice kind="ok">
             Setup link for {extra.email} (works once, for 24 hours; send it privately)
-            {extra.renewed && "; every session of this account is signed out"}:
+            {extra.renewed &&
+              "; every session of this account is signed out, and its old password no longer works"}
+            :
             <br />
             <code id="setup-link">{extra.link}</code>
           </Notice>
