@@ -1,13 +1,13 @@
-import { readFile } from "node:fs/promises";
 import { applyReport, type ReportOutcome } from "../bounces/apply.js";
 import type { Bounce } from "../bounces/bounce.js";
-import { parseBounce } from "../bounces/parse.js";
+import { PARSED_BYTES, parseBounce } from "../bounces/parse.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { DigestError } from "../errors.js";
 import { headerBlock, savedReportProofs } from "../inbound/mailed-report.js";
 import { loadNewsletter } from "../newsletter.js";
 import { parseMailbox } from "../sending/identity.js";
 import { openConfiguredDatabase } from "./context.js";
+import { readReportFile } from "./report-file.js";
 
 /**
  * `digest bounce FILE --apply`: the same proof and policy as the inbound server (bounces/apply.ts)
@@ -16,12 +16,7 @@ import { openConfiguredDatabase } from "./context.js";
  * with neither, or naming another recipient, is not applied and the reason is printed.
  */
 export async function applyBounceFile(file: string): Promise<{ bounce: Bounce; applied: ReportOutcome }> {
-  let raw: Buffer;
-  try {
-    raw = await readFile(file);
-  } catch (error) {
-    throw new DigestError("invalid", `cannot read ${file}`, { cause: error });
-  }
+  const raw = await readReportFile(file, PARSED_BYTES);
   const bounce = await parseBounce(raw);
   const { softBounceLimit, deferHorizonSeconds, mailDomain, mailFrom, newsletterFile } = loadConfig([
     "softBounceLimit",

@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { signDeliveryToken } from "../../src/subscribers/tokens.js";
-import { digest } from "../helpers/cli.js";
+import { digest, digestBin, repoRoot } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
 
 const database = await createTestDatabase();
@@ -133,6 +134,24 @@ describe("digest bounce", () => {
     const r = digest(["bounce", file, "--apply"], { env: { ...env, SECRET: undefined } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/SECRET/);
+  });
+
+  it("reads only the part of a huge file the parser uses: a 512 MB file costs no more memory than a small one", () => {
+    const file = join(work, "huge.eml");
+    writeFileSync(file, dsn("big@example.com", "5.1.1", "550 5.1.1 User unknown"));
+    truncateSync(file, 512 * 1024 * 1024); // sparse: the rest reads as NUL bytes
+    const run = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, digestBin, "bounce", file], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      type: "hard",
+      recipients: [{ address: "big@example.com" }],
+    });
+    const peakMb = Number(run.stderr.trim().split("\n").at(-1)) / 1024;
+    expect(peakMb).toBeLessThan(256);
   });
 
   it("names a missing file instead of crashing", () => {

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { DigestError } from "../../errors.js";
 import { action } from "../action.js";
 
 export interface BounceOutput {
@@ -17,20 +16,9 @@ export interface BounceOutput {
 
 /** What `digest bounce FILE` prints: parses the file, opens no database. */
 export async function bounceOutput(file: string): Promise<BounceOutput> {
-  const { readFile } = await import("node:fs/promises");
-  let raw: Buffer;
-  try {
-    raw = await readFile(file);
-  } catch (error) {
-    throw new DigestError(
-      "invalid",
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  const { parseBounce } = await import("../../bounces/parse.js");
+  const { parseBounce, PARSED_BYTES } = await import("../../bounces/parse.js");
+  const { readReportFile } = await import("../report-file.js");
+  const raw = await readReportFile(file, PARSED_BYTES);
   const bounce = await parseBounce(raw);
   return {
     type: bounce.type,
