@@ -69,7 +69,8 @@ export async function addStaff(
   // or stolen password: whoever is signed in as that person is signed out now, and the old password
   // stops working now (a laptop's saved password would otherwise sign straight back in), not when
   // the link is used. Until then the account has no password, as a new one has none.
-  if (existing && existing.passwordHash !== null)
+  const passwordCleared = existing !== undefined && existing.passwordHash !== null;
+  if (passwordCleared)
     await db.update(staff).set({ passwordHash: null, updatedAt: sql`now()` }).where(eq(staff.id, account.id));
   const sessionsEnded = existing ? await endOtherSessions(db, account.id) : 0;
   await recordAudit(
@@ -77,7 +78,7 @@ export async function addStaff(
     actor,
     existing ? "staff.setup-link" : "staff.add",
     account.email,
-    existing ? { role: account.role, sessionsEnded } : { role: account.role },
+    existing ? { role: account.role, sessionsEnded, passwordCleared } : { role: account.role },
   );
   return { account, token, created: !existing };
 }

@@ -184,7 +184,7 @@ describe("staff in the console", () => {
       .select()
       .from(auditLog)
       .where(and(eq(auditLog.action, "staff.setup-link"), eq(auditLog.target, "stolen@staff.test")));
-    expect(entry?.detail).toMatchObject({ sessionsEnded: 2 });
+    expect(entry?.detail).toMatchObject({ sessionsEnded: 2, passwordCleared: true });
   });
 
   it("stops the old password at once when an admin issues a fresh setup link (the reset), and the link sets the new one", async () => {
