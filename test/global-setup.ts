@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { sweepClusters } from "./helpers/postgres.js";
 import { newRunId } from "./helpers/run.js";
 import { findLeftovers, sweepRun } from "./helpers/sweep.js";
 import { createTemplateDatabase, dropTemplateDatabase } from "./helpers/template.js";
@@ -25,6 +26,12 @@ export default async function setup(project: TestProject) {
   }
   project.provide("testTemplate", template);
   return async () => {
+    // Private PostgreSQL clusters (test/helpers/postgres.ts) live in folders named with the run.
+    const clusters = sweepClusters(run);
+    if (clusters > 0)
+      process.stderr.write(
+        `test run ${run} (${project.name}): stopped ${clusters} private PostgreSQL cluster(s) a test left running\n`,
+      );
     let swept: Awaited<ReturnType<typeof sweepRun>>;
     try {
       // The template is the run's own, not something a test file left: removed before the sweep.

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { simpleParser } from "mailparser";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { digest } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { pgDump } from "../helpers/pg-dump.js";
@@ -16,6 +16,7 @@ describe("digest demo", () => {
       values ('real-reader@example.org', 'active', 'admin', now())`);
     const before = pgDump(real.url);
     const cwd = mkdtempSync(join(tmpdir(), "digest-demo-"));
+    onTestFinished(() => rmSync(cwd, { recursive: true, force: true }));
     writeFileSync(
       join(cwd, ".env"),
       [

@@ -1,11 +1,13 @@
 import postgres from "postgres";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { startPrivatePostgres } from "./postgres.js";
 
 describe("a private PostgreSQL for tests that restart the database", () => {
   it("starts, answers, restarts and answers again", async () => {
     const pg = await startPrivatePostgres();
-    afterAll(() => pg.destroy());
+    // onTestFinished, not afterAll: an afterAll registered inside a test never runs, and the
+    // cluster (restarted below) outlived every run.
+    onTestFinished(() => pg.destroy());
     const query = async () => {
       const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
       try {

@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { testRunId } from "./run.js";
 import { freePort } from "./smtp.js";
 
 /** PostgreSQL's server binaries (initdb, pg_ctl), which Debian keeps off the PATH. */
@@ -65,14 +66,11 @@ export async function startPrivatePostgres(
     from = await pristine;
   }
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "digest-pg-"));
+  // The run's id in the name: the run's end removes what a test process could not (sweepClusters).
+  const dir = mkdtempSync(join(tmpdir(), clusterPrefix(testRunId())));
   const data = join(dir, "data");
   const asRoot = userInfo().uid === 0;
-  const run = (bin: string, args: string[]) => {
-    const cmd = asRoot ? "runuser" : pgBin(bin);
-    const argv = asRoot ? ["-u", "postgres", "--", pgBin(bin), ...args] : args;
-    execFileSync(cmd, argv, { stdio: "pipe", cwd: dir });
-  };
+  const run = (bin: string, args: string[]) => runPg(bin, args, dir);
   if (asRoot) {
     chmodSync(dir, 0o755);
     const ids = execFileSync("id", ["-u", "postgres"]).toString().trim();
@@ -110,4 +108,38 @@ export async function startPrivatePostgres(
     },
     destroy,
   };
+}
+
+/** Runs one of PostgreSQL's server programs, as the `postgres` user when this process is root. */
+function runPg(bin: string, args: string[], cwd: string): void {
+  const asRoot = userInfo().uid === 0;
+  const cmd = asRoot ? "runuser" : pgBin(bin);
+  const argv = asRoot ? ["-u", "postgres", "--", pgBin(bin), ...args] : args;
+  execFileSync(cmd, argv, { stdio: "pipe", cwd });
+}
+
+const clusterPrefix = (run: string) => `digest-pg-${run}-`;
+
+/**
+ * Stops every private cluster of a run that is still running and removes their folders (the
+ * templates' too): a test process's exit handlers do not run when vitest ends its worker, so a
+ * cluster a test did not destroy itself outlived the run. Returns how many were still running.
+ */
+export function sweepClusters(run: string): number {
+  let running = 0;
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(clusterPrefix(run))) continue;
+    const dir = join(tmpdir(), name);
+    const data = join(dir, "data");
+    if (existsSync(join(data, "postmaster.pid"))) {
+      running++;
+      try {
+        runPg("pg_ctl", ["-D", data, "-m", "immediate", "-w", "-t", "30", "stop"], dir);
+      } catch {
+        // stopped meanwhile
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return running;
 }
