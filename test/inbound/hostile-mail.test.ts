@@ -6,6 +6,7 @@ import { digestBin, repoRoot } from "../helpers/cli.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { dropPrefix, sharedRedisUrl, uniquePrefix } from "../helpers/redis.js";
 import { freePort } from "../helpers/smtp.js";
+import { plainBounce } from "./plain-bounce.js";
 
 /**
  * `digest serve` as a user runs it (the compiled CLI, its own process), sent 2 MB messages of one
@@ -152,15 +153,7 @@ describe("digest serve reading hostile mail", () => {
   );
 
   it("then still handles ordinary mail, and stops on SIGTERM within seconds", async () => {
-    const bounce = [
-      "From: MAILER-DAEMON@mx.elsewhere.example",
-      `To: postmaster@${domain}`,
-      "Subject: Undelivered Mail Returned to Sender",
-      "",
-      "<reader@elsewhere.example>: host mx.elsewhere.example said: 550 5.1.1 User unknown",
-      "",
-    ].join("\r\n");
-    expect(await send(bounce, 10_000)).toBe("250");
+    expect(await send(plainBounce(domain), 10_000)).toBe("250");
     serve.kill("SIGTERM");
     const code = await Promise.race([exited, sleep(15_000).then(() => "still running")]);
     expect(code).toBe(0);

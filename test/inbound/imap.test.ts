@@ -4,12 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PARSED_BYTES } from "../../src/bounces/parse.js";
 import { type BounceMailbox, parseImapUrl, startBounceMailbox } from "../../src/inbound/imap.js";
 import { applyMailedReport, type MailedReportOutcome } from "../../src/inbound/mailed-report.js";
-import { type MessageReader, startReadPool } from "../../src/inbound/read-pool.js";
+import { startReadPool } from "../../src/inbound/read-pool.js";
 import { signDeliveryToken } from "../../src/subscribers/tokens.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { type PrivateDovecot, startDovecot, withImap } from "../helpers/dovecot.js";
 import { identity, type Pipeline, reportDeps, secret, softBounces, waitUntil } from "../sending/harness.js";
 import { type Relay, sendThroughRelay, startRelay, statusOf } from "../webhooks/relay.js";
+import { measuringReader } from "./measuring-reader.js";
 
 /**
  * The bounce mailbox (BOUNCE_IMAP_URL) against a real Dovecot: a relay that rewrites the return path
@@ -288,15 +289,8 @@ describe("a large message in the bounce mailbox", () => {
     const pool = startReadPool();
     const fetched: number[] = [];
     // The pool, noting how many bytes of each message the mailbox reader fetched and handed over.
-    const measuring: MessageReader = {
-      read: (raw, request) => {
-        fetched.push(raw.length);
-        return pool.read(raw, request);
-      },
-      close: () => pool.close(),
-    };
     const mailbox = startBounceMailbox(
-      { report, log: pino({ level: "silent" }), reader: measuring },
+      { report, log: pino({ level: "silent" }), reader: measuringReader(pool, fetched, true) },
       server.url(),
       {
         reconnectSeconds: 1,

@@ -13,6 +13,8 @@ import { type InboundServer, startInboundServer } from "../../src/inbound/server
 import { silentLogger } from "../../src/log.js";
 import { signDeliveryToken, signSubscriberToken } from "../../src/subscribers/tokens.js";
 import { repoRoot } from "../helpers/cli.js";
+import { measuringReader } from "./measuring-reader.js";
+import { plainBounce } from "./plain-bounce.js";
 
 const domain = "digest.example.org";
 
@@ -362,25 +364,10 @@ describe("the inbound limits", () => {
   });
   it("keep only the first 1 MB of a large message (all that is read), and still answer it", async () => {
     const handed: number[] = [];
-    const measuring: MessageReader = {
-      read: (raw, request) => {
-        handed.push(raw.length);
-        return reader.read(raw, request);
-      },
-      close: async () => {},
-    };
-    const limited = await limitedServer(/^$/, measuring);
+    const limited = await limitedServer(/^$/, measuringReader(reader, handed));
     try {
       calls.length = 0;
-      const report = [
-        "From: MAILER-DAEMON@mx.elsewhere.example",
-        `To: postmaster@${domain}`,
-        "Subject: Undelivered Mail Returned to Sender",
-        "",
-        "<reader@elsewhere.example>: host mx.elsewhere.example said: 550 5.1.1 User unknown",
-        "",
-        `${"y".repeat(998)}\r\n`.repeat(3000),
-      ].join("\r\n");
+      const report = plainBounce(domain, `${"y".repeat(998)}\r\n`.repeat(3000));
       await limited.send({ envelope: { from: "", to: [`postmaster@${domain}`] }, raw: report });
       expect(handed).toEqual([PARSED_BYTES]);
       expect(calls).toEqual(["bounce hard -"]);
